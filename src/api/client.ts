@@ -1,0 +1,120 @@
+import ky from 'ky';
+import { ExitCode, KashError } from '../errors.js';
+import { credentialsFrom, codeSentFrom, parseAnswer, serverMessage, shopsFrom, type Credentials, type Shop } from './answers.js';
+import { readLimited } from './body.js';
+import { networkError } from './network-errors.js';
+
+export const ENDPOINTS = {
+  password: '/workers/getAuthTokenWithPassword.php',
+  requestCode: '/workers/getOTPForAccount.php',
+  code: '/workers/getAuthTokenWithOTP.php',
+  shops: '/workers/listShops.php',
+} as const;
+
+/** Form fields whose values never reach a log line or an error. */
+const SECRET_FIELDS = new Set(['password', 'otp']);
+
+export interface ClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  userAgent: string;
+  /** --verbose lines; secrets are redacted before they get here. */
+  debug?: ((line: string) => void) | undefined;
+}
+
+/** The four calls of the kash.click API, each one POST with no redirect and no retry. */
+export class ServiceClient {
+  readonly #options: ClientOptions;
+  readonly #http: typeof ky;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.#http = ky.create({
+      retry: 0,
+      timeout: false,
+      redirect: 'manual',
+      throwHttpErrors: false,
+      headers: { 'user-agent': options.userAgent, accept: 'application/json, text/html;q=0.5' },
+    });
+  }
+
+  async loginWithPassword(login: string, password: string): Promise<Credentials> {
+    const answer = await this.#post(this.#url(ENDPOINTS.password), { login, password });
+    return credentialsFrom(answer, 'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.');
+  }
+
+  async loginWithCode(email: string, otp: string): Promise<Credentials> {
+    const answer = await this.#post(this.#url(ENDPOINTS.code), { email, otp });
+    return credentialsFrom(answer, 'Check the code in the latest email, or request a new one with `kash otp request`.');
+  }
+
+  async listShops(email: string, title?: string): Promise<Shop[]> {
+    const fields: Record<string, string> = { email };
+    if (title !== undefined) fields.accountTitle = title;
+    return shopsFrom(await this.#post(this.#url(ENDPOINTS.shops), fields), email);
+  }
+
+  /**
+   * A shop picked from the list carries its own link (with a `code`); use it only when it
+   * points at the service we were told to use, so a hostile list cannot redirect us.
+   */
+  async requestCode(email: string, shop?: { accountId: string; otpLink: string | null }): Promise<void> {
+    const fields: Record<string, string> = { email };
+    let url = this.#url(ENDPOINTS.requestCode);
+    if (shop) {
+      const link = shop.otpLink === null ? null : URL.parse(shop.otpLink);
+      if (link && link.origin === new URL(this.#options.baseUrl).origin) url = link;
+      else fields.accountID = shop.accountId;
+    }
+    codeSentFrom(await this.#post(url, fields));
+  }
+
+  #url(path: string): URL {
+    return new URL(this.#options.baseUrl + path);
+  }
+
+  async #post(url: URL, fields: Record<string, string>): Promise<unknown> {
+    const where = url.origin + url.pathname;
+    const debug = this.#options.debug;
+    debug?.(`POST ${where} ${describeFields(fields)}`);
+    const started = performance.now();
+    const signal = AbortSignal.timeout(this.#options.timeoutMs);
+    try {
+      const response = await this.#http.post(url, { body: new URLSearchParams(fields), signal });
+      debug?.(`${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`);
+      if (response.status >= 300 && response.status < 400) throw redirected(where, response.headers.get('location'));
+      const text = await readLimited(response, where);
+      debug?.(`read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`);
+      if (!response.ok) throw httpStatus(where, response.status, text);
+      return parseAnswer(text);
+    } catch (error) {
+      if (error instanceof KashError) throw error;
+      throw networkError(error, url, this.#options.timeoutMs);
+    }
+  }
+}
+
+function describeFields(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([name, value]) => `${name}=${SECRET_FIELDS.has(name) ? '[redacted]' : JSON.stringify(value)}`)
+    .join(' ');
+}
+
+function redirected(where: string, location: string | null): KashError {
+  const target = location === null ? 'no location' : URL.parse(location, where)?.href ?? 'an invalid location';
+  return new KashError(ExitCode.service, `${where} answered with a redirect to ${target}; kash does not follow redirects`, {
+    hint: 'Check --base-url / KASH_BASE_URL: it should be the service root itself, e.g. https://kash.click.',
+  });
+}
+
+function httpStatus(where: string, status: number, body: string): KashError {
+  let said: string | undefined;
+  try {
+    said = serverMessage(parseAnswer(body));
+  } catch {
+    said = undefined;
+  }
+  return new KashError(ExitCode.service, `${where} answered HTTP ${status}${said ? `: ${said}` : ''}`, {
+    hint: status >= 500 ? 'The service is failing; try again in a few minutes.' : 'Check --base-url / KASH_BASE_URL.',
+  });
+}

@@ -1,0 +1,57 @@
+import { ExitCode, KashError } from '../errors.js';
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The innermost error code: fetch wraps socket and TLS failures in TypeError('fetch failed'). */
+function rootCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** Turns what fetch throws into exit 4 with a message naming the host and what to try. */
+export function networkError(error: unknown, url: URL, timeoutMs: number): KashError {
+  const where = url.origin;
+  const service = (message: string, hint: string) => new KashError(ExitCode.service, message, { hint, cause: error });
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError') {
+    return service(`${where} did not answer within ${timeoutMs / 1000} s`, 'Try again, or allow longer with --timeout / KASH_TIMEOUT.');
+  }
+  const code = rootCode(error);
+  if (code && TLS_CODES.has(code)) {
+    return service(
+      `the TLS certificate of ${url.host} did not verify (${code})`,
+      'If your network uses a private certificate authority, point NODE_EXTRA_CA_CERTS at its PEM file.',
+    );
+  }
+  const reach = 'Check your network connection and --base-url / KASH_BASE_URL.';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return service(`could not connect to ${where}: connection refused`, reach);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return service(`could not resolve ${url.hostname}`, reach);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return service(`${where} closed the connection before answering`, 'Try again in a moment; the service may be restarting.');
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return service(`could not connect to ${where}: timed out`, reach);
+    default:
+      return service(`the request to ${where} failed${code ? ` (${code})` : ''}`, `${reach} Run with --verbose for details.`);
+  }
+}

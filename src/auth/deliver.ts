@@ -1,0 +1,63 @@
+import type { Credentials } from '../api/answers.js';
+import type { Context } from '../context.js';
+import { credentialsFromEnv } from '../credentials.js';
+import { formatEnv, type EnvFormat } from '../output/env-format.js';
+import { writeJson } from '../output/json.js';
+import { savedView } from '../output/profile-view.js';
+import type { SavedCredentials } from '../store/records.js';
+
+export interface Obtained {
+  credentials: Credentials;
+  method: 'password' | 'otp';
+  login: string | null;
+  email: string | null;
+  shopTitle: string | null;
+}
+
+export interface DeliverOptions {
+  save: boolean;
+  format: EnvFormat;
+}
+
+/**
+ * The end of every login: save under the profile and say where, or with --no-save print
+ * the credentials on stdout exactly as `kash env` would.
+ */
+export async function deliver(ctx: Context, obtained: Obtained, options: DeliverOptions): Promise<void> {
+  const { profile, baseUrl } = ctx.settings;
+  const saved: SavedCredentials = {
+    apiKey: obtained.credentials.apiKey,
+    shopId: obtained.credentials.shopId,
+    login: obtained.login,
+    email: obtained.email,
+    method: obtained.method,
+    baseUrl,
+    obtainedAt: new Date().toISOString(),
+    shopTitle: obtained.shopTitle,
+  };
+  const shop = `shop ${saved.shopId}${saved.shopTitle ? ` (${saved.shopTitle})` : ''}`;
+  const who = saved.login ?? saved.email ?? '';
+
+  if (!options.save) {
+    if (ctx.settings.json) {
+      writeJson(ctx.io, { apiKey: saved.apiKey, ...savedView(profile, saved), source: null });
+    } else {
+      ctx.io.stdout.write(formatEnv(options.format, [['KASH_APIKEY', saved.apiKey], ['KASH_SHOPID', saved.shopId]]));
+    }
+    ctx.ui.success(`Logged in to ${shop} as ${who}; credentials printed, not saved`);
+    return;
+  }
+
+  const store = ctx.store();
+  await store.update(
+    (data) => {
+      data.profiles[profile] = { ...data.profiles[profile], credentials: saved };
+    },
+    { setAsideCorrupt: true },
+  );
+  ctx.ui.success(`Logged in to ${shop} as ${who}; saved as profile "${profile}" in ${store.file}`);
+  if (credentialsFromEnv(ctx.env)) {
+    ctx.ui.warn('KASH_APIKEY and KASH_SHOPID are set: they will keep overriding the saved credentials until you unset them');
+  }
+  if (ctx.settings.json) writeJson(ctx.io, savedView(profile, saved));
+}

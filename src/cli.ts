@@ -1,0 +1,81 @@
+import { Command, CommanderError, Option } from 'commander';
+import { envCommand } from './commands/env.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
+import { whoamiCommand } from './commands/whoami.js';
+import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
+import { ExitCode, KashError } from './errors.js';
+import { processIO, type IO } from './io.js';
+
+/** Global options may come before or after the subcommand, so every command carries them. */
+function addGlobalOptions(command: Command): Command {
+  const global = (flags: string, description: string) => new Option(flags, description).helpGroup('Global options:');
+  return command
+    .addOption(global('--profile <name>', 'which saved credentials to use (env: KASH_PROFILE, default "default")'))
+    .addOption(global('--base-url <url>', 'service root (env: KASH_BASE_URL, default https://kash.click)'))
+    .addOption(global('--config-dir <dir>', 'where the credential store lives (env: KASH_CONFIG_DIR)'))
+    .addOption(global('--timeout <seconds>', 'per request (env: KASH_TIMEOUT, default 30)'))
+    .addOption(global('--json', 'machine-readable result on stdout'))
+    .addOption(global('--no-input', 'never prompt (env: KASH_NO_INPUT=1 or CI=true)'))
+    .addOption(global('--verbose', 'requests, statuses and timings on stderr, secrets redacted (env: KASH_DEBUG=1)'))
+    .addOption(global('--no-color', 'no colour (env: NO_COLOR; FORCE_COLOR forces it)'));
+}
+
+export function buildProgram(io: IO, context: ContextFactory): Command {
+  const program = new Command('kash')
+    .description('Get API credentials for the kash.click point-of-sale service, and keep them.')
+    .version(VERSION, '--version', 'print the version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+  addGlobalOptions(program);
+  for (const command of [loginCommand(context), whoamiCommand(context), envCommand(context), logoutCommand(context)]) {
+    program.addCommand(addGlobalOptions(command.exitOverride()));
+  }
+  return program;
+}
+
+/** The only place that turns an outcome into an exit status and the `error:` line. */
+export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its own message (or the help or version) already.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof KashError) {
+    io.stderr.write(`${io.colour.red('error:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${io.colour.dim(error.hint)}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) io.stderr.write(`${error.cause.stack}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  io.stderr.write(verbose && error instanceof Error && error.stack ? `${error.stack}\n` : 'Run again with --verbose for the stack trace, and report it.\n');
+  return ExitCode.internal;
+}
+
+export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
+  const program = buildProgram(io, (command) => createContext(io, env, command, overrides));
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    const verbose = argv.includes('--verbose') || /^(1|true|yes)$/i.test(env.KASH_DEBUG ?? '');
+    return exitStatus(error, io, verbose);
+  }
+}
+
+export async function main(): Promise<void> {
+  const io = processIO();
+  // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
+  // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
+  process.once('SIGINT', () => {
+    io.stderr.write(`\n${io.colour.red('error:')} cancelled; nothing was changed\n`);
+    process.exit(ExitCode.cancelled);
+  });
+  const status = await run(process.argv, io, process.env);
+  // Let piped stdout drain before leaving; keep-alive sockets must not hold the process open.
+  io.stdout.write('', () => process.exit(status));
+}

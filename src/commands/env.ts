@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import type { Context, ContextFactory } from '../context.js';
+import { effectiveCredentials } from '../credentials.js';
+import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix } from '../output/env-format.js';
+
+export interface EnvOptions {
+  format: string;
+  prefix: string;
+}
+
+export function envCommand(context: ContextFactory): Command {
+  return new Command('env')
+    .description('print the credentials as shell variables, for eval "$(kash env)"')
+    .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
+    .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
+    .action((options: EnvOptions, command: Command) => runEnv(context(command), options));
+}
+
+export async function runEnv(ctx: Context, options: EnvOptions): Promise<void> {
+  const format = parseEnvFormat(options.format);
+  const prefix = parsePrefix(options.prefix);
+  const { apiKey, shopId } = effectiveCredentials(ctx);
+  ctx.io.stdout.write(
+    formatEnv(format, [
+      [`${prefix}APIKEY`, apiKey],
+      [`${prefix}SHOPID`, shopId],
+    ]),
+  );
+}

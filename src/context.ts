@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import type { ServiceClient } from './api/client.js';
+import { withoutColour, type IO } from './io.js';
+import { Ui } from './output/ui.js';
+import { inquirerPrompter, type Prompter } from './prompt.js';
+import { resolveSettings, type Settings } from './settings.js';
+import { CredentialStore } from './store/store.js';
+
+declare const KASH_VERSION: string | undefined;
+/** Set by the bundler from package.json; tests run the sources, where it is absent. */
+export const VERSION = typeof KASH_VERSION === 'string' ? KASH_VERSION : '0.0.0-dev';
+
+/**
+ * What a command is handed, after GitHub CLI's cmdutil.Factory: the IO, the resolved
+ * global settings, and dependencies that are built only when a command asks for them.
+ */
+export interface Context {
+  io: IO;
+  env: NodeJS.ProcessEnv;
+  settings: Settings;
+  ui: Ui;
+  /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
+  canPrompt: boolean;
+  store(): CredentialStore;
+  client(): Promise<ServiceClient>;
+  prompter(): Promise<Prompter>;
+}
+
+export interface Overrides {
+  prompter?: () => Promise<Prompter>;
+}
+
+export function createContext(io: IO, env: NodeJS.ProcessEnv, command: Command, overrides: Overrides = {}): Context {
+  const settings = resolveSettings(command, env);
+  const shownIO = settings.colour ? io : withoutColour(io);
+  const ui = new Ui(shownIO, settings.verbose);
+  let store: CredentialStore | undefined;
+  return {
+    io: shownIO,
+    env,
+    settings,
+    ui,
+    canPrompt: settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY,
+    store: () => (store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message))),
+    client: async () => {
+      // ky and the first fetch cost more than all the rest of start-up: only commands that talk to the service pay.
+      const { ServiceClient } = await import('./api/client.js');
+      return new ServiceClient({
+        baseUrl: settings.baseUrl,
+        timeoutMs: settings.timeoutMs,
+        userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
+        debug: settings.verbose ? (line) => ui.debug(line) : undefined,
+      });
+    },
+    prompter: overrides.prompter ?? (() => inquirerPrompter(shownIO)),
+  };
+}
+
+/** Builds a command's context from the commander command it runs as. */
+export type ContextFactory = (command: Command) => Context;

@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import type { Context } from './context.js';
+import { usageError } from './errors.js';
+import type { Prompter } from './prompt.js';
+import { hasControlChars } from './output/sanitize.js';
+
+const MAX_INPUT = 4096;
+
+export interface InputSpec {
+  /** What it is, for messages: "login", "password", "email". */
+  label: string;
+  /** The flag that supplies it, e.g. "--login <login>". */
+  flag: string;
+  variable: string;
+  /** The flag's value, when given. */
+  given: string | undefined;
+  ask: (prompter: Prompter) => Promise<string>;
+}
+
+/** Flag, then variable, then a prompt when a person is there; otherwise a usage error saying how to supply it. */
+export async function gather(ctx: Context, spec: InputSpec): Promise<string> {
+  const fromEnv = ctx.env[spec.variable];
+  const value = spec.given ?? (fromEnv === '' ? undefined : fromEnv);
+  if (value !== undefined) return checked(spec.label, value);
+  if (!ctx.canPrompt) {
+    throw usageError(`missing ${spec.label}: cannot prompt here`, `Pass ${spec.flag} or set ${spec.variable}.`);
+  }
+  return checked(spec.label, await spec.ask(await ctx.prompter()));
+}
+
+export function checked(label: string, value: string): string {
+  if (value.trim() === '') throw usageError(`the ${label} is empty`);
+  if (value.length > MAX_INPUT) throw usageError(`the ${label} is too long (over ${MAX_INPUT} characters)`);
+  if (hasControlChars(value)) throw usageError(`the ${label} holds control characters or line breaks`);
+  return value;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function checkEmail(value: string): string {
+  const email = checked('email', value).trim();
+  if (!EMAIL.test(email)) {
+    throw usageError(`invalid email ${JSON.stringify(email.slice(0, 100))}`, 'Give the address you sign in with, e.g. --email you@example.com.');
+  }
+  return email;
+}
+
+/** One line from a pipe, its line break stripped; for --password-stdin. */
+export async function readLine(stream: Readable, label: string): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+    const end = text.indexOf('\n');
+    if (end !== -1) {
+      text = text.slice(0, end);
+      break;
+    }
+    if (text.length > MAX_INPUT) break;
+  }
+  return checked(label, text.replace(/\r$/, ''));
+}

@@ -1,0 +1,68 @@
+import type { Effective } from '../credentials.js';
+import type { SavedCredentials } from '../store/records.js';
+import { maskApiKey } from './mask.js';
+
+/** The `whoami --json` object of ../shared/CLI.md; it never holds the key itself. */
+export interface ProfileView {
+  profile: string;
+  source: 'store' | 'env';
+  shopId: string;
+  shopTitle: string | null;
+  login: string | null;
+  email: string | null;
+  method: 'password' | 'otp' | null;
+  baseUrl: string | null;
+  obtainedAt: string | null;
+  apiKeyMasked: string;
+}
+
+export function savedView(profile: string, saved: SavedCredentials): ProfileView {
+  return {
+    profile,
+    source: 'store',
+    shopId: saved.shopId,
+    shopTitle: saved.shopTitle,
+    login: saved.login,
+    email: saved.email,
+    method: saved.method,
+    baseUrl: saved.baseUrl,
+    obtainedAt: saved.obtainedAt,
+    apiKeyMasked: maskApiKey(saved.apiKey),
+  };
+}
+
+export function effectiveView(profile: string, effective: Effective, baseUrl: string): ProfileView {
+  if (effective.source === 'store') return savedView(profile, effective.saved);
+  return {
+    profile,
+    source: 'env',
+    shopId: effective.shopId,
+    shopTitle: null,
+    login: null,
+    email: null,
+    method: null,
+    baseUrl,
+    obtainedAt: null,
+    apiKeyMasked: maskApiKey(effective.apiKey),
+  };
+}
+
+const LABELS: Array<[keyof ProfileView, string]> = [
+  ['profile', 'Profile'],
+  ['shopId', 'Shop ID'],
+  ['shopTitle', 'Shop'],
+  ['login', 'Login'],
+  ['email', 'Email'],
+  ['method', 'Method'],
+  ['baseUrl', 'Base URL'],
+  ['obtainedAt', 'Obtained'],
+  ['apiKeyMasked', 'API key'],
+];
+
+/** Aligned `Label  value` lines for a person; facts that are absent are left out. */
+export function describeView(view: ProfileView, sourceText: string): string {
+  const rows = LABELS.filter(([key]) => view[key] !== null).map(([key, label]) => [label, String(view[key])] as const);
+  rows.splice(1, 0, ['Source', sourceText]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}

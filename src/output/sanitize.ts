@@ -1,0 +1,42 @@
+/** C0 controls, DEL, C1 controls and the Unicode line/paragraph separators. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+/**
+ * Terminal escape sequences, removed whole so that their parameters do not leak
+ * into the text as garbage: string sequences (OSC, DCS, SOS, PM, APC, in 7-bit and
+ * 8-bit form) up to their terminator or the end of the text, since a terminal would
+ * swallow an unterminated one; CSI sequences; then any other ESC sequence.
+ */
+const ESCAPE_SEQUENCE = new RegExp(
+  [
+    String.raw`(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[\s\S]*?(?:\u0007|\u001b\\|\u009c|$)`,
+    String.raw`(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]`,
+    String.raw`\u001b[ -/]*[0-~]`,
+  ].join('|'),
+  'gu',
+);
+
+/** Line-breaking controls become spaces, so that the words on either side stay apart. */
+const BREAKING_CONTROLS = /[\t\n\v\f\r\u0085\u2028\u2029]/gu;
+
+/** What is left of C0, DEL and C1, plus the bidi overrides and isolates that can reorder what a person reads. */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+
+/** Server text made safe to show to a person: one line, no controls, at most `maxLength` characters. */
+export function sanitizeServerText(text: string, maxLength = 200): string {
+  const clean = text
+    .replace(ESCAPE_SEQUENCE, '')
+    .replace(BREAKING_CONTROLS, ' ')
+    .replace(INVISIBLE, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  // Count code points so that a cut never splits a surrogate pair.
+  const chars = Array.from(clean);
+  if (chars.length <= maxLength) return clean;
+  return chars.slice(0, maxLength - 1).join('').trimEnd() + '…';
+}
+
+/** Whether `s` holds a C0 or C1 control, DEL, or a Unicode line or paragraph separator. */
+export function hasControlChars(s: string): boolean {
+  return CONTROL_CHARS.test(s);
+}

@@ -1,0 +1,19 @@
+import type { Writable } from 'node:stream';
+import type { ChalkInstance } from 'chalk';
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** Draws on one line of a terminal until stopped, then erases itself. Returns stop. */
+export function startSpinner(stream: Writable, text: string, colour: ChalkInstance): () => void {
+  let frame = 0;
+  const draw = () => {
+    stream.write(`\r${colour.cyan(FRAMES[frame % FRAMES.length])} ${text}`);
+    frame++;
+  };
+  draw();
+  const timer = setInterval(draw, 80);
+  return () => {
+    clearInterval(timer);
+    stream.write('\r\u001B[2K');
+  };
+}

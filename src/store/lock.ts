@@ -1,0 +1,99 @@
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const WAIT_MS = 15_000;
+/** Long enough for any live owner to have written its pid after creating the file. */
+const UNCLAIMED_MS = 5_000;
+
+/** Lock files held by this process, removed on any exit so a Ctrl-C leaves none behind. */
+const held = new Set<string>();
+let cleanupRegistered = false;
+
+function releaseAllOnExit(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  process.once('exit', () => {
+    for (const path of held) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone: nothing to clean.
+      }
+    }
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const ownerOf = (path: string) => Number.parseInt(readFileSync(path, 'utf8'), 10);
+
+/**
+ * A lock left by a process that died (kill -9) is taken over. It is first renamed to a
+ * name of our own, so two processes cannot both decide to remove the same lock.
+ */
+function removeIfStale(path: string): void {
+  let owner: number;
+  let age: number;
+  try {
+    age = Date.now() - statSync(path).mtimeMs;
+    owner = ownerOf(path);
+  } catch {
+    return;
+  }
+  const stale = Number.isNaN(owner) ? age > UNCLAIMED_MS : !alive(owner);
+  if (!stale) return;
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return;
+  }
+  try {
+    if (!Object.is(ownerOf(aside), owner)) linkSync(aside, path);
+  } catch {
+    // Another process took the lock meanwhile; it keeps it.
+  } finally {
+    unlinkSync(aside);
+  }
+}
+
+/**
+ * Serialises read-modify-write of the store between kash processes, so concurrent
+ * logins to different profiles each keep their own.
+ */
+export async function withLock<T>(path: string, work: () => T | Promise<T>): Promise<T> {
+  releaseAllOnExit();
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      held.add(path);
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      removeIfStale(path);
+      if (Date.now() > deadline) {
+        throw Object.assign(new Error(`another kash process holds ${path}`), { code: 'ELOCKED' });
+      }
+      await sleep(10 + Math.random() * 40);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    held.delete(path);
+    unlinkSync(path);
+  }
+}
