@@ -1,0 +1,368 @@
+/**
+ * A fake of the kash.click service (see "The service" in shared/CLI.md), for the
+ * end-to-end tests and `npm run demo`.
+ *
+ * It runs inside the calling process. Tests that drive the CLI against it must spawn
+ * the CLI asynchronously (`spawn`, `execFile`), never with `spawnSync`/`execFileSync`:
+ * those block the event loop this server answers on, so the CLI would hang until its
+ * own timeout.
+ *
+ * By default it answers the way a PHP service does, so that a client has to be
+ * lenient: `text/html` content type everywhere, a UTF-8 BOM and a newline before the
+ * JSON of the password endpoint, `"success":"true"` from the OTP login, `"success":1`
+ * from the code request, and the SHOPID of the `shop2` account as a JSON number.
+ * `lenient: false` keeps the content type but drops the JSON quirks, so answers match
+ * the contract's table exactly.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type Fault =
+  | 'http500' // HTTP 500 with a short HTML body
+  | 'html' // HTTP 200, text/html, an HTML page (not JSON)
+  | 'slow' // waits `slowMs` before answering normally
+  | 'redirect' // 302 with Location: https://elsewhere.example/login
+  | 'huge' // HTTP 200, a JSON-looking body of 1 MiB + 1024 bytes
+  | 'exact1MiB' // a valid success JSON padded with whitespace to exactly 1 MiB
+  | 'noKey' // a success with an empty APIKEY
+  | 'keyNewline' // a success whose APIKEY contains "\n"
+  | 'drop' // destroys the socket without answering
+  | 'stallBody'; // sends headers and half a body, then never finishes
+
+export interface Mail {
+  email: string;
+  /** The accountID the client asked for, `null` when it asked for none. */
+  accountId: string | null;
+  code: string;
+  /** Expiry is measured from here: a test may backdate it to expire the code. */
+  sentAt: Date;
+}
+
+export interface Emulator {
+  url: string;
+  /** Applies to every endpoint while set. */
+  fault: Fault | null;
+  slowMs: number;
+  requests: Array<{ path: string; fields: Record<string, string>; headers: IncomingHttpHeaders }>;
+  outbox: Mail[];
+  lastCode(email: string): string | undefined;
+  close(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  lenient?: boolean;
+  /** Called for each code "emailed", so a person running the demo can read it. */
+  onEmail?: (mail: Mail) => void;
+}
+
+export interface Shop {
+  accountId: string;
+  title: string;
+  apiKey: string;
+  shopId: string | number;
+}
+
+export interface PasswordAccount extends Shop {
+  login: string;
+  password: string;
+  /** Answers in the older `{"result":"OK","APIKEY":…,"SHOPID":…}` shape. */
+  legacyShape?: boolean;
+}
+
+export const accounts = {
+  demo: {
+    login: 'demo@kash.click',
+    password: 'demo-password',
+    accountId: '42',
+    title: 'Demo Bakery',
+    apiKey: 'demo-api-key-0123456789abcdef',
+    shopId: '42',
+  },
+  shop2: {
+    login: 'shop2',
+    password: `s3cret pass'"$x`,
+    accountId: '1337',
+    title: 'Second Shop',
+    apiKey: 'shop2-api-key-fedcba9876543210',
+    shopId: 1337,
+  },
+  legacy: {
+    login: 'legacy',
+    password: 'legacy-password',
+    accountId: '7',
+    title: 'Old Corner',
+    apiKey: 'legacy-api-key-00112233445566',
+    shopId: '7',
+    legacyShape: true,
+  },
+} satisfies Record<string, PasswordAccount>;
+
+export const shops = {
+  solo: { accountId: '100', title: 'Solo Shop', apiKey: 'one-api-key-aaaaaaaaaaaaaaaa', shopId: '100' },
+  corner: { accountId: '101', title: 'Corner Café', apiKey: 'corner-api-key-bbbbbbbbbbbbbb', shopId: '101' },
+  harbour: { accountId: '102', title: 'Harbour Store', apiKey: 'harbour-api-key-cccccccccccccc', shopId: '102' },
+} satisfies Record<string, Shop>;
+
+/** Emails that can log in with a code, and the shops each one may pick from. */
+export const otpEmails = {
+  demo: { email: accounts.demo.login, shops: [accounts.demo] },
+  one: { email: 'one@kash.click', shops: [shops.solo] },
+  two: { email: 'two@kash.click', shops: [shops.corner, shops.harbour] },
+  none: { email: 'none@kash.click', shops: [] },
+} satisfies Record<string, { email: string; shops: Shop[] }>;
+
+export const OTP_TTL_MS = 5 * 60_000;
+export const MAX_WRONG_OTP = 5;
+export const ONE_MIB = 1024 * 1024;
+
+const PATHS = {
+  password: '/workers/getAuthTokenWithPassword.php',
+  listShops: '/workers/listShops.php',
+  sendOtp: '/workers/getOTPForAccount.php',
+  otpLogin: '/workers/getAuthTokenWithOTP.php',
+} as const;
+
+type Params = Record<string, string>;
+
+interface Reply {
+  json: unknown;
+  /** PHP files saved with a BOM emit it, and the whitespace after it, before any output. */
+  bom?: boolean;
+}
+
+interface PendingCode {
+  mail: Mail;
+  shop: Shop;
+  used: boolean;
+}
+
+const HEADERS = { 'Content-Type': 'text/html; charset=UTF-8', 'X-Powered-By': 'PHP/8.2.12' };
+
+const page = (title: string, body = `<h1>${title}</h1>`) =>
+  `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body>${body}</body></html>\n`;
+
+const LOGIN_PAGE = page(
+  'kash.click — Log in',
+  '<form method="post" action="/login.php"><input name="login"><input name="password" type="password"></form>',
+);
+
+const credentials = (shop: Shop, success: unknown, shopId: string | number = String(shop.shopId)) => ({
+  success,
+  result: 'Here are your credentials',
+  APIKEY: shop.apiKey,
+  SHOPID: shopId,
+});
+
+/** The state and answers of the four endpoints, apart from HTTP. */
+class Service {
+  readonly outbox: Mail[] = [];
+  readonly endpoints = new Map<string, (params: Params) => Reply>([
+    [PATHS.password, (p) => ({ json: this.passwordLogin(p), bom: this.lenient })],
+    [PATHS.listShops, (p) => ({ json: this.listShops(p) })],
+    [PATHS.sendOtp, (p) => ({ json: this.sendOtp(p) })],
+    [PATHS.otpLogin, (p) => ({ json: this.otpLogin(p) })],
+  ]);
+  private pending: PendingCode[] = [];
+  private readonly wrongTries = new Map<string, number>();
+  private readonly linkCodes = new Map<string, string>();
+
+  constructor(
+    private readonly url: string,
+    private readonly lenient: boolean,
+    private readonly onEmail: ((mail: Mail) => void) | undefined,
+  ) {}
+
+  private passwordLogin({ login = '', password }: Params) {
+    const account: PasswordAccount | undefined = Object.values(accounts).find(
+      (a) => a.login.toLowerCase() === login.toLowerCase() && a.password === password,
+    );
+    if (!account) return { success: false, result: 'Authentication error' };
+    if (account.legacyShape) return { result: 'OK', APIKEY: account.apiKey, SHOPID: account.shopId };
+    return this.credentials(account, true);
+  }
+
+  private listShops({ email = '', accountTitle }: Params) {
+    const wanted = accountTitle?.toLowerCase();
+    return shopsOf(email)
+      .filter((shop) => wanted === undefined || shop.title.toLowerCase() === wanted)
+      .map((shop) => ({
+        accountTitle: shop.title,
+        getOPTForAccount: `${this.url}${PATHS.sendOtp}?accountID=${shop.accountId}&code=${this.linkCode(shop)}`,
+        accountID: shop.accountId,
+      }));
+  }
+
+  private sendOtp({ email = '', accountID, code }: Params) {
+    const candidates = shopsOf(email);
+    const shop = accountID === undefined ? candidates[0] : candidates.find((s) => s.accountId === accountID);
+    // The link's code ties it to one shop: a mangled or foreign link must not work.
+    if (!shop || (code !== undefined && code !== this.linkCode(shop))) {
+      return { success: false, result: 'Error sending email' };
+    }
+    const mail: Mail = {
+      email: email.toLowerCase(),
+      accountId: accountID ?? null,
+      code: String(randomInt(0, 1_000_000)).padStart(6, '0'),
+      sentAt: new Date(),
+    };
+    this.outbox.push(mail);
+    this.pending.push({ mail, shop, used: false });
+    this.onEmail?.(mail);
+    return {
+      success: this.lenient ? 1 : true,
+      result: 'Email with OTP has been sent',
+      consumeOTPlink: `${this.url}${PATHS.otpLogin}?email=${encodeURIComponent(mail.email)}`,
+    };
+  }
+
+  private otpLogin({ email = '', otp }: Params) {
+    const address = email.toLowerCase();
+    const now = Date.now();
+    const hit = this.pending.find(
+      (p) => p.mail.email === address && p.mail.code === otp && !p.used && now - p.mail.sentAt.getTime() < OTP_TTL_MS,
+    );
+    if (hit) {
+      hit.used = true;
+      this.wrongTries.delete(address);
+      return this.credentials(hit.shop, this.lenient ? 'true' : true);
+    }
+    const tries = (this.wrongTries.get(address) ?? 0) + 1;
+    this.wrongTries.set(address, tries);
+    if (tries >= MAX_WRONG_OTP) {
+      this.pending = this.pending.filter((p) => p.mail.email !== address);
+      this.wrongTries.delete(address);
+    }
+    return { success: false, result: 'OTP not found' };
+  }
+
+  private credentials(shop: Shop, success: unknown) {
+    return credentials(shop, success, this.lenient ? shop.shopId : String(shop.shopId));
+  }
+
+  private linkCode(shop: Shop): string {
+    let code = this.linkCodes.get(shop.accountId);
+    if (code === undefined) {
+      code = randomBytes(4).toString('hex');
+      this.linkCodes.set(shop.accountId, code);
+    }
+    return code;
+  }
+}
+
+function shopsOf(email: string): Shop[] {
+  const address = email.toLowerCase();
+  return Object.values(otpEmails).find((e) => e.email === address)?.shops ?? [];
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...HEADERS, 'Content-Length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<Fault, 'slow'>): void {
+  const success = JSON.stringify(credentials(accounts.demo, true));
+  switch (fault) {
+    case 'http500':
+      return send(res, 500, page('500 Internal Server Error'));
+    case 'html':
+      return send(res, 200, LOGIN_PAGE);
+    case 'redirect':
+      return send(res, 302, page('302 Found'), { Location: 'https://elsewhere.example/login' });
+    case 'huge': {
+      // Valid JSON, so that only a size limit catches it.
+      const head = '{"success":true,"result":"Here are your credentials","APIKEY":"';
+      const tail = '","SHOPID":"42"}';
+      return send(res, 200, head + 'k'.repeat(ONE_MIB + 1024 - head.length - tail.length) + tail);
+    }
+    case 'exact1MiB':
+      return send(res, 200, success.padEnd(ONE_MIB, ' '));
+    case 'noKey':
+      return send(res, 200, '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}');
+    case 'keyNewline':
+      return send(res, 200, JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)));
+    case 'drop':
+      req.socket.destroy();
+      return;
+    case 'stallBody': {
+      const body = Buffer.from(success);
+      res.writeHead(200, { ...HEADERS, 'Content-Length': String(body.length) });
+      res.write(body.subarray(0, body.length >> 1));
+      return;
+    }
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const service = new Service(url, options.lenient ?? true, options.onEmail);
+  const closing = new AbortController();
+
+  const emulator: Emulator = {
+    url,
+    fault: null,
+    slowMs: 5000,
+    requests: [],
+    outbox: service.outbox,
+    lastCode: (email) => service.outbox.filter((m) => m.email === email.toLowerCase()).at(-1)?.code,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing.abort();
+        server.close(() => resolve());
+        // Keep-alive and stalled connections would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const mediaType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    const isForm = mediaType === 'application/x-www-form-urlencoded';
+    const fields: Params = isForm ? Object.fromEntries(new URLSearchParams(raw)) : {};
+    emulator.requests.push({ path: req.url ?? '/', fields, headers: req.headers });
+
+    const fault = emulator.fault;
+    if (fault === 'slow') {
+      try {
+        await sleep(emulator.slowMs, undefined, { signal: closing.signal });
+      } catch {
+        return; // closing: the socket is being destroyed anyway
+      }
+    } else if (fault) {
+      return sendFault(req, res, fault);
+    }
+
+    const endpoint = service.endpoints.get(url.pathname);
+    if (!endpoint) return send(res, 404, page('404 Not Found'));
+    if (req.method !== 'POST') return send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' });
+    if (!isForm) return send(res, 400, page('400 Bad Request'));
+
+    // Like PHP's $_REQUEST: the listShops link carries accountID and code in its query.
+    const reply = endpoint({ ...Object.fromEntries(url.searchParams), ...fields });
+    const json = JSON.stringify(reply.json);
+    send(res, 200, reply.bom ? `\uFEFF\n${json}` : json);
+  }
+
+  // Attached before this function returns, so no request can arrive unhandled.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  return emulator;
+}
