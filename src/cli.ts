@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { envCommand } from './commands/env.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { otpCommand } from './commands/otp.js';
+import { shopsCommand } from './commands/shops.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
 import { ExitCode, KashError } from './errors.js';
@@ -33,8 +35,11 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
     })
     .showHelpAfterError('(run with --help for usage)');
   addGlobalOptions(program);
-  for (const command of [loginCommand(context), whoamiCommand(context), envCommand(context), logoutCommand(context)]) {
-    program.addCommand(addGlobalOptions(command.exitOverride()));
+  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, logoutCommand, shopsCommand].map((make) => make(context));
+  for (const command of commands) {
+    program.addCommand(command);
+    // Added commands do not inherit the program's output and exit settings by themselves.
+    for (const sub of [command, ...command.commands]) addGlobalOptions(sub.copyInheritedSettings(program));
   }
   return program;
 }

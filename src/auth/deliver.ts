@@ -17,6 +17,8 @@ export interface Obtained {
 export interface DeliverOptions {
   save: boolean;
   format: EnvFormat;
+  /** A code login is done with its pending request; a password login leaves one alone. */
+  clearPendingCode: boolean;
 }
 
 /**
@@ -51,7 +53,9 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
   const store = ctx.store();
   await store.update(
     (data) => {
-      data.profiles[profile] = { ...data.profiles[profile], credentials: saved };
+      const record = { ...data.profiles[profile], credentials: saved };
+      if (options.clearPendingCode) delete record.pendingCode;
+      data.profiles[profile] = record;
     },
     { setAsideCorrupt: true },
   );

@@ -1,0 +1,94 @@
+import type { Shop } from '../api/answers.js';
+import type { ServiceClient } from '../api/client.js';
+import type { Context } from '../context.js';
+import { ExitCode, KashError, usageError } from '../errors.js';
+import { checkEmail, checked, gather } from '../inputs.js';
+import type { PendingCode } from '../store/records.js';
+import type { Obtained } from './deliver.js';
+
+export const askEmail = (ctx: Context, given: string | undefined) =>
+  gather(ctx, {
+    label: 'email',
+    flag: '--email <email>',
+    variable: 'KASH_EMAIL',
+    given,
+    ask: (prompter) => prompter.text('Email of your kash.click account:'),
+  }).then(checkEmail);
+
+/** People paste codes as "123 456" or "123-456"; the service wants the bare code. */
+export function normaliseCode(value: string): string {
+  const code = checked('code', value).replace(/[\s-]/g, '');
+  if (!/^[A-Za-z0-9]{1,64}$/.test(code)) throw usageError('the code holds characters other than letters and digits', 'Type the code exactly as the email shows it.');
+  return code;
+}
+
+/**
+ * Which shop the code is for: the one given, the only one, or the person's pick. A script
+ * facing several shops must say which, rather than get a code for a shop it did not mean.
+ */
+async function chooseShop(ctx: Context, client: ServiceClient, email: string, accountId: string | undefined): Promise<Shop | undefined> {
+  if (accountId !== undefined) return undefined;
+  const shops = await ctx.ui.spin('Looking up your shops…', client.listShops(email));
+  if (shops.length === 1) return shops[0];
+  if (!ctx.canPrompt) {
+    throw usageError(
+      `${email} has ${shops.length} shops; say which one the code is for`,
+      'Pass --account-id <id> (or set KASH_ACCOUNT_ID); `kash shops --email <email>` lists them.',
+    );
+  }
+  const prompter = await ctx.prompter();
+  return prompter.choose(
+    'Which shop?',
+    shops.map((shop) => ({ name: `${shop.title || '(untitled)'}  [${shop.accountId}]`, value: shop })),
+  );
+}
+
+/** Asks the service to email a code and remembers the request, so `otp consume` needs no flags. */
+export async function sendCode(ctx: Context, inputs: { email?: string | undefined; accountId?: string | undefined }): Promise<PendingCode> {
+  const store = ctx.store();
+  // A corrupt store must stop us before an email goes out, not after.
+  store.read();
+  const email = await askEmail(ctx, inputs.email);
+  const accountIdGiven = inputs.accountId ?? (ctx.env.KASH_ACCOUNT_ID || undefined);
+  const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
+  const client = await ctx.client();
+  const shop = await chooseShop(ctx, client, email, accountId);
+  await ctx.ui.spin('Sending the code…', client.requestCode(email, shop ?? (accountId ? { accountId, otpLink: null } : undefined)));
+  const pending: PendingCode = {
+    email,
+    accountId: shop?.accountId ?? accountId ?? null,
+    shopTitle: shop?.title || null,
+    baseUrl: ctx.settings.baseUrl,
+    requestedAt: new Date().toISOString(),
+  };
+  const { profile } = ctx.settings;
+  await store.update((data) => {
+    data.profiles[profile] = { ...data.profiles[profile], pendingCode: pending };
+  });
+  const where = pending.shopTitle ? ` for ${pending.shopTitle}` : '';
+  ctx.ui.success(`Sent a one-time code${where} to ${email}`);
+  return pending;
+}
+
+export async function exchangeCode(ctx: Context, email: string, code: string, shopTitle: string | null): Promise<Obtained> {
+  const client = await ctx.client();
+  const credentials = await ctx.ui.spin('Checking the code…', client.loginWithCode(email, code));
+  return { credentials, method: 'otp', login: null, email, shopTitle };
+}
+
+const TRIES = 3;
+
+/** A person gets three tries at typing the code; each wrong one is said plainly. */
+export async function promptForCode(ctx: Context, pending: PendingCode): Promise<Obtained> {
+  const prompter = await ctx.prompter();
+  for (let attempt = 1; ; attempt++) {
+    const code = normaliseCode(await prompter.text(`Code from the email sent to ${pending.email}:`));
+    try {
+      return await exchangeCode(ctx, pending.email, code, pending.shopTitle);
+    } catch (error) {
+      if (!(error instanceof KashError) || error.exitCode !== ExitCode.refused || attempt === TRIES) throw error;
+      const left = TRIES - attempt;
+      ctx.ui.warn(`${error.message}; ${left} ${left === 1 ? 'try' : 'tries'} left`);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { Command } from 'commander';
+import { askEmail, exchangeCode, normaliseCode, sendCode } from '../auth/code.js';
+import { deliver } from '../auth/deliver.js';
+import type { Context, ContextFactory } from '../context.js';
+import { usageError } from '../errors.js';
+import { gather, readLine } from '../inputs.js';
+import { ENV_FORMATS, parseEnvFormat } from '../output/env-format.js';
+import { writeJson } from '../output/json.js';
+
+export interface OtpRequestOptions {
+  email?: string | undefined;
+  accountId?: string | undefined;
+}
+
+export interface OtpConsumeOptions {
+  email?: string | undefined;
+  otp?: string | undefined;
+  save: boolean;
+  format?: string | undefined;
+}
+
+export function otpCommand(context: ContextFactory): Command {
+  const otp = new Command('otp').description('log in in two steps with a one-time code sent by email (for scripts and remote machines)');
+  otp
+    .command('request')
+    .description('email a one-time code, and remember the request for `kash otp consume`')
+    .option('--email <email>', 'the account email (env: KASH_EMAIL)')
+    .option('--account-id <id>', 'which shop, when the email has several (env: KASH_ACCOUNT_ID)')
+    .action((options: OtpRequestOptions, command: Command) => runOtpRequest(context(command), options));
+  otp
+    .command('consume')
+    .description('trade the emailed code for the API key and shop ID, and save them')
+    .option('--email <email>', 'the account email; default: the one of the pending request (env: KASH_EMAIL)')
+    .option('--otp <code>', 'the code; otherwise KASH_OTP, standard input when it is not a terminal, or a prompt')
+    .option('--no-save', 'print the credentials on stdout instead of saving them')
+    .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
+    .action((options: OtpConsumeOptions, command: Command) => runOtpConsume(context(command), options));
+  return otp;
+}
+
+export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
+  const pending = await sendCode(ctx, options);
+  const profile = ctx.settings.profile === 'default' ? '' : ` --profile ${ctx.settings.profile}`;
+  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profile}`);
+  if (ctx.settings.json) writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
+}
+
+export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): Promise<void> {
+  if (options.format !== undefined && options.save) {
+    throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
+  }
+  const format = parseEnvFormat(options.format ?? 'sh');
+  const { profile, baseUrl } = ctx.settings;
+  const pending = ctx.store().read().profiles[profile]?.pendingCode;
+  const explicit = options.email ?? (ctx.env.KASH_EMAIL || undefined);
+  if (explicit === undefined && !pending) {
+    throw usageError(
+      `no code request is pending for profile "${profile}", and no email was given`,
+      'Start with `kash otp request --email you@example.com`, or pass --email to this command.',
+    );
+  }
+  const email = explicit === undefined ? pending!.email : await askEmail(ctx, explicit);
+  const matching = pending && pending.email === email ? pending : undefined;
+  if (matching && matching.baseUrl !== baseUrl) {
+    throw usageError(
+      `the code for ${email} was requested from ${matching.baseUrl}, not ${baseUrl}`,
+      `Consume it with --base-url ${matching.baseUrl}, or request a new code from ${baseUrl}.`,
+    );
+  }
+  const code = normaliseCode(await codeFrom(ctx, options.otp, email));
+  const obtained = await exchangeCode(ctx, email, code, matching?.shopTitle ?? null);
+  await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
+}
+
+/** --otp, KASH_OTP, a pipe, or a prompt: in that order. */
+async function codeFrom(ctx: Context, given: string | undefined, email: string): Promise<string> {
+  if (given === undefined && !ctx.env.KASH_OTP && !ctx.io.stdinIsTTY) return readLine(ctx.io.stdin, 'code');
+  return gather(ctx, {
+    label: 'code',
+    flag: '--otp <code>',
+    variable: 'KASH_OTP',
+    given,
+    ask: (prompter) => prompter.text(`Code from the email sent to ${email}:`),
+  });
+}

@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { askEmail } from '../auth/code.js';
+import type { Context, ContextFactory } from '../context.js';
+import { writeJson } from '../output/json.js';
+
+export interface ShopsOptions {
+  email?: string | undefined;
+  title?: string | undefined;
+}
+
+export function shopsCommand(context: ContextFactory): Command {
+  return new Command('shops')
+    .description('list the shops linked to an email, with their account IDs')
+    .option('--email <email>', 'the account email (env: KASH_EMAIL)')
+    .option('--title <accountTitle>', 'only shops with this title')
+    .action((options: ShopsOptions, command: Command) => runShops(context(command), options));
+}
+
+export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {
+  const email = await askEmail(ctx, options.email);
+  const client = await ctx.client();
+  const shops = await ctx.ui.spin('Looking up your shops…', client.listShops(email, options.title));
+  if (ctx.settings.json) {
+    writeJson(ctx.io, shops.map((shop) => ({ accountId: shop.accountId, title: shop.title })));
+    return;
+  }
+  const width = Math.max(...shops.map((shop) => shop.accountId.length), 'ID'.length);
+  ctx.ui.info([`${'ID'.padEnd(width)}  Title`, ...shops.map((shop) => `${shop.accountId.padEnd(width)}  ${shop.title}`)].join('\n'));
+  ctx.ui.hint('Log in to one with: kash login --otp --email <email> --account-id <ID>');
+}
