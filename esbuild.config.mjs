@@ -28,7 +28,7 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: ['test/support/emulator-main.ts', 'test/support/demo.ts'],
+    entryPoints: { 'emulator-main': 'test/support/emulator-main.ts', demo: 'test/support/demo.ts', bench: 'test/bench/bench.ts' },
     outdir: 'build/dev',
   }),
 ]);
