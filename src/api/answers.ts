@@ -20,9 +20,9 @@ const notDocumented = (what: string) =>
     hint: 'Check --base-url / KASH_BASE_URL points at the kash.click service; run with --verbose to see the exchange.',
   });
 
-/** PHP may put a BOM or whitespace before the JSON and call it text/html. */
+/** PHP may put a BOM or whitespace before the JSON and call it text/html; trim() removes both. */
 export function parseAnswer(text: string): unknown {
-  const trimmed = text.replace(/^\uFEFF/, '').trim();
+  const trimmed = text.trim();
   if (trimmed === '') throw notDocumented('an empty body');
   try {
     return JSON.parse(trimmed);

@@ -12,10 +12,13 @@ export function parseBaseUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw usageError(`invalid base URL ${JSON.stringify(value.slice(0, 200))}`, hint);
+    // What looks like user:password@ stays out of the message.
+    const shown = value.includes('@') ? '' : ` ${JSON.stringify(value.slice(0, 200))}`;
+    throw usageError(`invalid base URL${shown}`, hint);
   }
   if (url.username || url.password) throw usageError('the base URL must not carry a user name or password', hint);
-  if (url.search || url.hash) throw usageError('the base URL must not carry a query or fragment', hint);
+  // An empty "?" or "#" parses to empty search/hash but would still swallow the endpoint paths.
+  if (url.search || url.hash || /[?#]/.test(value)) throw usageError('the base URL must not carry a query or fragment', hint);
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) {
     return url.href.replace(/\/+$/, '');
   }

@@ -82,7 +82,10 @@ export class ServiceClient {
     try {
       const response = await this.#http.post(url, { body: new URLSearchParams(fields), signal });
       debug?.(`${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`);
-      if (response.status >= 300 && response.status < 400) throw redirected(where, response.headers.get('location'));
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw redirected(where, response.headers.get('location'));
+      }
       const text = await readLimited(response, where);
       debug?.(`read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`);
       if (!response.ok) throw httpStatus(where, response.status, text);

@@ -28,7 +28,7 @@ export function normaliseCode(value: string): string {
  */
 async function chooseShop(ctx: Context, client: ServiceClient, email: string, accountId: string | undefined): Promise<Shop | undefined> {
   if (accountId !== undefined) return undefined;
-  const shops = await ctx.ui.spin('Looking up your shops…', client.listShops(email));
+  const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email));
   if (shops.length === 1) return shops[0];
   if (!ctx.canPrompt) {
     throw usageError(
@@ -53,7 +53,7 @@ export async function sendCode(ctx: Context, inputs: { email?: string | undefine
   const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
   const client = await ctx.client();
   const shop = await chooseShop(ctx, client, email, accountId);
-  await ctx.ui.spin('Sending the code…', client.requestCode(email, shop ?? (accountId ? { accountId, otpLink: null } : undefined)));
+  await ctx.ui.spin('Sending the code…', () => client.requestCode(email, shop ?? (accountId ? { accountId, otpLink: null } : undefined)));
   const pending: PendingCode = {
     email,
     accountId: shop?.accountId ?? accountId ?? null,
@@ -72,7 +72,7 @@ export async function sendCode(ctx: Context, inputs: { email?: string | undefine
 
 export async function exchangeCode(ctx: Context, email: string, code: string, shopTitle: string | null): Promise<Obtained> {
   const client = await ctx.client();
-  const credentials = await ctx.ui.spin('Checking the code…', client.loginWithCode(email, code));
+  const credentials = await ctx.ui.spin('Checking the code…', () => client.loginWithCode(email, code));
   return { credentials, method: 'otp', login: null, email, shopTitle };
 }
 

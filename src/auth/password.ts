@@ -33,6 +33,6 @@ export async function passwordLogin(ctx: Context, inputs: PasswordInputs): Promi
         ask: (prompter) => prompter.secret('Password:'),
       });
   const client = await ctx.client();
-  const credentials = await ctx.ui.spin('Logging in…', client.loginWithPassword(login, password));
+  const credentials = await ctx.ui.spin('Logging in…', () => client.loginWithPassword(login, password));
   return { credentials, method: 'password', login, email: null, shopTitle: null };
 }

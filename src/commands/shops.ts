@@ -19,7 +19,7 @@ export function shopsCommand(context: ContextFactory): Command {
 export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {
   const email = await askEmail(ctx, options.email);
   const client = await ctx.client();
-  const shops = await ctx.ui.spin('Looking up your shops…', client.listShops(email, options.title));
+  const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email, options.title));
   if (ctx.settings.json) {
     writeJson(ctx.io, shops.map((shop) => ({ accountId: shop.accountId, title: shop.title })));
     return;

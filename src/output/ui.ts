@@ -30,13 +30,16 @@ export class Ui {
     if (this.#verbose) this.#line(this.#io.colour.dim(`[kash] ${message}`));
   }
 
-  /** A spinner only where a person watches; elsewhere (CI logs) it would be noise. */
-  async spin<T>(text: string, work: Promise<T>): Promise<T> {
-    if (!this.#io.stderrIsTTY || this.#verbose) return work;
+  /**
+   * A spinner only where a person watches; elsewhere (CI logs) it would be noise. The work
+   * starts once the spinner is loaded, so a quick failure always has its handler.
+   */
+  async spin<T>(text: string, work: () => Promise<T>): Promise<T> {
+    if (!this.#io.stderrIsTTY || this.#verbose) return work();
     const { startSpinner } = await import('./spinner.js');
     const stop = startSpinner(this.#io.stderr, text, this.#io.colour);
     try {
-      return await work;
+      return await work();
     } finally {
       stop();
     }
