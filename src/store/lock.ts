@@ -1,8 +1,8 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WAIT_MS = 15_000;
-/** Long enough for any live owner to have written its pid after creating the file. */
+/** A lock without a readable pid is not ours to judge until it is this old. */
 const UNCLAIMED_MS = 5_000;
 
 /** Lock files held by this process, removed on any exit so a Ctrl-C leaves none behind. */
@@ -47,7 +47,8 @@ function removeIfStale(path: string): void {
   } catch {
     return;
   }
-  const stale = Number.isNaN(owner) ? age > UNCLAIMED_MS : !alive(owner);
+  // Our own pid on a lock we do not hold was left by an earlier process that had it (pid reuse in containers).
+  const stale = Number.isNaN(owner) ? age > UNCLAIMED_MS : owner === process.pid ? !held.has(path) : !alive(owner);
   if (!stale) return;
   const aside = `${path}.${process.pid}.stale`;
   try {
@@ -72,14 +73,16 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>): Pro
   releaseAllOnExit();
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
+    // Written under a name of our own, then linked into place: the lock never exists without its pid.
+    const claim = `${path}.${process.pid}`;
     try {
-      const fd = openSync(path, 'wx', 0o600);
-      held.add(path);
+      writeFileSync(claim, String(process.pid), { mode: 0o600 });
       try {
-        writeSync(fd, String(process.pid));
+        linkSync(claim, path);
       } finally {
-        closeSync(fd);
+        unlinkSync(claim);
       }
+      held.add(path);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /**
  * The OS's per-user config folder with `kash` inside, as env-paths lays it out but
@@ -9,7 +9,9 @@ export function defaultConfigDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platfo
   const home = homedir();
   if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'kash', 'Config');
   if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'kash');
-  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'kash');
+  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and to be ignored.
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.config'), 'kash');
 }
 
 export const STORE_FILE_NAME = 'credentials.json';

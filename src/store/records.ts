@@ -29,7 +29,7 @@ export interface StoreData {
   profiles: Record<string, ProfileRecord>;
 }
 
-export const emptyStore = (): StoreData => ({ version: 1, profiles: {} });
+export const emptyStore = (): StoreData => ({ version: 1, profiles: Object.create(null) as StoreData['profiles'] });
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
 import { withLock } from './lock.js';
@@ -7,7 +7,10 @@ import { emptyStore, storeProblem, type StoreData } from './records.js';
 
 type Loaded = { data: StoreData } | { corrupt: string };
 
-const errnoCode = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code;
+const errnoCode = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
 
@@ -35,24 +38,33 @@ export class CredentialStore {
 
   /**
    * Applies `change` to the freshest store and saves it atomically. With `setAsideCorrupt`
-   * (a login), a corrupt file is renamed and kept rather than blocking the new credentials.
+   * (a login), a corrupt file is kept under another name rather than blocking the new
+   * credentials; it leaves its place only when the new store takes it.
    */
   async update(change: (data: StoreData) => void, options: { setAsideCorrupt?: boolean } = {}): Promise<StoreData> {
     this.#ensureDir();
     try {
       return await withLock(`${this.file}.lock`, async () => {
         const loaded = this.#load();
-        let data: StoreData;
-        if ('data' in loaded) data = loaded.data;
-        else if (options.setAsideCorrupt) data = this.#setAside(loaded.corrupt);
-        else throw this.#corrupt(loaded.corrupt);
+        if ('corrupt' in loaded && !options.setAsideCorrupt) throw this.#corrupt(loaded.corrupt);
+        const data = 'data' in loaded ? loaded.data : emptyStore();
         change(data);
-        await this.#write(data);
+        const aside = 'corrupt' in loaded ? this.#keepCopy() : undefined;
+        try {
+          await this.#write(data);
+        } catch (error) {
+          if (aside) unlinkSync(aside);
+          throw error;
+        }
+        if (aside && 'corrupt' in loaded) {
+          this.#warn(`the credential store was corrupt (${loaded.corrupt}); kept it as ${aside} and saved afresh`);
+        }
         return data;
       });
     } catch (error) {
-      if (error instanceof KashError) throw error;
-      if (errnoCode(error) === 'ELOCKED') {
+      const code = errnoCode(error);
+      if (error instanceof KashError || code === undefined) throw error;
+      if (code === 'ELOCKED') {
         throw new KashError(ExitCode.store, `the credential store ${this.file} is busy: another kash is saving`, {
           hint: `Try again; if no other kash is running, remove ${this.file}.lock.`,
           cause: error,
@@ -65,13 +77,14 @@ export class CredentialStore {
   #load(): Loaded {
     let text: string;
     try {
+      if (!statSync(this.dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       this.#tighten(this.dir, 0o700, 'folder');
       text = readFileSync(this.file, 'utf8');
+      this.#tighten(this.file, 0o600, 'file');
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return { data: emptyStore() };
       throw this.#failure('could not read', error);
     }
-    this.#tighten(this.file, 0o600, 'file');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -79,7 +92,10 @@ export class CredentialStore {
       return { corrupt: 'not valid JSON' };
     }
     const problem = storeProblem(parsed);
-    return problem === undefined ? { data: parsed as StoreData } : { corrupt: problem };
+    if (problem !== undefined) return { corrupt: problem };
+    const data = parsed as StoreData;
+    // Any valid profile name, "__proto__" included, must be an ordinary key.
+    return { data: { ...data, profiles: Object.assign(Object.create(null), data.profiles) } };
   }
 
   /** The contract's 0600 file in a 0700 folder; a looser one was exposed, so say so. */
@@ -103,11 +119,11 @@ export class CredentialStore {
     }
   }
 
-  #setAside(reason: string): StoreData {
+  /** A second name for the corrupt file, so its bytes survive the save that replaces it. */
+  #keepCopy(): string {
     const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(this.file, aside);
-    this.#warn(`the credential store was corrupt (${reason}); kept it as ${aside} and saved afresh`);
-    return emptyStore();
+    linkSync(this.file, aside);
+    return aside;
   }
 
   async #write(data: StoreData): Promise<void> {
@@ -118,8 +134,18 @@ export class CredentialStore {
       projectSuffix: '',
       configFileMode: 0o600,
       accessPropertiesByDotNotation: false,
+      // We have read and judged the file already; a corrupt one being replaced is kept aside by us.
+      clearInvalidConfig: true,
     });
-    conf.store = data as unknown as Record<string, unknown>;
+    // conf writes in place, not atomically, when it believes it runs as a Snap
+    // (sindresorhus/conf#82); a kill -9 then could leave an empty store. Keep it atomic.
+    const snap = process.env.SNAP;
+    delete process.env.SNAP;
+    try {
+      conf.store = data as unknown as Record<string, unknown>;
+    } finally {
+      if (snap !== undefined) process.env.SNAP = snap;
+    }
   }
 
   #corrupt(reason: string): KashError {

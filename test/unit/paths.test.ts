@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultConfigDir, STORE_FILE_NAME } from '../../src/store/paths.js';
+
+// os.homedir() follows HOME on POSIX, so the home folder is pinned for every case.
+const HOME = '/home/tester';
+
+describe('defaultConfigDir', () => {
+  beforeEach(() => {
+    vi.stubEnv('HOME', HOME);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('is ~/.config/kash on Linux', () => {
+    expect(defaultConfigDir({}, 'linux')).toBe(join(HOME, '.config', 'kash'));
+  });
+
+  it('honours XDG_CONFIG_HOME on Linux', () => {
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/srv/conf' }, 'linux')).toBe(join('/srv/conf', 'kash'));
+  });
+
+  it('ignores an empty XDG_CONFIG_HOME', () => {
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '' }, 'linux')).toBe(join(HOME, '.config', 'kash'));
+  });
+
+  it('uses the same XDG layout on the other Unix systems', () => {
+    expect(defaultConfigDir({}, 'freebsd')).toBe(join(HOME, '.config', 'kash'));
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/x' }, 'openbsd')).toBe(join('/x', 'kash'));
+  });
+
+  it('is ~/Library/Preferences/kash on macOS, whatever XDG_CONFIG_HOME says', () => {
+    expect(defaultConfigDir({}, 'darwin')).toBe(join(HOME, 'Library', 'Preferences', 'kash'));
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/srv/conf' }, 'darwin')).toBe(join(HOME, 'Library', 'Preferences', 'kash'));
+  });
+
+  it('is %APPDATA%\\kash\\Config on Windows', () => {
+    const appData = 'C:\\Users\\tester\\AppData\\Roaming';
+    expect(defaultConfigDir({ APPDATA: appData }, 'win32')).toBe(join(appData, 'kash', 'Config'));
+  });
+
+  it('falls back to <home>/AppData/Roaming on Windows without APPDATA', () => {
+    expect(defaultConfigDir({}, 'win32')).toBe(join(HOME, 'AppData', 'Roaming', 'kash', 'Config'));
+  });
+
+  it.each(['linux', 'darwin', 'win32'] as const)('has no "-nodejs" suffix (conf/env-paths default) on %s', (platform) => {
+    const dir = defaultConfigDir({ APPDATA: 'C:\\AppData', XDG_CONFIG_HOME: '/xdg' }, platform);
+    expect(dir).not.toMatch(/nodejs/);
+    expect(dir.split(/[\\/]/)).toContain('kash');
+  });
+
+  it('defaults to the running platform', () => {
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData' })).toBe(
+      defaultConfigDir({ XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData' }, process.platform),
+    );
+  });
+
+  it('names the store file credentials.json', () => {
+    expect(STORE_FILE_NAME).toBe('credentials.json');
+  });
+});
