@@ -28,8 +28,8 @@ export async function gather(ctx: Context, spec: InputSpec): Promise<string> {
   return checked(spec.label, await spec.ask(await ctx.prompter()));
 }
 
-export function checked(label: string, value: string): string {
-  if (value.trim() === '') throw usageError(`the ${label} is empty`);
+export function checked(label: string, value: string, hint?: string): string {
+  if (value.trim() === '') throw usageError(`the ${label} is empty`, hint);
   if (value.length > MAX_INPUT) throw usageError(`the ${label} is too long (over ${MAX_INPUT} characters)`);
   if (hasControlChars(value)) throw usageError(`the ${label} holds control characters or line breaks`);
   return value;
@@ -45,8 +45,8 @@ export function checkEmail(value: string): string {
   return email;
 }
 
-/** One line from a pipe, its line break stripped; for --password-stdin. */
-export async function readLine(stream: Readable, label: string): Promise<string> {
+/** One line from a pipe, its line break stripped; `hint` says how else to give it when the pipe was empty. */
+export async function readLine(stream: Readable, label: string, hint: string): Promise<string> {
   let text = '';
   for await (const chunk of stream) {
     text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
@@ -57,5 +57,5 @@ export async function readLine(stream: Readable, label: string): Promise<string>
     }
     if (text.length > MAX_INPUT) break;
   }
-  return checked(label, text.replace(/\r$/, ''));
+  return checked(label, text.replace(/\r$/, ''), hint);
 }

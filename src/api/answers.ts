@@ -88,9 +88,14 @@ export function codeSentFrom(answer: unknown): void {
   }
 }
 
-export function shopsFrom(answer: unknown, email: string): Shop[] {
+export function shopsFrom(answer: unknown, email: string, title?: string): Shop[] {
   if (!Array.isArray(answer)) throw notDocumented('the shop list is not a JSON array');
   if (answer.length === 0) {
+    if (title !== undefined) {
+      throw new KashError(ExitCode.refused, `no shop titled ${JSON.stringify(title)} is linked to ${email}`, {
+        hint: `Drop --title to list all of them: kash shops --email ${email}`,
+      });
+    }
     throw new KashError(ExitCode.refused, `no shop is linked to ${email}`, {
       hint: 'Check the email address you use to sign in at kash.click.',
     });

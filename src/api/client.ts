@@ -51,7 +51,7 @@ export class ServiceClient {
   async listShops(email: string, title?: string): Promise<Shop[]> {
     const fields: Record<string, string> = { email };
     if (title !== undefined) fields.accountTitle = title;
-    return shopsFrom(await this.#post(this.#url(ENDPOINTS.shops), fields), email);
+    return shopsFrom(await this.#post(this.#url(ENDPOINTS.shops), fields), email, title);
   }
 
   /**

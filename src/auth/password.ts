@@ -24,7 +24,7 @@ export async function passwordLogin(ctx: Context, inputs: PasswordInputs): Promi
     ask: (prompter) => prompter.text('Login (email or user name):'),
   });
   const password = inputs.passwordStdin
-    ? await readLine(ctx.io.stdin, 'password')
+    ? await readLine(ctx.io.stdin, 'password', 'With --password-stdin, pipe the password as one line on standard input.')
     : await gather(ctx, {
         label: 'password',
         flag: '--password-stdin',

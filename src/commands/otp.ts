@@ -60,7 +60,7 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
     );
   }
   const email = explicit === undefined ? pending!.email : await askEmail(ctx, explicit);
-  const matching = pending && pending.email === email ? pending : undefined;
+  const matching = pending && sameEmail(pending.email, email) ? pending : undefined;
   if (matching && matching.baseUrl !== baseUrl) {
     throw usageError(
       `the code for ${email} was requested from ${matching.baseUrl}, not ${baseUrl}`,
@@ -72,9 +72,13 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
 }
 
+const sameEmail = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
 /** --otp, KASH_OTP, a pipe, or a prompt: in that order. */
 async function codeFrom(ctx: Context, given: string | undefined, email: string): Promise<string> {
-  if (given === undefined && !ctx.env.KASH_OTP && !ctx.io.stdinIsTTY) return readLine(ctx.io.stdin, 'code');
+  if (given === undefined && !ctx.env.KASH_OTP && !ctx.io.stdinIsTTY) {
+    return readLine(ctx.io.stdin, 'code', 'Pass --otp <code>, set KASH_OTP, or pipe the code on standard input.');
+  }
   return gather(ctx, {
     label: 'code',
     flag: '--otp <code>',

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { askEmail } from '../auth/code.js';
 import type { Context, ContextFactory } from '../context.js';
+import { checked } from '../inputs.js';
 import { writeJson } from '../output/json.js';
 
 export interface ShopsOptions {
@@ -18,8 +19,9 @@ export function shopsCommand(context: ContextFactory): Command {
 
 export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {
   const email = await askEmail(ctx, options.email);
+  const title = options.title === undefined ? undefined : checked('title', options.title);
   const client = await ctx.client();
-  const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email, options.title));
+  const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email, title));
   if (ctx.settings.json) {
     writeJson(ctx.io, shops.map((shop) => ({ accountId: shop.accountId, title: shop.title })));
     return;
