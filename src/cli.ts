@@ -7,7 +7,7 @@ import { shopsCommand } from './commands/shops.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
 import { ExitCode, KashError } from './errors.js';
-import { processIO, type IO } from './io.js';
+import { processIO, withoutColour, type IO } from './io.js';
 
 /** Global options may come before or after the subcommand, so every command carries them. */
 function addGlobalOptions(command: Command): Command {
@@ -67,8 +67,9 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error) {
+    // Settings may be what failed, so read these two flags straight from the arguments.
     const verbose = argv.includes('--verbose') || /^(1|true|yes)$/i.test(env.KASH_DEBUG ?? '');
-    return exitStatus(error, io, verbose);
+    return exitStatus(error, argv.includes('--no-color') ? withoutColour(io) : io, verbose);
   }
 }
 

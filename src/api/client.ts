@@ -39,19 +39,21 @@ export class ServiceClient {
   }
 
   async loginWithPassword(login: string, password: string): Promise<Credentials> {
-    const answer = await this.#post(this.#url(ENDPOINTS.password), { login, password });
-    return credentialsFrom(answer, 'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.');
+    return this.#post(this.#url(ENDPOINTS.password), { login, password }, (answer) =>
+      credentialsFrom(answer, 'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.'),
+    );
   }
 
   async loginWithCode(email: string, otp: string): Promise<Credentials> {
-    const answer = await this.#post(this.#url(ENDPOINTS.code), { email, otp });
-    return credentialsFrom(answer, 'Check the code in the latest email, or request a new one with `kash otp request`.');
+    return this.#post(this.#url(ENDPOINTS.code), { email, otp }, (answer) =>
+      credentialsFrom(answer, 'Check the code in the latest email, or request a new one with `kash otp request`.'),
+    );
   }
 
   async listShops(email: string, title?: string): Promise<Shop[]> {
     const fields: Record<string, string> = { email };
     if (title !== undefined) fields.accountTitle = title;
-    return shopsFrom(await this.#post(this.#url(ENDPOINTS.shops), fields), email, title);
+    return this.#post(this.#url(ENDPOINTS.shops), fields, (answer) => shopsFrom(answer, email, title));
   }
 
   /**
@@ -66,14 +68,15 @@ export class ServiceClient {
       if (link && link.origin === new URL(this.#options.baseUrl).origin) url = link;
       else fields.accountID = shop.accountId;
     }
-    codeSentFrom(await this.#post(url, fields));
+    await this.#post(url, fields, codeSentFrom);
   }
 
   #url(path: string): URL {
     return new URL(this.#options.baseUrl + path);
   }
 
-  async #post(url: URL, fields: Record<string, string>): Promise<unknown> {
+  /** One POST, its answer read within the limits and handed to `interpret`. */
+  async #post<T>(url: URL, fields: Record<string, string>, interpret: (answer: unknown) => T): Promise<T> {
     const where = url.origin + url.pathname;
     const debug = this.#options.debug;
     debug?.(`POST ${where} ${describeFields(fields)}`);
@@ -89,11 +92,21 @@ export class ServiceClient {
       const text = await readLimited(response, where);
       debug?.(`read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`);
       if (!response.ok) throw httpStatus(where, response.status, text);
-      return parseAnswer(text);
+      return located(where, () => interpret(parseAnswer(text)));
     } catch (error) {
       if (error instanceof KashError) throw error;
       throw networkError(error, url, this.#options.timeoutMs);
     }
+  }
+}
+
+/** A bad answer names the URL it came from, as every other service failure does. */
+function located<T>(where: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof KashError) || error.exitCode !== ExitCode.service) throw error;
+    throw new KashError(ExitCode.service, `${error.message} (from ${where})`, { hint: error.hint });
   }
 }
 
