@@ -74,7 +74,7 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
 }
 
 export async function main(): Promise<void> {
-  const io = processIO();
+  const io = await processIO(process.env);
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
   process.once('SIGINT', () => {

@@ -20,7 +20,7 @@ export interface Context {
   settings: Settings;
   ui: Ui;
   /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
-  canPrompt: boolean;
+  readonly canPrompt: boolean;
   store(): CredentialStore;
   client(): Promise<ServiceClient>;
   prompter(): Promise<Prompter>;
@@ -40,7 +40,10 @@ export function createContext(io: IO, env: NodeJS.ProcessEnv, command: Command, 
     env,
     settings,
     ui,
-    canPrompt: settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY,
+    // A getter: asking whether stdin is a terminal opens it, which the print path need not pay for.
+    get canPrompt() {
+      return settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY;
+    },
     store: () => (store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message))),
     client: async () => {
       // ky and the first fetch cost more than all the rest of start-up: only commands that talk to the service pay.

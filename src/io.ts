@@ -1,30 +1,54 @@
 import type { Readable, Writable } from 'node:stream';
-import { Chalk, type ChalkInstance } from 'chalk';
+
+type Paint = (text: string) => string;
+
+/** The few colours kash uses; a ChalkInstance is one. */
+export interface Colour {
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  cyan: Paint;
+  dim: Paint;
+}
+
+const same: Paint = (text) => text;
+export const NO_COLOUR: Colour = { red: same, green: same, yellow: same, cyan: same, dim: same };
 
 /**
  * Terminal facts in one place, after GitHub CLI's iostreams: commands never look at
  * `process` themselves, so tests hand in buffers and flip the terminal flags.
  */
 export interface IO {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  stdinIsTTY: boolean;
-  stdoutIsTTY: boolean;
-  stderrIsTTY: boolean;
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
   /** Colour for stderr, where everything meant for a person goes. */
-  colour: ChalkInstance;
+  readonly colour: Colour;
 }
 
-export function processIO(): IO {
+/**
+ * The real streams. stdin is opened only when asked for (the print path never reads it),
+ * and chalk is loaded only when there is colour to show.
+ */
+export async function processIO(env: NodeJS.ProcessEnv): Promise<IO> {
+  const stderrIsTTY = process.stderr.isTTY === true;
+  const level = stderrColourLevel(env, stderrIsTTY);
+  const colour = level === 0 ? NO_COLOUR : new (await import('chalk')).Chalk({ level });
   return {
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdinIsTTY() {
+      return process.stdin.isTTY === true;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
-    stdinIsTTY: process.stdin.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-    colour: new Chalk({ level: stderrColourLevel(process.env, process.stderr.isTTY === true) }),
+    stderrIsTTY,
+    colour,
   };
 }
 
@@ -43,6 +67,7 @@ export function stderrColourLevel(env: NodeJS.ProcessEnv, isTTY: boolean): 0 | 1
   return env.COLORTERM === 'truecolor' || env.COLORTERM === '24bit' ? 3 : 2;
 }
 
+/** The same streams without colour; getters (the lazy stdin) keep working. */
 export function withoutColour(io: IO): IO {
-  return { ...io, colour: new Chalk({ level: 0 }) };
+  return Object.create(io, { colour: { value: NO_COLOUR } }) as IO;
 }

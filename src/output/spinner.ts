@@ -1,13 +1,13 @@
 import type { Writable } from 'node:stream';
-import type { ChalkInstance } from 'chalk';
+import type { Colour } from '../io.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Draws on one line of a terminal until stopped, then erases itself. Returns stop. */
-export function startSpinner(stream: Writable, text: string, colour: ChalkInstance): () => void {
+export function startSpinner(stream: Writable, text: string, colour: Colour): () => void {
   let frame = 0;
   const draw = () => {
-    stream.write(`\r${colour.cyan(FRAMES[frame % FRAMES.length])} ${text}`);
+    stream.write(`\r${colour.cyan(FRAMES[frame % FRAMES.length] ?? '')} ${text}`);
     frame++;
   };
   draw();
