@@ -1,8 +1,11 @@
-// Builds one minified ESM bundle for the CLI (lazy chunks split out), and the
-// development-only emulator, demo and benchmark, which are never shipped.
+// Builds the CLI as one minified file, dist/kash.cjs, plus one ESM file per library that
+// only some commands need (dist/lib/), and the development-only emulator, demo and
+// benchmark (build/dev/), which are never shipped.
 import { build } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -23,42 +26,88 @@ const builtinsByRequire = {
       if (!builtins.has(args.path) || args.path === 'node:module') return undefined;
       // The require() inside the stand-in itself is Node's own.
       if (args.namespace === 'builtin') return { path: args.path, external: true };
-      // One stand-in per importing file, so none is shared between chunks: a shared one
-      // would become a tiny chunk of its own, and each chunk costs a module load.
-      return { path: `${args.path.replace(/^node:/, '')}:${args.importer}`, namespace: 'builtin' };
+      return { path: args.path.replace(/^node:/, ''), namespace: 'builtin' };
     });
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const name = args.path.slice(0, args.path.indexOf(':'));
-      return {
-        contents:
-          name === 'child_process'
-            ? "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });"
-            : `module.exports = require('node:${name}');`,
-        loader: 'js',
-      };
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents:
+        args.path === 'child_process'
+          ? "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });"
+          : `module.exports = require('node:${args.path}');`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The libraries that the print path (whoami, env, --help, --version) must not load, each
+ * with what kash uses of it. Each becomes its own file that src/ reaches only through
+ * `await import()`; a static import of one fails the build.
+ */
+const LAZY = {
+  ky: { contents: "export { default } from 'ky';" },
+  // Through its index, @inquirer/prompts drags in the editor prompt's 550 KB of text
+  // encodings, which esbuild cannot shake off; so take the three prompts kash uses from
+  // the packages the index re-exports, resolved from @inquirer/prompts' own folder.
+  '@inquirer/prompts': {
+    contents:
+      "export { default as input } from '@inquirer/input'; export { default as password } from '@inquirer/password'; export { default as select } from '@inquirer/select';",
+    resolveDir: dirname(fileURLToPath(import.meta.resolve('@inquirer/prompts'))),
+  },
+  conf: { contents: "export { default } from 'conf';" },
+  chalk: { contents: "export { Chalk } from 'chalk';" },
+};
+const libFile = (name) => `lib/${name.replace(/^@.*\//, '')}.js`;
+
+const lazyLibraries = {
+  name: 'lazy-libraries',
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, (args) => {
+      if (args.kind !== 'dynamic-import') {
+        return { errors: [{ text: `${args.path} must be loaded with await import(), so that the print path never pays for it` }] };
+      }
+      return { path: `./${libFile(args.path)}`, external: true };
     });
   },
 };
 
-// Chunk names carry content hashes: start empty so stale chunks do not pile up or ship.
+const libraryEntries = {
+  name: 'library-entries',
+  setup(build) {
+    build.onResolve({ filter: /^lazy:/ }, (args) => ({ path: args.path.slice('lazy:'.length), namespace: 'lazy' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ resolveDir: process.cwd(), ...LAZY[args.path], loader: 'js' }));
+  },
+};
+
+const shipped = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  banner,
+};
+
 rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 
 await Promise.all([
+  // CommonJS, because Node starts its ESM loader only for an ES module: ~3 ms that every
+  // `kash env` in a shell start-up file would pay. The lazy libraries stay ESM.
   build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    sourcemap: true,
-    logLevel: 'warning',
-    banner,
-    entryPoints: { kash: 'src/main.ts' },
-    outdir: 'dist',
-    splitting: true,
-    minify: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    ...shipped,
+    format: 'cjs',
+    banner: undefined,
+    entryPoints: ['src/main.ts'],
+    outfile: 'dist/kash.cjs',
     define: { KASH_VERSION: JSON.stringify(version) },
-    plugins: [builtinsByRequire],
+    plugins: [lazyLibraries, builtinsByRequire],
+  }),
+  build({
+    ...shipped,
+    entryPoints: Object.fromEntries(Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`])),
+    outdir: 'dist',
+    plugins: [libraryEntries, builtinsByRequire],
   }),
   build({
     bundle: true,

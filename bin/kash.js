@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/kash.js';
+require('../dist/kash.cjs');

@@ -9,7 +9,7 @@ import { createContext, VERSION, type ContextFactory, type Overrides } from './c
 import { ExitCode, KashError } from './errors.js';
 import { processIO, withoutColour, type IO } from './io.js';
 
-/** Global options may come before or after the subcommand, so every command carries them. */
+/** On the program only: commander reads a program's options before and after the subcommand. */
 function addGlobalOptions(command: Command): Command {
   const global = (flags: string, description: string) => new Option(flags, description).helpGroup('Global options:');
   return command
@@ -33,13 +33,14 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(text),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
   addGlobalOptions(program);
   const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, logoutCommand, shopsCommand].map((make) => make(context));
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.
-    for (const sub of [command, ...command.commands]) addGlobalOptions(sub.copyInheritedSettings(program));
+    for (const sub of [command, ...command.commands]) sub.copyInheritedSettings(program);
   }
   return program;
 }
@@ -82,6 +83,6 @@ export async function main(): Promise<void> {
     process.exit(ExitCode.cancelled);
   });
   const status = await run(process.argv, io, process.env);
-  // Let piped stdout drain before leaving; keep-alive sockets must not hold the process open.
-  io.stdout.write('', () => process.exit(status));
+  // Output is written synchronously, so nothing is lost; keep-alive sockets must not hold the process open.
+  process.exit(status);
 }

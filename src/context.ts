@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ServiceClient } from './api/client.js';
+import { ServiceClient } from './api/client.js';
 import { withoutColour, type IO } from './io.js';
 import { Ui } from './output/ui.js';
 import { inquirerPrompter, type Prompter } from './prompt.js';
@@ -45,16 +45,13 @@ export function createContext(io: IO, env: NodeJS.ProcessEnv, command: Command, 
       return settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY;
     },
     store: () => (store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message))),
-    client: async () => {
-      // ky and the first fetch cost more than all the rest of start-up: only commands that talk to the service pay.
-      const { ServiceClient } = await import('./api/client.js');
-      return new ServiceClient({
+    client: async () =>
+      new ServiceClient({
         baseUrl: settings.baseUrl,
         timeoutMs: settings.timeoutMs,
         userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
         debug: settings.verbose ? (line) => ui.debug(line) : undefined,
-      });
-    },
+      }),
     prompter: overrides.prompter ?? (() => inquirerPrompter(shownIO)),
   };
 }

@@ -1,3 +1,4 @@
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 type Paint = (text: string) => string;
@@ -14,19 +15,71 @@ export interface Colour {
 const same: Paint = (text) => text;
 export const NO_COLOUR: Colour = { red: same, green: same, yellow: same, cyan: same, dim: same };
 
+/** Where kash's own text goes: written whole, at once. */
+export interface Sink {
+  write(text: string): void;
+}
+
 /**
  * Terminal facts in one place, after GitHub CLI's iostreams: commands never look at
  * `process` themselves, so tests hand in buffers and flip the terminal flags.
  */
 export interface IO {
   readonly stdin: Readable;
-  readonly stdout: Writable;
-  readonly stderr: Writable;
+  readonly stdout: Sink;
+  readonly stderr: Sink;
+  /** The stderr stream itself, for prompts that draw on it. */
+  readonly stderrStream: Writable;
   readonly stdinIsTTY: boolean;
-  readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   /** Colour for stderr, where everything meant for a person goes. */
   readonly colour: Colour;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes straight to a file descriptor. Node's process.stdout and process.stderr load
+ * the stream machinery (and for a pipe, the network stack) on first use: a few ms that
+ * `eval "$(kash env)"` would pay in every shell start-up.
+ */
+function fdSink(fd: number): Sink {
+  return {
+    write(text) {
+      let rest = Buffer.from(text);
+      while (rest.length > 0) {
+        try {
+          rest = rest.subarray(writeSync(fd, rest));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          // The reader left (`kash env | head -1`): nothing more to say to it.
+          if (code === 'EPIPE') return;
+          if (code !== 'EAGAIN') throw error;
+          Atomics.wait(sleeper, 0, 0, 1);
+        }
+      }
+    },
+  };
+}
+
+let devNull: number | undefined;
+
+/**
+ * Whether a descriptor is a terminal, without opening Node's stdio streams. Asking tty
+ * loads the network stack, so first rule out what cannot be one: anything but a
+ * character device, and /dev/null (where CI and cron put the streams they do not want).
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if (process.platform !== 'win32') {
+      const stat = fstatSync(fd);
+      devNull ??= statSync('/dev/null').rdev;
+      if (!stat.isCharacterDevice() || stat.rdev === devNull) return false;
+    }
+    return process.getBuiltinModule('node:tty').isatty(fd);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -34,7 +87,7 @@ export interface IO {
  * and chalk is loaded only when there is colour to show.
  */
 export async function processIO(env: NodeJS.ProcessEnv): Promise<IO> {
-  const stderrIsTTY = process.stderr.isTTY === true;
+  const stderrIsTTY = isTerminal(2);
   const level = stderrColourLevel(env, stderrIsTTY);
   const colour = level === 0 ? NO_COLOUR : new (await import('chalk')).Chalk({ level });
   return {
@@ -42,11 +95,13 @@ export async function processIO(env: NodeJS.ProcessEnv): Promise<IO> {
       return process.stdin;
     },
     get stdinIsTTY() {
-      return process.stdin.isTTY === true;
+      return isTerminal(0);
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdout: fdSink(1),
+    stderr: fdSink(2),
+    get stderrStream() {
+      return process.stderr;
+    },
     stderrIsTTY,
     colour,
   };

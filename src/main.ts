@@ -1,3 +1,3 @@
 import { main } from './cli.js';
 
-await main();
+void main();

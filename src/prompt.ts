@@ -28,7 +28,7 @@ async function guard<T>(ask: () => Promise<T>): Promise<T> {
 /** @inquirer/prompts, loaded only when a person is actually asked something. */
 export async function inquirerPrompter(io: IO): Promise<Prompter> {
   const { input, password, select } = await import('@inquirer/prompts');
-  const context = { input: io.stdin, output: io.stderr, clearPromptOnDone: false };
+  const context = { input: io.stdin, output: io.stderrStream, clearPromptOnDone: false };
   return {
     text: (message, validate) => guard(() => input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context)),
     secret: (message) => guard(() => password({ message, mask: '*', validate: (v) => v !== '' || 'Required' }, context)),

@@ -1,4 +1,4 @@
-import ky from 'ky';
+import type { KyInstance } from 'ky';
 import { ExitCode, KashError } from '../errors.js';
 import { credentialsFrom, codeSentFrom, parseAnswer, serverMessage, shopsFrom, type Credentials, type Shop } from './answers.js';
 import { readLimited } from './body.js';
@@ -25,17 +25,24 @@ export interface ClientOptions {
 /** The four calls of the kash.click API, each one POST with no redirect and no retry. */
 export class ServiceClient {
   readonly #options: ClientOptions;
-  readonly #http: typeof ky;
+  #http: Promise<KyInstance> | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
-    this.#http = ky.create({
-      retry: 0,
-      timeout: false,
-      redirect: 'manual',
-      throwHttpErrors: false,
-      headers: { 'user-agent': options.userAgent, accept: 'application/json, text/html;q=0.5' },
-    });
+  }
+
+  /** ky probes fetch's machinery as it loads (~100 ms on Node 20): only a real request pays for it. */
+  #ky(): Promise<KyInstance> {
+    this.#http ??= import('ky').then(({ default: ky }) =>
+      ky.create({
+        retry: 0,
+        timeout: false,
+        redirect: 'manual',
+        throwHttpErrors: false,
+        headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
+      }),
+    );
+    return this.#http;
   }
 
   async loginWithPassword(login: string, password: string): Promise<Credentials> {
@@ -81,9 +88,9 @@ export class ServiceClient {
     const debug = this.#options.debug;
     debug?.(`POST ${where} ${describeFields(fields)}`);
     const started = performance.now();
-    const signal = AbortSignal.timeout(this.#options.timeoutMs);
     try {
-      const response = await this.#http.post(url, { body: new URLSearchParams(fields), signal });
+      const http = await this.#ky();
+      const response = await http.post(url, { body: new URLSearchParams(fields), signal: AbortSignal.timeout(this.#options.timeoutMs) });
       debug?.(`${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`);
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();

@@ -1,10 +1,9 @@
-import type { Writable } from 'node:stream';
-import type { Colour } from '../io.js';
+import type { Colour, Sink } from '../io.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Draws on one line of a terminal until stopped, then erases itself. Returns stop. */
-export function startSpinner(stream: Writable, text: string, colour: Colour): () => void {
+export function startSpinner(stream: Sink, text: string, colour: Colour): () => void {
   let frame = 0;
   const draw = () => {
     stream.write(`\r${colour.cyan(FRAMES[frame % FRAMES.length] ?? '')} ${text}`);

@@ -1,4 +1,5 @@
 import type { IO } from '../io.js';
+import { startSpinner } from './spinner.js';
 
 /** Everything meant for a person goes to stderr, so stdout stays pure data. */
 export class Ui {
@@ -30,13 +31,9 @@ export class Ui {
     if (this.#verbose) this.#line(this.#io.colour.dim(`[kash] ${message}`));
   }
 
-  /**
-   * A spinner only where a person watches; elsewhere (CI logs) it would be noise. The work
-   * starts once the spinner is loaded, so a quick failure always has its handler.
-   */
+  /** A spinner only where a person watches; elsewhere (CI logs) it would be noise. */
   async spin<T>(text: string, work: () => Promise<T>): Promise<T> {
     if (!this.#io.stderrIsTTY || this.#verbose) return work();
-    const { startSpinner } = await import('./spinner.js');
     const stop = startSpinner(this.#io.stderr, text, this.#io.colour);
     try {
       return await work();
