@@ -31,7 +31,7 @@ export class ServiceClient {
     this.#options = options;
   }
 
-  /** ky probes fetch's machinery as it loads (~100 ms on Node 20): only a real request pays for it. */
+  /** ky probes fetch's machinery as it loads (some 25 ms here): only a real request pays for it. */
   #ky(): Promise<KyInstance> {
     this.#http ??= import('ky').then(({ default: ky }) =>
       ky.create({

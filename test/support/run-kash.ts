@@ -20,6 +20,8 @@ export interface KashOptions {
   /** Written to stdin, then closed; stdin is closed at once when absent. */
   input?: string;
   timeoutMs?: number;
+  /** Options for node itself, before the script (e.g. --require). */
+  nodeArgs?: string[];
 }
 
 /** A fresh config folder for one test. */
@@ -38,7 +40,7 @@ function cleanEnv(): Record<string, string> {
 
 export function runKash(args: string[], options: KashOptions = {}): Promise<KashRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [KASH_BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), KASH_BIN, ...args], {
       env: { ...cleanEnv(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

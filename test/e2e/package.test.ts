@@ -1,0 +1,56 @@
+// What users install: the packed tarball holds the bundle and nothing it would need to
+// fetch, and runs in an empty folder.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'kash-package-'));
+
+interface Packed {
+  filename: string;
+  size: number;
+  files: Array<{ path: string }>;
+}
+
+let packed: Packed;
+
+beforeAll(async () => {
+  // --ignore-scripts: packing must not rebuild dist/ under the other tests' feet.
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root });
+  packed = (JSON.parse(stdout) as Packed[])[0]!;
+}, 60_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the published package', () => {
+  it('holds the bundle, the README and the licence, and nothing else', () => {
+    const paths = packed.files.map((file) => file.path).sort();
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/kash.js', 'bin/package.json', 'dist/kash.cjs', 'package.json']));
+    expect(paths.filter((path) => !/^(LICENSE|README\.md|package\.json|bin\/|dist\/)/.test(path))).toEqual([]);
+    expect(paths.filter((path) => /\.(ts|map)$/.test(path))).toEqual([]);
+  });
+
+  it('packs to under 300 KB', () => {
+    expect(packed.size).toBeLessThan(300 * 1024);
+  });
+
+  it('installs into an empty folder without pulling any other package, and runs', async () => {
+    const project = join(work, 'empty');
+    const config = join(work, 'config');
+    await run('mkdir', ['-p', project]);
+    writeFileSync(join(project, 'package.json'), '{"name":"empty","version":"1.0.0","private":true}\n');
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], { cwd: project });
+    expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['kash']);
+    const version = await run(join(project, 'node_modules/.bin/kash'), ['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const whoami = await run(join(project, 'node_modules/.bin/kash'), ['whoami', '--json'], {
+      env: { ...process.env, KASH_CONFIG_DIR: config, KASH_APIKEY: 'packaged-key-0123456789', KASH_SHOPID: '9' },
+    });
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ source: 'env', shopId: '9' });
+  }, 60_000);
+});

@@ -1,0 +1,107 @@
+// The print path (--help, --version, whoami, env) runs in shell start-up files and CI
+// loops: it must not load the network client, the prompts or the store writer, touch
+// fetch, start a process, connect anywhere or write a file. A preloaded tracer records
+// all of these from inside a real run of the built CLI.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
+import { runKash, tempConfigDir } from '../support/run-kash.js';
+
+const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
+
+interface Event {
+  kind: 'module' | 'fetch' | 'process' | 'connect' | 'write';
+  detail: string;
+}
+
+let dir: string;
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  dir = tempConfigDir();
+  const saved = {
+    apiKey: accounts.demo.apiKey,
+    shopId: accounts.demo.shopId,
+    login: accounts.demo.login,
+    email: null,
+    method: 'password',
+    baseUrl: emulator.url,
+    obtainedAt: '2026-11-28T12:00:00.000Z',
+    shopTitle: null,
+  };
+  mkdirSync(join(dir, 'config'), { mode: 0o700 });
+  writeFileSync(join(dir, 'config', 'credentials.json'), JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }), { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await emulator.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let runs = 0;
+async function traced(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; events: Event[] }> {
+  const trace = join(dir, `trace-${runs++}.jsonl`);
+  writeFileSync(trace, '');
+  const run = await runKash(args, {
+    nodeArgs: ['--require', TRACER],
+    env: { KASH_CONFIG_DIR: join(dir, 'config'), KASH_BASE_URL: emulator.url, KASH_TRACE: trace, ...env },
+  });
+  const events = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Event);
+  return { code: run.code, events };
+}
+
+const libraries = (events: Event[]) =>
+  [...new Set(events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')))];
+const effects = (events: Event[]) => events.filter((e) => e.kind !== 'module');
+
+describe('the print path', () => {
+  it.each([
+    [['--help']],
+    [['--version']],
+    [['whoami']],
+    [['whoami', '--json']],
+    [['whoami', '--all']],
+    [['env']],
+    [['env', '--format', 'json']],
+    [['login', '--help']],
+  ])('kash %j loads no library, touches no fetch, starts no process, connects nowhere, writes no file', async (args) => {
+    const { code, events } = await traced(args);
+    expect(code).toBe(0);
+    expect(libraries(events)).toEqual([]);
+    expect(effects(events)).toEqual([]);
+  });
+
+  it('with colour forced, loads chalk and nothing else', async () => {
+    const { code, events } = await traced(['whoami'], { FORCE_COLOR: '1' });
+    expect(code).toBe(0);
+    expect(libraries(events)).toEqual(['dist/lib/chalk.js']);
+    expect(effects(events)).toEqual([]);
+  });
+
+  it('logout loads only the store writer (conf), never the client or the prompts', async () => {
+    const { code, events } = await traced(['logout', '--profile', 'nobody']);
+    expect(code).toBe(0);
+    expect(libraries(events)).toEqual([]);
+    expect(events.some((e) => e.kind === 'fetch')).toBe(false);
+  });
+});
+
+describe('the tracer itself', () => {
+  // Without this, a tracer that records nothing would pass every test above.
+  it('sees a login load ky and conf, touch fetch, connect and write the store', async () => {
+    const { code, events } = await traced(['login', '--login', accounts.demo.login, '--profile', 'traced'], {
+      KASH_PASSWORD: accounts.demo.password,
+    });
+    expect(code).toBe(0);
+    expect(libraries(events)).toEqual(expect.arrayContaining(['dist/lib/ky.js', 'dist/lib/conf.js']));
+    expect(libraries(events)).not.toContain('dist/lib/prompts.js');
+    expect(events.some((e) => e.kind === 'fetch')).toBe(true);
+    expect(events.some((e) => e.kind === 'connect')).toBe(true);
+    expect(events.some((e) => e.kind === 'write' && e.detail.includes('credentials.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,79 @@
+// Preloaded with `node --require` into a kash run: records, as JSON lines in the file
+// named by KASH_TRACE, every ES module loaded, every touch of fetch, every process
+// started, every socket connected and every file written, so a test can prove what
+// the print path does not do.
+'use strict';
+// Node runs --require preloads in the module loader's own thread too; trace the program only.
+if (require('node:worker_threads').isMainThread) trace();
+
+function trace() {
+  const fs = require('node:fs');
+  const childProcess = require('node:child_process');
+  const net = require('node:net');
+  const { register } = require('node:module');
+
+  const traceFile = process.env.KASH_TRACE;
+  // Our own writes use the functions as they are before they are traced.
+  const { openSync, writeSync } = fs;
+  const traceFd = openSync(traceFile, 'a');
+  const record = (kind, detail) => writeSync(traceFd, `${JSON.stringify({ kind, detail: String(detail) })}\n`);
+
+  // The ES module loader's hooks run on their own thread; they record the same way.
+  register(
+    `data:text/javascript,${encodeURIComponent(`
+      import { appendFileSync } from 'node:fs';
+      export async function resolve(specifier, context, next) {
+        const result = await next(specifier, context);
+        appendFileSync(${JSON.stringify(traceFile)}, JSON.stringify({ kind: 'module', detail: result.url }) + '\\n');
+        return result;
+      }`)}`,
+  );
+
+  const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+  Object.defineProperty(globalThis, 'fetch', {
+    configurable: true,
+    enumerable: fetchDescriptor.enumerable,
+    get() {
+      record('fetch', 'globalThis.fetch');
+      return fetchDescriptor.get ? fetchDescriptor.get.call(globalThis) : fetchDescriptor.value;
+    },
+    set(value) {
+      Object.defineProperty(globalThis, 'fetch', { value, writable: true, configurable: true });
+    },
+  });
+
+  for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+    const original = childProcess[name];
+    childProcess[name] = function traced(...args) {
+      record('process', args[0]);
+      return original.apply(this, args);
+    };
+  }
+
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function traced(...args) {
+    record('connect', JSON.stringify(args[0]));
+    return connect.apply(this, args);
+  };
+
+  const writes = {
+    writeFileSync: (args) => args[0],
+    appendFileSync: (args) => args[0],
+    mkdirSync: (args) => args[0],
+    renameSync: (args) => args[1],
+    linkSync: (args) => args[1],
+    unlinkSync: (args) => args[0],
+    rmSync: (args) => args[0],
+    chmodSync: (args) => args[0],
+    openSync: (args) => (/[wa+]/.test(String(args[1] ?? 'r')) ? args[0] : undefined),
+    writeSync: (args) => ([1, 2, traceFd].includes(args[0]) ? undefined : `fd ${args[0]}`),
+  };
+  for (const [name, target] of Object.entries(writes)) {
+    const original = fs[name];
+    fs[name] = function traced(...args) {
+      const path = target(args);
+      if (path !== undefined) record('write', path);
+      return original.apply(this, args);
+    };
+  }
+}
