@@ -55,6 +55,9 @@ const LAZY = {
   },
   conf: { contents: "export { default } from 'conf';" },
   chalk: { contents: "export { Chalk } from 'chalk';" },
+  // Only when HTTPS_PROXY or HTTP_PROXY applies. (Taking fetch and ProxyAgent from
+  // undici's own files rather than its index breaks its initialisation order.)
+  undici: { contents: "export { fetch, ProxyAgent } from 'undici';" },
 };
 const libFile = (name) => `lib/${name.replace(/^@.*\//, '')}.js`;
 

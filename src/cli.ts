@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { envCommand } from './commands/env.js';
+import { execCommand } from './commands/exec.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { otpCommand } from './commands/otp.js';
@@ -8,6 +9,7 @@ import { whoamiCommand } from './commands/whoami.js';
 import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
 import { ExitCode, KashError } from './errors.js';
 import { processIO, withoutColour, type IO } from './io.js';
+import { onInterrupt } from './signals.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
 function addGlobalOptions(command: Command): Command {
@@ -36,7 +38,7 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
   addGlobalOptions(program);
-  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, logoutCommand, shopsCommand].map((make) => make(context));
+  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand].map((make) => make(context));
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.
@@ -63,10 +65,11 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
 }
 
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
-  const program = buildProgram(io, (command) => createContext(io, env, command, overrides));
+  let status: number = ExitCode.ok;
+  const program = buildProgram(io, (command) => createContext(io, env, command, overrides, (chosen) => (status = chosen)));
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    return status;
   } catch (error) {
     // Settings may be what failed, so read these two flags straight from the arguments.
     const verbose = argv.includes('--verbose') || /^(1|true|yes)$/i.test(env.KASH_DEBUG ?? '');
@@ -78,7 +81,7 @@ export async function main(): Promise<void> {
   const io = await processIO(process.env);
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
-  process.once('SIGINT', () => {
+  onInterrupt(() => {
     io.stderr.write(`\n${io.colour.red('error:')} cancelled; nothing was changed\n`);
     process.exit(ExitCode.cancelled);
   });

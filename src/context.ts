@@ -21,6 +21,8 @@ export interface Context {
   ui: Ui;
   /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
   readonly canPrompt: boolean;
+  /** Ends kash with this status rather than 0, once the command returns (`kash exec`). */
+  exitWith(status: number): void;
   store(): CredentialStore;
   client(): Promise<ServiceClient>;
   prompter(): Promise<Prompter>;
@@ -30,7 +32,13 @@ export interface Overrides {
   prompter?: () => Promise<Prompter>;
 }
 
-export function createContext(io: IO, env: NodeJS.ProcessEnv, command: Command, overrides: Overrides = {}): Context {
+export function createContext(
+  io: IO,
+  env: NodeJS.ProcessEnv,
+  command: Command,
+  overrides: Overrides = {},
+  exitWith: (status: number) => void = () => undefined,
+): Context {
   const settings = resolveSettings(command, env);
   const shownIO = settings.colour ? io : withoutColour(io);
   const ui = new Ui(shownIO, settings.verbose);
@@ -44,11 +52,13 @@ export function createContext(io: IO, env: NodeJS.ProcessEnv, command: Command, 
     get canPrompt() {
       return settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY;
     },
+    exitWith,
     store: () => (store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message))),
     client: async () =>
       new ServiceClient({
         baseUrl: settings.baseUrl,
         timeoutMs: settings.timeoutMs,
+        env,
         userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
         debug: settings.verbose ? (line) => ui.debug(line) : undefined,
       }),

@@ -7,6 +7,9 @@ export const ExitCode = {
   service: 4,
   notLoggedIn: 5,
   store: 6,
+  /** `kash exec`: as shells say it, the command could not be run, or not found. */
+  cannotRun: 126,
+  notFound: 127,
   cancelled: 130,
 } as const;
 

@@ -3,6 +3,7 @@ import { ExitCode, KashError } from '../errors.js';
 import { credentialsFrom, codeSentFrom, parseAnswer, serverMessage, shopsFrom, type Credentials, type Shop } from './answers.js';
 import { readLimited } from './body.js';
 import { networkError } from './network-errors.js';
+import { proxyFor, shownProxy } from './proxy.js';
 
 export const ENDPOINTS = {
   password: '/workers/getAuthTokenWithPassword.php',
@@ -18,6 +19,8 @@ export interface ClientOptions {
   baseUrl: string;
   timeoutMs: number;
   userAgent: string;
+  /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read; none are when absent. */
+  env?: NodeJS.ProcessEnv | undefined;
   /** --verbose lines; secrets are redacted before they get here. */
   debug?: ((line: string) => void) | undefined;
 }
@@ -33,16 +36,30 @@ export class ServiceClient {
 
   /** ky probes fetch's machinery as it loads (some 25 ms here): only a real request pays for it. */
   #ky(): Promise<KyInstance> {
-    this.#http ??= import('ky').then(({ default: ky }) =>
-      ky.create({
-        retry: 0,
-        timeout: false,
-        redirect: 'manual',
-        throwHttpErrors: false,
-        headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
-      }),
-    );
+    this.#http ??= this.#createKy();
     return this.#http;
+  }
+
+  async #createKy(): Promise<KyInstance> {
+    const proxy = this.#proxy();
+    const [{ default: ky }, proxied] = await Promise.all([
+      import('ky'),
+      proxy ? import('./proxy-fetch.js').then(({ fetchThrough }) => fetchThrough(proxy)) : undefined,
+    ]);
+    if (proxy) this.#options.debug?.(`requests go through the proxy ${shownProxy(proxy)}`);
+    return ky.create({
+      retry: 0,
+      timeout: false,
+      redirect: 'manual',
+      throwHttpErrors: false,
+      headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
+      ...(proxied ? { fetch: proxied } : {}),
+    });
+  }
+
+  /** Every request goes to the base URL's origin, so one decision serves them all. */
+  #proxy(): URL | undefined {
+    return proxyFor(new URL(this.#options.baseUrl), this.#options.env ?? {});
   }
 
   async loginWithPassword(login: string, password: string): Promise<Credentials> {
@@ -98,11 +115,11 @@ export class ServiceClient {
       }
       const text = await readLimited(response, where);
       debug?.(`read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`);
-      if (!response.ok) throw httpStatus(where, response.status, text);
+      if (!response.ok) throw httpStatus(where, response.status, text, this.#proxy());
       return located(where, () => interpret(parseAnswer(text)));
     } catch (error) {
       if (error instanceof KashError) throw error;
-      throw networkError(error, url, this.#options.timeoutMs);
+      throw networkError(error, url, this.#options.timeoutMs, this.#proxy());
     }
   }
 }
@@ -130,14 +147,15 @@ function redirected(where: string, location: string | null): KashError {
   });
 }
 
-function httpStatus(where: string, status: number, body: string): KashError {
+function httpStatus(where: string, status: number, body: string, proxy: URL | undefined): KashError {
   let said: string | undefined;
   try {
     said = serverMessage(parseAnswer(body));
   } catch {
     said = undefined;
   }
-  return new KashError(ExitCode.service, `${where} answered HTTP ${status}${said ? `: ${said}` : ''}`, {
+  const via = proxy ? ` (through the proxy ${shownProxy(proxy)})` : '';
+  return new KashError(ExitCode.service, `${where} answered HTTP ${status}${said ? `: ${said}` : ''}${via}`, {
     hint: status >= 500 ? 'The service is failing; try again in a few minutes.' : 'Check --base-url / KASH_BASE_URL.',
   });
 }

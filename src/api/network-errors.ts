@@ -1,4 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
+import { shownProxy } from './proxy.js';
 
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -23,7 +24,7 @@ function rootCode(error: unknown): string | undefined {
 }
 
 /** Turns what fetch throws into exit 4 with a message naming the host and what to try. */
-export function networkError(error: unknown, url: URL, timeoutMs: number): KashError {
+export function networkError(error: unknown, url: URL, timeoutMs: number, proxy?: URL): KashError {
   const where = url.origin;
   const service = (message: string, hint: string) => new KashError(ExitCode.service, message, { hint, cause: error });
   const name = (error as { name?: string } | null)?.name;
@@ -37,6 +38,7 @@ export function networkError(error: unknown, url: URL, timeoutMs: number): KashE
       'If your network uses a private certificate authority, point NODE_EXTRA_CA_CERTS at its PEM file.',
     );
   }
+  if (proxy) return proxyError(error, url, proxy, code);
   const reach = 'Check your network connection and --base-url / KASH_BASE_URL.';
   switch (code) {
     case 'ECONNREFUSED':
@@ -54,4 +56,33 @@ export function networkError(error: unknown, url: URL, timeoutMs: number): KashE
     default:
       return service(`the request to ${where} failed${code ? ` (${code})` : ''}`, `${reach} Run with --verbose for details.`);
   }
+}
+
+/** Through a proxy, kash only ever connects to the proxy: its failures are the proxy's to name. */
+function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefined): KashError {
+  const shown = shownProxy(proxy);
+  const hint = 'Check HTTPS_PROXY / HTTP_PROXY, or list this host in NO_PROXY to go direct.';
+  const fail = (message: string) => new KashError(ExitCode.service, message, { hint, cause: error });
+  const refusal = /Proxy response \((\d+)\)/.exec(messages(error));
+  if (refusal) return fail(`the proxy ${shown} refused to connect to ${url.host} (HTTP ${refusal[1]})`);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return fail(`could not connect to the proxy ${shown}: connection refused`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return fail(`could not resolve the proxy ${shown}`);
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return fail(`could not connect to the proxy ${shown}: timed out`);
+    default:
+      return fail(`the request to ${url.origin} through the proxy ${shown} failed${code ? ` (${code})` : ''}`);
+  }
+}
+
+function messages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(String((e as { message?: unknown }).message ?? ''));
+  }
+  return parts.join(' | ');
 }
