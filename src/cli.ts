@@ -9,6 +9,7 @@ import { whoamiCommand } from './commands/whoami.js';
 import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
 import { ExitCode, KashError } from './errors.js';
 import { processIO, withoutColour, type IO } from './io.js';
+import { examples } from './output/examples.js';
 import { onInterrupt } from './signals.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
@@ -36,7 +37,15 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       outputError: (text, write) => write(text),
     })
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText(
+      'after',
+      examples(
+        ['kash login', 'once, at a terminal'],
+        ['eval "$(kash env)"', 'then, in a shell: KASH_APIKEY and KASH_SHOPID'],
+        ['kash exec -- ./my-script', 'or hand them to one command only'],
+      ),
+    );
   addGlobalOptions(program);
   const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand].map((make) => make(context));
   for (const command of commands) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix } from '../output/env-format.js';
 
@@ -10,10 +11,20 @@ export interface EnvOptions {
 
 export function envCommand(context: ContextFactory): Command {
   return new Command('env')
+    .helpGroup('Use the credentials:')
     .description('print the credentials as shell variables, for eval "$(kash env)"')
     .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((options: EnvOptions, command: Command) => runEnv(context(command), options));
+    .action((options: EnvOptions, command: Command) => runEnv(context(command), options))
+    .addHelpText(
+      'after',
+      examples(
+        ['eval "$(kash env)"', 'bash, zsh, dash: export KASH_APIKEY and KASH_SHOPID'],
+        ['kash env --format fish | source', 'fish'],
+        ['kash env --format powershell | Invoke-Expression', 'PowerShell'],
+        ['kash env --format dotenv > .env', 'a .env file for your app'],
+      ),
+    );
 }
 
 export async function runEnv(ctx: Context, options: EnvOptions): Promise<void> {

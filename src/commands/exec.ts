@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
 import { parsePrefix } from '../output/env-format.js';
@@ -12,10 +13,19 @@ export interface ExecOptions {
 
 export function execCommand(context: ContextFactory): Command {
   return new Command('exec')
+    .helpGroup('Use the credentials:')
     .description('run a command with the credentials in its environment, and only there')
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((command: string[], options: { prefix: string }, self: Command) => runExec(context(self), { prefix: options.prefix, command }));
+    .action((command: string[], options: { prefix: string }, self: Command) => runExec(context(self), { prefix: options.prefix, command }))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash exec -- ./sync-orders.sh', 'the script sees KASH_APIKEY and KASH_SHOPID'],
+        ['kash exec --profile bakery -- npm run import', 'where eval does not work: npm scripts, make, Windows'],
+        ['kash exec --prefix POS_ -- env', 'POS_APIKEY and POS_SHOPID instead'],
+      ),
+    );
 }
 
 export async function runExec(ctx: Context, options: ExecOptions): Promise<void> {

@@ -3,6 +3,7 @@ import { promptForCode, sendCode } from '../auth/code.js';
 import { deliver, type Obtained } from '../auth/deliver.js';
 import { passwordLogin } from '../auth/password.js';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { usageError } from '../errors.js';
 import { ENV_FORMATS, parseEnvFormat } from '../output/env-format.js';
 
@@ -18,6 +19,7 @@ export interface LoginOptions {
 
 export function loginCommand(context: ContextFactory): Command {
   return new Command('login')
+    .helpGroup('Log in and out:')
     .description('log in to kash.click and save the API key and shop ID')
     .option('--login <login>', 'your kash.click login (env: KASH_LOGIN)')
     .option('--password-stdin', 'read the password from standard input (env: KASH_PASSWORD)')
@@ -28,6 +30,15 @@ export function loginCommand(context: ContextFactory): Command {
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
     .action((options: Omit<LoginOptions, 'passwordStdin' | 'otp'> & { passwordStdin?: boolean; otp?: boolean }, command: Command) =>
       runLogin(context(command), { ...options, passwordStdin: options.passwordStdin === true, otp: options.otp === true }),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        ['kash login', 'at a terminal: asks how, then for what it needs'],
+        ['printf \'%s\\n\' "$PASSWORD" | kash login --login you@example.com --password-stdin', 'in CI, nothing on the command line'],
+        ['kash login --otp --email you@example.com', 'with a code sent by email instead of a password'],
+        ['eval "$(KASH_PASSWORD=… kash login --login you@example.com --no-save)"', 'into this shell only, nothing saved'],
+      ),
     );
 }
 

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { credentialsFromEnv } from '../credentials.js';
 import { writeJson } from '../output/json.js';
 
@@ -9,9 +10,18 @@ export interface LogoutOptions {
 
 export function logoutCommand(context: ContextFactory): Command {
   return new Command('logout')
+    .helpGroup('Log in and out:')
     .description('remove saved credentials (logging out when logged out is fine)')
     .option('--all', 'remove every saved profile')
-    .action((options: { all?: boolean }, command: Command) => runLogout(context(command), { all: options.all === true }));
+    .action((options: { all?: boolean }, command: Command) => runLogout(context(command), { all: options.all === true }))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash logout', 'forget the default profile'],
+        ['kash logout --profile bakery', 'forget one profile'],
+        ['kash logout --all', 'forget every saved profile'],
+      ),
+    );
 }
 
 export async function runLogout(ctx: Context, options: LogoutOptions): Promise<void> {

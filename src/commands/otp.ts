@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { askEmail, exchangeCode, normaliseCode, sendCode } from '../auth/code.js';
 import { deliver } from '../auth/deliver.js';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { usageError } from '../errors.js';
 import { gather, readLine } from '../inputs.js';
 import { ENV_FORMATS, parseEnvFormat } from '../output/env-format.js';
@@ -20,13 +21,29 @@ export interface OtpConsumeOptions {
 }
 
 export function otpCommand(context: ContextFactory): Command {
-  const otp = new Command('otp').description('log in in two steps with a one-time code sent by email (for scripts and remote machines)');
+  const otp = new Command('otp')
+    .helpGroup('Log in and out:')
+    .description('log in in two steps with a one-time code sent by email (for scripts and remote machines)')
+    .addHelpText(
+      'after',
+      examples(
+        ['kash otp request --email you@example.com --account-id 123', 'the service emails a code'],
+        ['kash otp consume', 'asks for the code, or reads it from --otp, KASH_OTP or a pipe'],
+      ),
+    );
   otp
     .command('request')
     .description('email a one-time code, and remember the request for `kash otp consume`')
     .option('--email <email>', 'the account email (env: KASH_EMAIL)')
     .option('--account-id <id>', 'which shop, when the email has several (env: KASH_ACCOUNT_ID)')
-    .action((options: OtpRequestOptions, command: Command) => runOtpRequest(context(command), options));
+    .action((options: OtpRequestOptions, command: Command) => runOtpRequest(context(command), options))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash otp request --email you@example.com', 'one shop: the code is for it'],
+        ['kash otp request --email you@example.com --account-id 123', 'several shops: say which (kash shops lists them)'],
+      ),
+    );
   otp
     .command('consume')
     .description('trade the emailed code for the API key and shop ID, and save them')
@@ -34,7 +51,15 @@ export function otpCommand(context: ContextFactory): Command {
     .option('--otp <code>', 'the code; otherwise KASH_OTP, standard input when it is not a terminal, or a prompt')
     .option('--no-save', 'print the credentials on stdout instead of saving them')
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
-    .action((options: OtpConsumeOptions, command: Command) => runOtpConsume(context(command), options));
+    .action((options: OtpConsumeOptions, command: Command) => runOtpConsume(context(command), options))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash otp consume', 'at a terminal: asks for the code'],
+        ['kash otp consume --otp 123456', 'in a script, once the email has arrived'],
+        ['eval "$(kash otp consume --otp 123456 --no-save)"', 'into this shell only, nothing saved'],
+      ),
+    );
   return otp;
 }
 

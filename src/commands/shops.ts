@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { askEmail } from '../auth/code.js';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { checked } from '../inputs.js';
 import { writeJson } from '../output/json.js';
 
@@ -11,10 +12,18 @@ export interface ShopsOptions {
 
 export function shopsCommand(context: ContextFactory): Command {
   return new Command('shops')
+    .helpGroup('Log in and out:')
     .description('list the shops linked to an email, with their account IDs')
     .option('--email <email>', 'the account email (env: KASH_EMAIL)')
     .option('--title <accountTitle>', 'only shops with this title')
-    .action((options: ShopsOptions, command: Command) => runShops(context(command), options));
+    .action((options: ShopsOptions, command: Command) => runShops(context(command), options))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash shops --email you@example.com', 'the shops you can log in to, with their IDs'],
+        ['kash shops --email you@example.com --json', 'in a script'],
+      ),
+    );
 }
 
 export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
+import { examples } from '../output/examples.js';
 import { credentialsFromEnv, effectiveCredentials, notLoggedIn } from '../credentials.js';
 import { ExitCode, KashError } from '../errors.js';
 import { writeJson } from '../output/json.js';
@@ -11,9 +12,18 @@ export interface WhoamiOptions {
 
 export function whoamiCommand(context: ContextFactory): Command {
   return new Command('whoami')
+    .helpGroup('Use the credentials:')
     .description('show which credentials are in use: shop, login, where they come from; the key masked')
     .option('--all', 'every saved profile')
-    .action((options: { all?: boolean }, command: Command) => runWhoami(context(command), { all: options.all === true }));
+    .action((options: { all?: boolean }, command: Command) => runWhoami(context(command), { all: options.all === true }))
+    .addHelpText(
+      'after',
+      examples(
+        ['kash whoami', 'which shop, which login, where from; the key masked'],
+        ['kash whoami --all', 'every saved profile'],
+        ['kash whoami --json | jq -r .shopId', 'in a script'],
+      ),
+    );
 }
 
 export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<void> {
