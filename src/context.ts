@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ServiceClient } from './api/client.js';
 import { withoutColour, type IO } from './io.js';
 import { Ui } from './output/ui.js';
-import { inquirerPrompter, type Prompter } from './prompt.js';
+import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { CredentialStore } from './store/store.js';
 
@@ -62,7 +62,7 @@ export function createContext(
         userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
         debug: settings.verbose ? (line) => ui.debug(line) : undefined,
       }),
-    prompter: overrides.prompter ?? (() => inquirerPrompter(shownIO)),
+    prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(shownIO)))()),
   };
 }
 

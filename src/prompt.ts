@@ -25,13 +25,22 @@ async function guard<T>(ask: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Any prompter, real or scripted, with Ctrl-C turned into "cancelled" (exit 130). */
+export function cancellable(prompter: Prompter): Prompter {
+  return {
+    text: (message, validate) => guard(() => prompter.text(message, validate)),
+    secret: (message) => guard(() => prompter.secret(message)),
+    choose: (message, choices) => guard(() => prompter.choose(message, choices)),
+  };
+}
+
 /** @inquirer/prompts, loaded only when a person is actually asked something. */
 export async function inquirerPrompter(io: IO): Promise<Prompter> {
   const { input, password, select } = await import('@inquirer/prompts');
   const context = { input: io.stdin, output: io.stderrStream, clearPromptOnDone: false };
   return {
-    text: (message, validate) => guard(() => input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context)),
-    secret: (message) => guard(() => password({ message, mask: '*', validate: (v) => v !== '' || 'Required' }, context)),
-    choose: (message, choices) => guard(() => select({ message, choices }, context)),
+    text: (message, validate) => input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context),
+    secret: (message) => password({ message, mask: '*', validate: (v) => v !== '' || 'Required' }, context),
+    choose: (message, choices) => select({ message, choices }, context),
   };
 }
