@@ -1,3 +1,5 @@
+import { hasControlChars } from './sanitize.js';
+
 /** Shown instead of a short key: fixed, so that it tells nothing of the key's length. */
 const SHORT_KEY_PLACEHOLDER = '••••';
 
@@ -8,6 +10,7 @@ const MIN_REVEALING_LENGTH = 12;
 export function maskApiKey(key: string): string {
   // Count code points so that a surrogate pair is never split.
   const chars = Array.from(key);
-  if (chars.length < MIN_REVEALING_LENGTH) return SHORT_KEY_PLACEHOLDER;
+  // A key from KASH_APIKEY is unchecked: none of it reaches a terminal if it holds controls.
+  if (chars.length < MIN_REVEALING_LENGTH || hasControlChars(key)) return SHORT_KEY_PLACEHOLDER;
   return `${chars.slice(0, 4).join('')}…${chars.slice(-4).join('')}`;
 }

@@ -32,6 +32,7 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
     .trim();
   // Count code points so that a cut never splits a surrogate pair.
   const chars = Array.from(clean);
+  if (maxLength < 1) return '';
   if (chars.length <= maxLength) return clean;
   return chars.slice(0, maxLength - 1).join('').trimEnd() + '…';
 }
