@@ -21,6 +21,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { maskApiKey } from '../../src/output/mask.js';
+import { hasControlChars } from '../../src/output/sanitize.js';
 
 /** `KASH_PROPERTY_SCALE=50 npx vitest run …` searches fifty times harder than the quick default. */
 const SCALE = Math.max(1, Number(process.env['KASH_PROPERTY_SCALE'] ?? 1) || 1);
@@ -67,9 +68,20 @@ describe('maskApiKey', () => {
         // The parts must not fuse into a surrogate pair where they meet.
         fc.pre(chars(head + middle1 + tail).length === chars(middle1).length + 2 * SHOWN);
         fc.pre(chars(head + middle2 + tail).length === chars(middle2).length + 2 * SHOWN);
+        // A key holding a control character shows none of itself (the property below).
+        fc.pre(!hasControlChars(head + middle1 + middle2 + tail));
         expect(maskApiKey(head + middle1 + tail)).toBe(maskApiKey(head + middle2 + tail));
       }),
       { numRuns: runs(500) },
+    );
+  });
+
+  it('a key holding a control character or line break shows none of itself, so nothing reaches the terminal', () => {
+    fc.assert(
+      fc.property(keyChars(0, 30), fc.constantFrom('\u001b', '\n', '\r', '\u0007', '\u009b', '\u2028', '\u007f'), keyChars(0, 30), (before, control, after) => {
+        expect(maskApiKey(before + control + after)).toBe(maskApiKey('short'));
+      }),
+      { numRuns: runs(300) },
     );
   });
 
