@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 
 let child: ChildProcess | undefined;
@@ -5,8 +6,9 @@ let childHasTerminal = false;
 
 /**
  * Ctrl-C: "cancelled", or, while `kash exec` runs a command, the command's to handle.
- * At a terminal the command gets Ctrl-C from the terminal itself (it shares kash's
- * process group); forwarding it too would make one Ctrl-C count twice.
+ * With a controlling terminal the command gets Ctrl-C from the terminal itself (it is
+ * in kash's foreground process group, whatever its stdin is); forwarding it too would
+ * make one Ctrl-C count twice.
  */
 export function onInterrupt(cancel: () => void): void {
   process.on('SIGINT', () => {
@@ -17,10 +19,22 @@ export function onInterrupt(cancel: () => void): void {
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
+/** Whether this process has a controlling terminal, which then signals its whole process group. */
+function hasControllingTerminal(): boolean {
+  // A Windows console, too, sends Ctrl-C to every process attached to it.
+  if (process.platform === 'win32') return true;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** While `kash exec` waits for its command, signals sent to kash go to the command. Returns stop. */
-export function forwardSignals(to: ChildProcess, sharesTerminal: boolean): () => void {
+export function forwardSignals(to: ChildProcess): () => void {
   child = to;
-  childHasTerminal = sharesTerminal;
+  childHasTerminal = hasControllingTerminal();
   const forward = (signal: NodeJS.Signals) => to.kill(signal);
   for (const signal of FORWARDED) process.on(signal, forward);
   return () => {

@@ -39,7 +39,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
     stdio: 'inherit',
     env: { ...ctx.env, [`${prefix}APIKEY`]: apiKey, [`${prefix}SHOPID`]: shopId },
   });
-  const stop = forwardSignals(child, ctx.io.stdinIsTTY);
+  const stop = forwardSignals(child);
   try {
     const status = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
