@@ -64,6 +64,12 @@ function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefin
   const hint = 'Check HTTPS_PROXY / HTTP_PROXY, or list this host in NO_PROXY to go direct.';
   const fail = (message: string) => new KashError(ExitCode.service, message, { hint, cause: error });
   const refusal = /Proxy response \((\d+)\)/.exec(messages(error));
+  if (refusal?.[1] === '407' || refusal?.[1] === '401') {
+    return new KashError(ExitCode.service, `the proxy ${shown} rejected its credentials (HTTP ${refusal[1]})`, {
+      hint: 'Check the user and password in HTTPS_PROXY / HTTP_PROXY (http://user:password@host:port).',
+      cause: error,
+    });
+  }
   if (refusal) return fail(`the proxy ${shown} refused to connect to ${url.host} (HTTP ${refusal[1]})`);
   switch (code) {
     case 'ECONNREFUSED':

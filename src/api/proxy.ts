@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { usageError } from '../errors.js';
 
 const variable = (env: NodeJS.ProcessEnv, name: string) => {
@@ -18,6 +19,8 @@ function bypassed(url: URL, noProxy: string | undefined): boolean {
     .filter(Boolean)
     .some((entry) => {
       if (entry === '*') return true;
+      // A bare IPv6 address (::1) is a host without a port.
+      if (isIPv6(entry)) return host === entry.toLowerCase();
       const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(entry.toLowerCase());
       if (!match) return false;
       const name = (match[1] ?? match[2] ?? '').replace(/^\*?\./, '');
@@ -28,8 +31,9 @@ function bypassed(url: URL, noProxy: string | undefined): boolean {
 
 /** The proxy URL a request to `url` goes through, from HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case). */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
-  const name = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
-  const value = url.protocol === 'https:' ? (variable(env, 'HTTPS_PROXY') ?? variable(env, 'HTTP_PROXY')) : variable(env, 'HTTP_PROXY');
+  const https = url.protocol === 'https:' ? variable(env, 'HTTPS_PROXY') : undefined;
+  const name = https === undefined ? 'HTTP_PROXY' : 'HTTPS_PROXY';
+  const value = https ?? variable(env, 'HTTP_PROXY');
   if (value === undefined || bypassed(url, variable(env, 'NO_PROXY'))) return undefined;
   const proxy = URL.parse(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   if (!proxy || (proxy.protocol !== 'http:' && proxy.protocol !== 'https:')) {
