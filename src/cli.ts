@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { completionCommand } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
 import { loginCommand } from './commands/login.js';
@@ -47,7 +48,7 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       ),
     );
   addGlobalOptions(program);
-  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand].map((make) => make(context));
+  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand, completionCommand].map((make) => make(context));
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.

@@ -56,24 +56,16 @@ export interface CompletionSpec {
   configDirOption: string;
 }
 
-/** How to install each script, for the help and the scripts' own headers. */
-export const INSTALL: Record<Shell, string[]> = {
-  bash: ['add this line to ~/.bashrc:', '  source <(kash completion bash)'],
+/** How to install each script, as [command line, where it goes]: for the help and the scripts' headers. */
+export const INSTALL: Record<Shell, Array<[command: string, where: string]>> = {
+  bash: [['source <(kash completion bash)', 'bash: in ~/.bashrc']],
   zsh: [
-    'save it as _kash in a folder of your $fpath, before compinit runs:',
-    '  kash completion zsh > "${fpath[1]}/_kash"',
-    'or add this line to ~/.zshrc, after compinit:',
-    '  source <(kash completion zsh)',
+    ['kash completion zsh > "${fpath[1]}/_kash"', 'zsh: saved in a folder of your $fpath, before compinit runs (then start a new shell)'],
+    ['source <(kash completion zsh)', 'zsh, or: in ~/.zshrc, after compinit'],
   ],
-  fish: ['save it where fish looks for completions:', '  kash completion fish > ~/.config/fish/completions/kash.fish'],
-  powershell: ['add this line to your profile ($PROFILE):', '  kash completion powershell | Out-String | Invoke-Expression'],
+  fish: [['kash completion fish > ~/.config/fish/completions/kash.fish', 'fish: saved where fish looks for completions']],
+  powershell: [['kash completion powershell | Out-String | Invoke-Expression', 'PowerShell: in your profile ($PROFILE)']],
 };
-
-/** The install lines of every shell, for the help of `kash completion`. */
-export function installHelp(): string {
-  const width = Math.max(...SHELLS.map((shell) => shell.length)) + 2;
-  return SHELLS.map((shell) => INSTALL[shell].map((line, i) => `  ${(i === 0 ? shell : '').padEnd(width)}${line}`).join('\n')).join('\n');
-}
 
 const WORD = /^[A-Za-z0-9][A-Za-z0-9._+@%,/-]*$/;
 const LONG = /^--[A-Za-z0-9][A-Za-z0-9-]*$/;
@@ -119,8 +111,8 @@ const header = (shell: Shell, spec: CompletionSpec, comment: string) =>
     `${comment} ${shell === 'powershell' ? 'PowerShell' : shell} completion for ${spec.program}, written by \`${spec.program} completion ${shell}\``,
     `${comment} from ${spec.program}'s own command definitions.`,
     comment,
-    `${comment} To install it, ${INSTALL[shell][0]}`,
-    ...INSTALL[shell].slice(1).map((line) => `${comment} ${line}`),
+    `${comment} To install it:`,
+    ...INSTALL[shell].flatMap(([command, where]) => [`${comment}   ${where}:`, `${comment}     ${command}`]),
   ].join('\n');
 
 /** `value` as the scripts name what to complete: `choices a b c`, `profiles`, `directory` or `text`. */
@@ -185,11 +177,32 @@ ${perCommand((command) => (command.passthrough ? 'return 0' : undefined))}
     return 1
 }
 
+# $1 as the shell will pass it: quotes and backslashes removed, a leading ~/ expanded (without eval).
+${fn}_dequote() {
+    local word=$1 out='' i c
+    case $word in
+    \\'*\\') out=\${word:1:\${#word}-2} ;;
+    \\"*\\") out=\${word:1:\${#word}-2} ;;
+    *)
+        for (( i = 0; i < \${#word}; i++ )); do
+            c=\${word:i:1}
+            if [[ $c == \\\\ ]]; then
+                i=$((i + 1))
+                c=\${word:i:1}
+            fi
+            out+=$c
+        done
+        ;;
+    esac
+    [[ $out == '~/'* ]] && out=$HOME/\${out#'~/'}
+    printf '%s' "$out"
+}
+
 # The saved profile names, from ${spec.program} itself (no network; nothing when there is no store).
 ${fn}_profiles() {
     if [[ -n $1 ]]; then
-        local dir=$1
-        [[ $dir == '~/'* ]] && dir=$HOME/\${dir#'~/'}
+        local dir
+        dir=$(${fn}_dequote "$1")
         command ${spec.program} ${profiles} ${spec.configDirOption} "$dir" 2>/dev/null
     else
         command ${spec.program} ${profiles} 2>/dev/null
@@ -575,37 +588,47 @@ const psQuote = (text: string) => `'${text.replace(/['\u2018-\u201b]/gu, '$&$&')
 const psArray = (items: readonly string[]) => `@(${items.map(psQuote).join(', ')})`;
 
 function powershell(spec: CompletionSpec): string {
+  // Arrays of small tables rather than keyed tables: PowerShell's keys ignore case, and its
+  // literals refuse keys that differ only by case (a future -v beside -V).
   const entries = spec.commands.map((command) => {
-    const subcommands = command.subcommands.map((sub) => `${psQuote(sub.name)} = ${psQuote(oneLine(sub.description))}`);
+    const subcommands = command.subcommands.map((sub) => `@{ Name = ${psQuote(sub.name)}; Description = ${psQuote(oneLine(sub.description))} }`);
     const options = command.options.flatMap((option) =>
       names(option).map((flag) => {
         const value = option.value;
         const fields = [
+          `Name = ${psQuote(flag)}`,
           `Value = ${psQuote(value === undefined ? '' : value.kind)}`,
           `Choices = ${psArray(value?.kind === 'choices' ? value.values : [])}`,
           `Description = ${psQuote(oneLine(option.description))}`,
         ];
-        return `${psQuote(flag)} = @{ ${fields.join('; ')} }`;
+        return `@{ ${fields.join('; ')} }`;
       }),
     );
-    return `        ${psQuote(command.path.join(' '))} = @{
-            Subcommands = [ordered]@{${subcommands.map((s) => `\n                ${s}`).join('')}
-            }
-            Options = [ordered]@{${options.map((o) => `\n                ${o}`).join('')}
-            }
+    const list = (items: string[]) => `@(${items.map((item) => `\n                ${item}`).join(',')}\n            )`;
+    return `        @{
+            Path = ${psQuote(command.path.join(' '))}
+            Subcommands = ${list(subcommands)}
+            Options = ${list(options)}
             Operands = ${psArray(command.operands)}
             Passthrough = $${command.passthrough ? 'true' : 'false'}
         }`;
   });
+  const profiles = [spec.program, ...spec.profilesCommand].map(psQuote);
 
   return `${header('powershell', spec, '#')}
 
 Register-ArgumentCompleter -Native -CommandName ${psArray([spec.program, `${spec.program}.cmd`, `${spec.program}.ps1`])} -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
-    # Per command path: its subcommands, its options (with what their values take) and its operand choices.
-    $commands = @{
-${entries.join('\n')}
+    # One entry per command path: its subcommands, its options (with what their values are)
+    # and its operand choices.
+    $commands = @(
+${entries.join(',\n')}
+    )
+    # The item of $items with this exact name (case matters), or nothing.
+    $find = {
+        param($items, [string]$name)
+        foreach ($item in $items) { if ($item.Name -ceq $name) { return $item } }
     }
 
     # The words before the one under the cursor, as the program will receive them.
@@ -619,7 +642,7 @@ ${entries.join('\n')}
         }
     }
 
-    $path = ''
+    $here = $commands[0]
     $operands = 0
     $dashdash = $false
     $awaiting = $null
@@ -632,28 +655,28 @@ ${entries.join('\n')}
             continue
         }
         if ($dashdash) { $operands++; continue }
-        $here = $commands[$path]
         if ($word -ceq '--') {
             $dashdash = $true
         } elseif ($word -clike '-*=*') {
             $name, $value = $word -split '=', 2
             if ($name -ceq ${psQuote(spec.configDirOption)}) { $configDir = $value }
         } elseif ($word.StartsWith('-') -and $word.Length -gt 1) {
-            if ($here.Options.Contains($word) -and $here.Options[$word].Value -ne '') { $awaiting = $word }
-        } elseif ($operands -eq 0 -and $here.Subcommands.Contains($word)) {
-            $path = if ($path) { "$path $word" } else { $word }
+            $option = & $find $here.Options $word
+            if ($option -and $option.Value) { $awaiting = $word }
+        } elseif ($operands -eq 0 -and (& $find $here.Subcommands $word)) {
+            $path = if ($here.Path) { "$($here.Path) $word" } else { $word }
+            $here = foreach ($command in $commands) { if ($command.Path -ceq $path) { $command } }
         } else {
             $operands++
         }
     }
 
-    $here = $commands[$path]
     $current = $wordToComplete
     $prefix = ''
-    $option = $awaiting
-    if ($null -eq $option -and -not $dashdash -and $current -clike '-*=*') {
-        $option, $current = $current -split '=', 2
-        $prefix = "$option="
+    $name = $awaiting
+    if ($null -eq $name -and -not $dashdash -and $current -clike '-*=*') {
+        $name, $current = $current -split '=', 2
+        $prefix = "$name="
     }
     $found = [System.Collections.Generic.List[System.Management.Automation.CompletionResult]]::new()
     $offer = {
@@ -664,36 +687,37 @@ ${entries.join('\n')}
         }
     }
 
-    if ($null -ne $option) {
-        if (-not $here.Options.Contains($option)) { return }
-        $spec = $here.Options[$option]
-        switch ($spec.Value) {
-            'choices' { foreach ($choice in $spec.Choices) { & $offer $choice $spec.Description 'ParameterValue' } }
+    if ($null -ne $name) {
+        $option = & $find $here.Options $name
+        if (-not $option) { return }
+        switch ($option.Value) {
+            'choices' { foreach ($choice in $option.Choices) { & $offer $choice $option.Description 'ParameterValue' } }
             'profiles' {
-                $names = if ($configDir) {
-                    & ${psQuote(spec.program)} ${spec.profilesCommand.map(psQuote).join(' ')} ${psQuote(spec.configDirOption)} $configDir 2>$null
+                # The saved profile names, from ${spec.program} itself (no network; nothing when there is no store).
+                $saved = if ($configDir) {
+                    & ${profiles.join(' ')} ${psQuote(spec.configDirOption)} $configDir 2>$null
                 } else {
-                    & ${psQuote(spec.program)} ${spec.profilesCommand.map(psQuote).join(' ')} 2>$null
+                    & ${profiles.join(' ')} 2>$null
                 }
-                foreach ($name in @($names)) { if ($name) { & $offer $name 'saved profile' 'ParameterValue' } }
+                foreach ($name in @($saved)) { if ($name) { & $offer $name 'saved profile' 'ParameterValue' } }
             }
-            # A folder or free text: PowerShell's own path completion, when nothing is returned.
+            # A folder or free text: nothing returned lets PowerShell complete a path.
             default { return }
         }
         return $found
     }
-    # After -- of a command that runs another: PowerShell's own completion.
+    # After the -- of a command that runs another: PowerShell's own completion.
     if ($dashdash -and $here.Passthrough) { return }
     if (-not $dashdash -and $current.StartsWith('-')) {
-        foreach ($name in $here.Options.Keys) { & $offer $name $here.Options[$name].Description 'ParameterName' }
+        foreach ($option in $here.Options) { & $offer $option.Name $option.Description 'ParameterName' }
         return $found
     }
     if ($operands -eq 0) {
-        foreach ($name in $here.Subcommands.Keys) { & $offer $name $here.Subcommands[$name] 'Command' }
-        foreach ($name in $here.Operands) { & $offer $name $name 'ParameterValue' }
+        foreach ($command in $here.Subcommands) { & $offer $command.Name $command.Description 'Command' }
+        foreach ($operand in $here.Operands) { & $offer $operand $operand 'ParameterValue' }
     }
     if (-not $dashdash -and $found.Count -eq 0 -and $current -eq '') {
-        foreach ($name in $here.Options.Keys) { & $offer $name $here.Options[$name].Description 'ParameterName' }
+        foreach ($option in $here.Options) { & $offer $option.Name $option.Description 'ParameterName' }
     }
     return $found
 }
