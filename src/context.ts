@@ -59,6 +59,7 @@ export function createContext(
         baseUrl: settings.baseUrl,
         timeoutMs: settings.timeoutMs,
         env,
+        warn: (message) => ui.warn(message),
         userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
         debug: settings.verbose ? (line) => ui.debug(line) : undefined,
       }),

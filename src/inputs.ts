@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Context } from './context.js';
 import { usageError } from './errors.js';
 import type { Prompter } from './prompt.js';
-import { hasControlChars } from './output/sanitize.js';
+import { hasControlChars, quote } from './output/sanitize.js';
 
 const MAX_INPUT = 4096;
 
@@ -40,22 +40,31 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function checkEmail(value: string): string {
   const email = checked('email', value).trim();
   if (!EMAIL.test(email)) {
-    throw usageError(`invalid email ${JSON.stringify(email.slice(0, 100))}`, 'Give the address you sign in with, e.g. --email you@example.com.');
+    throw usageError(`invalid email ${quote(email)}`, 'Give the address you sign in with, e.g. --email you@example.com.');
   }
   return email;
 }
 
-/** One line from a pipe, its line break stripped; `hint` says how else to give it when the pipe was empty. */
+/**
+ * One line from a pipe, its line break stripped; `hint` says how else to give it when the
+ * pipe was empty. Bytes that are not UTF-8 are refused: a secret must reach the service
+ * exactly as given, not with replacement characters in it.
+ */
 export async function readLine(stream: Readable, label: string, hint: string): Promise<string> {
-  let text = '';
+  const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of stream) {
-    text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
-    const end = text.indexOf('\n');
-    if (end !== -1) {
-      text = text.slice(0, end);
-      break;
-    }
-    if (text.length > MAX_INPUT) break;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const end = bytes.indexOf(0x0a);
+    chunks.push(end === -1 ? bytes : bytes.subarray(0, end));
+    size += bytes.length;
+    if (end !== -1 || size > MAX_INPUT) break;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw usageError(`the ${label} on standard input is not valid UTF-8`);
   }
   return checked(label, text.replace(/\r$/, ''), hint);
 }

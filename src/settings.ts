@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from './errors.js';
+import { quote } from './output/sanitize.js';
 import { parseBaseUrl } from './api/base-url.js';
 import { defaultConfigDir } from './store/paths.js';
 
@@ -38,6 +39,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
   const profile = typed<string>(command, 'profile') ?? nonEmpty(env.KASH_PROFILE) ?? 'default';
   const baseUrl = typed<string>(command, 'baseUrl') ?? nonEmpty(env.KASH_BASE_URL) ?? DEFAULT_BASE_URL;
   const configDir = typed<string>(command, 'configDir') ?? nonEmpty(env.KASH_CONFIG_DIR) ?? defaultConfigDir(env);
+  if (configDir.trim() === '') throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
   const timeout = typed<string>(command, 'timeout') ?? nonEmpty(env.KASH_TIMEOUT);
   return {
     profile: parseProfileName(profile),
@@ -54,7 +56,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
 export function parseProfileName(name: string): string {
   if (PROFILE_NAME.test(name)) return name;
   throw usageError(
-    `invalid profile name ${JSON.stringify(name.slice(0, 80))}`,
+    `invalid profile name ${quote(name)}`,
     'A profile name is 1-64 letters, digits, ".", "_" or "-" (--profile or KASH_PROFILE).',
   );
 }
@@ -64,7 +66,7 @@ function parseTimeout(value: string | undefined): number {
   const seconds = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!(seconds > 0 && seconds <= 3600)) {
     throw usageError(
-      `invalid timeout ${JSON.stringify(value.slice(0, 40))}`,
+      `invalid timeout ${quote(value)}`,
       'Give --timeout or KASH_TIMEOUT as a number of seconds above 0 and at most 3600, e.g. --timeout 60.',
     );
   }

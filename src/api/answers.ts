@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
-import { hasControlChars, sanitizeServerText } from '../output/sanitize.js';
+import { hasControlChars, quote, sanitizeServerText } from '../output/sanitize.js';
 
 export interface Credentials {
   apiKey: string;
@@ -92,7 +92,7 @@ export function shopsFrom(answer: unknown, email: string, title?: string): Shop[
   if (!Array.isArray(answer)) throw notDocumented('the shop list is not a JSON array');
   if (answer.length === 0) {
     if (title !== undefined) {
-      throw new KashError(ExitCode.refused, `no shop titled ${JSON.stringify(title)} is linked to ${email}`, {
+      throw new KashError(ExitCode.refused, `no shop titled ${quote(title)} is linked to ${email}`, {
         hint: `Drop --title to list all of them: kash shops --email ${email}`,
       });
     }

@@ -1,4 +1,5 @@
 import { usageError } from '../errors.js';
+import { quote } from '../output/sanitize.js';
 
 const hint = 'Use an https:// URL, e.g. --base-url https://kash.click (http:// is allowed only for 127.0.0.1, ::1 or localhost).';
 
@@ -8,12 +9,14 @@ function isLoopback(hostname: string): boolean {
 
 /** Checked before any request: a key must never travel in clear over a real network. */
 export function parseBaseUrl(value: string): string {
+  // It is repeated in every message about the service: keep those messages one short line.
+  if (value.length > 2048) throw usageError('the base URL is longer than 2048 characters', hint);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     // What looks like user:password@ stays out of the message.
-    const shown = value.includes('@') ? '' : ` ${JSON.stringify(value.slice(0, 200))}`;
+    const shown = value.includes('@') ? '' : ` ${quote(value, 200)}`;
     throw usageError(`invalid base URL${shown}`, hint);
   }
   if (url.username || url.password) throw usageError('the base URL must not carry a user name or password', hint);

@@ -21,6 +21,8 @@ export interface ClientOptions {
   userAgent: string;
   /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read; none are when absent. */
   env?: NodeJS.ProcessEnv | undefined;
+  /** Warnings for a person. */
+  warn?: ((message: string) => void) | undefined;
   /** --verbose lines; secrets are redacted before they get here. */
   debug?: ((line: string) => void) | undefined;
 }
@@ -41,6 +43,12 @@ export class ServiceClient {
   }
 
   async #createKy(): Promise<KyInstance> {
+    // The contract has no switch to skip certificate checks, so Node's own is not one either.
+    const env = this.#options.env;
+    if (env?.NODE_TLS_REJECT_UNAUTHORIZED !== undefined) {
+      if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
     const proxy = this.#proxy();
     const [{ default: ky }, proxied] = await Promise.all([
       import('ky'),
@@ -105,8 +113,8 @@ export class ServiceClient {
     const debug = this.#options.debug;
     debug?.(`POST ${where} ${describeFields(fields)}`);
     const started = performance.now();
+    const http = await this.#ky();
     try {
-      const http = await this.#ky();
       const response = await http.post(url, { body: new URLSearchParams(fields), signal: AbortSignal.timeout(this.#options.timeoutMs) });
       debug?.(`${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`);
       if (response.status >= 300 && response.status < 400) {

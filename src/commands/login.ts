@@ -47,6 +47,7 @@ export async function runLogin(ctx: Context, options: LoginOptions): Promise<voi
     throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
   }
   const format = parseEnvFormat(options.format ?? 'sh');
+  if (options.save) await ctx.store().checkWritable();
   const obtained = (await chooseMethod(ctx, options)) === 'otp' ? await codeLogin(ctx, options) : await passwordLogin(ctx, options);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: obtained.method === 'otp' });
 }

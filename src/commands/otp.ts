@@ -93,6 +93,8 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
     );
   }
   const code = normaliseCode(await codeFrom(ctx, options.otp, email));
+  // A code is good once: learn that it could not be saved before spending it.
+  if (options.save) await ctx.store().checkWritable();
   const obtained = await exchangeCode(ctx, email, code, matching?.shopTitle ?? null);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
 }

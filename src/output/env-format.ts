@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { hasControlChars } from './sanitize.js';
+import { hasControlChars, quote } from './sanitize.js';
 
 export const ENV_FORMATS = ['sh', 'fish', 'powershell', 'cmd', 'dotenv', 'json'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
@@ -44,7 +44,7 @@ const LINE: Record<LineFormat, (name: string, value: string) => string> = {
 export function parseEnvFormat(value: string): EnvFormat {
   const format = ENV_FORMATS.find((known) => known === value);
   if (format === undefined) {
-    throw usageError(`--format must be one of ${ENV_FORMATS.join(', ')}; got ${JSON.stringify(value)}`);
+    throw usageError(`--format must be one of ${ENV_FORMATS.join(', ')}; got ${quote(value)}`);
   }
   return format;
 }
@@ -52,7 +52,7 @@ export function parseEnvFormat(value: string): EnvFormat {
 export function parsePrefix(value: string): string {
   if (value !== '' && !IDENTIFIER.test(value)) {
     throw usageError(
-      `--prefix must be empty or a letter or underscore followed by letters, digits or underscores; got ${JSON.stringify(value)}`,
+      `--prefix must be empty or a letter or underscore followed by letters, digits or underscores; got ${quote(value)}`,
     );
   }
   return value;
@@ -68,7 +68,7 @@ export function formatEnv(format: EnvFormat, vars: ReadonlyArray<readonly [name:
 // Messages name the variable and the format, never the value: it is a secret.
 function assertCarried(format: EnvFormat, name: string, value: string): void {
   if (!IDENTIFIER.test(name)) {
-    throw usageError(`${JSON.stringify(name)} is not a valid environment variable name`);
+    throw usageError(`${quote(name)} is not a valid environment variable name`);
   }
   if (NEVER_CARRIED.test(value)) {
     throw usageError(

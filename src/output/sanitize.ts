@@ -41,3 +41,14 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
 export function hasControlChars(s: string): boolean {
   return CONTROL_CHARS.test(s);
 }
+
+/**
+ * A value the user gave, quoted for an error message: cut short (a 100 kB flag must not
+ * become a 100 kB error line) and with every control and line separator escaped, the
+ * ones JSON leaves raw (C1, U+2028, U+2029) included.
+ */
+export function quote(value: string, maxLength = 60): string {
+  const chars = Array.from(value);
+  const shown = chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,4 +1,5 @@
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WAIT_MS = 15_000;
@@ -66,6 +67,21 @@ function removeIfStale(path: string): void {
 }
 
 /**
+ * What a kash killed mid-save can leave beside the store: conf's temporary copy of the
+ * store (API keys and all) and a claim on the lock. Called with the lock held, when no
+ * live kash can be writing a temporary file, and a claim's owner can be checked.
+ */
+export function removeLeftovers(lockPath: string, storeFile: string): void {
+  const dir = dirname(storeFile);
+  const temporary = `${basename(storeFile)}.tmp-`;
+  const claim = new RegExp(`^${basename(lockPath).replace(/\./g, '\\.')}\\.(\\d+)$`);
+  for (const name of readdirSync(dir)) {
+    const owner = claim.exec(name)?.[1];
+    if (name.startsWith(temporary) || (owner !== undefined && !alive(Number(owner)))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/**
  * Serialises read-modify-write of the store between kash processes, so concurrent
  * logins to different profiles each keep their own.
  */
@@ -76,11 +92,12 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>): Pro
     // Written under a name of our own, then linked into place: the lock never exists without its pid.
     const claim = `${path}.${process.pid}`;
     try {
-      writeFileSync(claim, String(process.pid), { mode: 0o600 });
       try {
+        writeFileSync(claim, String(process.pid), { mode: 0o600 });
         linkSync(claim, path);
       } finally {
-        unlinkSync(claim);
+        // Also when the write failed half-way (a full disk): no claim is left behind.
+        rmSync(claim, { force: true });
       }
       held.add(path);
       break;

@@ -1,15 +1,16 @@
 import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
-import { withLock } from './lock.js';
+import { removeLeftovers, withLock } from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
 import { emptyStore, storeProblem, type StoreData } from './records.js';
 
 type Loaded = { data: StoreData } | { corrupt: string };
 
+/** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
 const errnoCode = (error: unknown) => {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+  const failure = error as NodeJS.ErrnoException | null;
+  return typeof failure?.code === 'string' && (typeof failure.syscall === 'string' || failure.code === 'ELOCKED') ? failure.code : undefined;
 };
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
@@ -29,6 +30,23 @@ export class CredentialStore {
     this.#warn = warn;
   }
 
+  get #lockFile(): string {
+    return `${this.file}.lock`;
+  }
+
+  /**
+   * Fails (exit 6) now if a save would fail later: a login checks this before it asks
+   * the service for credentials that could then not be kept.
+   */
+  async checkWritable(): Promise<void> {
+    this.#ensureDir();
+    try {
+      await withLock(this.#lockFile, () => undefined);
+    } catch (error) {
+      throw this.#saveFailure(error);
+    }
+  }
+
   /** The store as saved; empty when there is none yet. A corrupt file is exit 6, never ignored. */
   read(): StoreData {
     const loaded = this.#load();
@@ -44,7 +62,8 @@ export class CredentialStore {
   async update(change: (data: StoreData) => void, options: { setAsideCorrupt?: boolean } = {}): Promise<StoreData> {
     this.#ensureDir();
     try {
-      return await withLock(`${this.file}.lock`, async () => {
+      return await withLock(this.#lockFile, async () => {
+        removeLeftovers(this.#lockFile, this.file);
         const loaded = this.#load();
         if ('corrupt' in loaded && !options.setAsideCorrupt) throw this.#corrupt(loaded.corrupt);
         const data = 'data' in loaded ? loaded.data : emptyStore();
@@ -62,16 +81,21 @@ export class CredentialStore {
         return data;
       });
     } catch (error) {
-      const code = errnoCode(error);
-      if (error instanceof KashError || code === undefined) throw error;
-      if (code === 'ELOCKED') {
-        throw new KashError(ExitCode.store, `the credential store ${this.file} is busy: another kash is saving`, {
-          hint: `Try again; if no other kash is running, remove ${this.file}.lock.`,
-          cause: error,
-        });
-      }
-      throw this.#failure('could not save to', error);
+      throw this.#saveFailure(error);
     }
+  }
+
+  /** A KashError or a bug passes through; a file-system failure becomes exit 6. */
+  #saveFailure(error: unknown): unknown {
+    const code = errnoCode(error);
+    if (error instanceof KashError || code === undefined) return error;
+    if (code === 'ELOCKED') {
+      return new KashError(ExitCode.store, `the credential store ${this.file} is busy: another kash is saving`, {
+        hint: `Try again; if no other kash is running, remove ${this.#lockFile}.`,
+        cause: error,
+      });
+    }
+    return this.#failure('could not save to', error);
   }
 
   #load(): Loaded {
@@ -155,7 +179,9 @@ export class CredentialStore {
   }
 
   #failure(doing: string, error: unknown): KashError {
-    const reason = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
-    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${reason})`, { hint: storeHint, cause: error });
+    const code = errnoCode(error);
+    const reason = code ?? (error instanceof Error ? error.message : String(error));
+    const hint = code === 'ENOSPC' ? 'The disk is full: free some space and try again.' : code === 'EROFS' ? 'That file system is read-only; use another folder with --config-dir / KASH_CONFIG_DIR.' : storeHint;
+    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${reason})`, { hint, cause: error });
   }
 }

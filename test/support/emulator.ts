@@ -13,11 +13,16 @@
  * from the code request, and the SHOPID of the `shop2` account as a JSON number.
  * `lenient: false` keeps the content type but drops the JSON quirks, so answers match
  * the contract's table exactly.
+ *
+ * `tls: { key, cert }` serves over HTTPS instead (the url then starts with https://);
+ * test/support/tls.ts makes a throw-away CA and a server certificate for it.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
 export type Fault =
   | 'http500' // HTTP 500 with a short HTML body
@@ -29,7 +34,20 @@ export type Fault =
   | 'noKey' // a success with an empty APIKEY
   | 'keyNewline' // a success whose APIKEY contains "\n"
   | 'drop' // destroys the socket without answering
-  | 'stallBody'; // sends headers and half a body, then never finishes
+  | 'stallBody' // sends headers and half a body, then never finishes (a stall mid-body)
+  // The ones below answer normally, only delivered differently:
+  | 'setCookie' // the normal answer, plus Set-Cookie headers (a client must not send them back)
+  | 'gzip' // the normal answer, really gzip-compressed, with Content-Encoding: gzip
+  | 'deflate' // the normal answer, really deflate-compressed, with Content-Encoding: deflate
+  | 'brotli' // the normal answer, really brotli-compressed, with Content-Encoding: br
+  | 'dribble' // the normal answer, one byte every `dribbleMs` (a deadline, not an idle timer, must end it)
+  // And these fail:
+  | 'gzipLie' // the normal answer's plain bytes under a Content-Encoding: gzip header
+  | 'gzipHuge' // a gzip body of a few KiB that inflates to a valid success JSON of 1 MiB + 1 byte
+  | 'over1MiB' // a valid success JSON padded with whitespace to exactly 1 MiB + 1 byte
+  | 'redirectSameOrigin' // 302 with Location: /workers/moved.php (same origin, another path)
+  | 'cutMidBody' // sends headers and half a body, then closes the connection
+  | 'emptyBody'; // HTTP 200 with an empty body
 
 export interface Mail {
   email: string;
@@ -45,6 +63,13 @@ export interface Emulator {
   /** Applies to every endpoint while set. */
   fault: Fault | null;
   slowMs: number;
+  /** The pause between bytes of the `dribble` fault. */
+  dribbleMs: number;
+  /** Status and target of the `redirect` fault (default 302 to https://elsewhere.example/login). */
+  redirectStatus: number;
+  redirectLocation: string;
+  /** Sends every answer with chunked transfer encoding, without Content-Length. */
+  chunked: boolean;
   requests: Array<{ path: string; fields: Record<string, string>; headers: IncomingHttpHeaders }>;
   outbox: Mail[];
   lastCode(email: string): string | undefined;
@@ -57,6 +82,8 @@ export interface EmulatorOptions {
   lenient?: boolean;
   /** Called for each code "emailed", so a person running the demo can read it. */
   onEmail?: (mail: Mail) => void;
+  /** Serve HTTPS with this key and certificate (PEM); `url` then starts with https://. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface Shop {
@@ -118,6 +145,10 @@ export const otpEmails = {
 export const OTP_TTL_MS = 5 * 60_000;
 export const MAX_WRONG_OTP = 5;
 export const ONE_MIB = 1024 * 1024;
+export const SAME_ORIGIN_REDIRECT_PATH = '/workers/moved.php';
+export const DEFAULT_REDIRECT_LOCATION = 'https://elsewhere.example/login';
+/** The cookie the `setCookie` fault sets. */
+export const FAULT_COOKIE = 'PHPSESSID=kash-emulator-session';
 
 const PATHS = {
   password: '/workers/getAuthTokenWithPassword.php',
@@ -258,41 +289,104 @@ function shopsOf(email: string): Shop[] {
   return Object.values(otpEmails).find((e) => e.email === address)?.shops ?? [];
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...HEADERS, 'Content-Length': String(Buffer.byteLength(body)), ...headers });
-  res.end(body);
+/** Faults that answer normally and change only how the answer travels. */
+const DELIVERY_FAULTS = new Set<Fault>(['setCookie', 'gzip', 'deflate', 'brotli', 'dribble', 'gzipLie']);
+
+const ENCODERS: Partial<Record<Fault, [encoding: string, encode: (body: Buffer) => Buffer]>> = {
+  gzip: ['gzip', (body) => gzipSync(body)],
+  deflate: ['deflate', (body) => deflateSync(body)],
+  brotli: ['br', (body) => brotliCompressSync(body)],
+  gzipLie: ['gzip', (body) => body],
+};
+
+interface Delivery {
+  fault: Fault | null;
+  chunked: boolean;
+  dribbleMs: number;
+  closing: AbortSignal;
 }
 
-function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<Fault, 'slow'>): void {
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}, how?: Delivery): void {
+  let bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const extra: Record<string, string | string[]> = {};
+  const fault = how?.fault ?? null;
+  const encoder = fault ? ENCODERS[fault] : undefined;
+  if (encoder) {
+    extra['Content-Encoding'] = encoder[0];
+    bytes = encoder[1](bytes);
+  }
+  if (fault === 'setCookie') {
+    extra['Set-Cookie'] = [`${FAULT_COOKIE}; Path=/; HttpOnly`, 'kash_tracking=1; Path=/workers; Max-Age=3600'];
+  }
+  res.writeHead(status, {
+    ...HEADERS,
+    ...(how?.chunked ? {} : { 'Content-Length': String(bytes.length) }),
+    ...headers,
+    ...extra,
+  });
+  if (fault !== 'dribble') {
+    res.end(bytes);
+    return;
+  }
+  void (async () => {
+    for (const byte of bytes) {
+      if (res.destroyed) return;
+      res.write(Buffer.of(byte));
+      await sleep(how!.dribbleMs, undefined, { signal: how!.closing }).catch(() => res.destroy());
+    }
+    res.end();
+  })();
+}
+
+function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<Fault, 'slow'>, emulator: Emulator, how: Delivery): void {
   const success = JSON.stringify(credentials(accounts.demo, true));
+  const plain = { ...how, fault: null };
   switch (fault) {
     case 'http500':
-      return send(res, 500, page('500 Internal Server Error'));
+      return send(res, 500, page('500 Internal Server Error'), {}, plain);
     case 'html':
-      return send(res, 200, LOGIN_PAGE);
+      return send(res, 200, LOGIN_PAGE, {}, plain);
     case 'redirect':
-      return send(res, 302, page('302 Found'), { Location: 'https://elsewhere.example/login' });
+      return send(res, emulator.redirectStatus, page('302 Found'), { Location: emulator.redirectLocation }, plain);
+    case 'redirectSameOrigin':
+      return send(res, 302, page('302 Found'), { Location: SAME_ORIGIN_REDIRECT_PATH }, plain);
     case 'huge': {
       // Valid JSON, so that only a size limit catches it.
       const head = '{"success":true,"result":"Here are your credentials","APIKEY":"';
       const tail = '","SHOPID":"42"}';
-      return send(res, 200, head + 'k'.repeat(ONE_MIB + 1024 - head.length - tail.length) + tail);
+      return send(res, 200, head + 'k'.repeat(ONE_MIB + 1024 - head.length - tail.length) + tail, {}, plain);
     }
     case 'exact1MiB':
-      return send(res, 200, success.padEnd(ONE_MIB, ' '));
+      return send(res, 200, success.padEnd(ONE_MIB, ' '), {}, plain);
+    case 'over1MiB':
+      return send(res, 200, success.padEnd(ONE_MIB + 1, ' '), {}, plain);
+    case 'gzipHuge':
+      return send(res, 200, gzipSync(success.padEnd(ONE_MIB + 1, ' ')), { 'Content-Encoding': 'gzip' }, plain);
     case 'noKey':
-      return send(res, 200, '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}');
+      return send(res, 200, '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}', {}, plain);
     case 'keyNewline':
-      return send(res, 200, JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)));
+      return send(res, 200, JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)), {}, plain);
+    case 'emptyBody':
+      return send(res, 200, '', {}, plain);
     case 'drop':
       req.socket.destroy();
       return;
-    case 'stallBody': {
+    case 'stallBody':
+    case 'cutMidBody': {
       const body = Buffer.from(success);
       res.writeHead(200, { ...HEADERS, 'Content-Length': String(body.length) });
       res.write(body.subarray(0, body.length >> 1));
+      // Let the half reach the client before the connection goes.
+      if (fault === 'cutMidBody') setTimeout(() => res.destroy(), 50);
       return;
     }
+    case 'setCookie':
+    case 'gzip':
+    case 'deflate':
+    case 'brotli':
+    case 'dribble':
+    case 'gzipLie':
+      throw new Error(`${fault} answers normally; it is not sent here`);
   }
 }
 
@@ -304,13 +398,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer();
+  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const service = new Service(url, options.lenient ?? true, options.onEmail);
   const closing = new AbortController();
 
@@ -318,6 +412,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     fault: null,
     slowMs: 5000,
+    dribbleMs: 100,
+    redirectStatus: 302,
+    redirectLocation: DEFAULT_REDIRECT_LOCATION,
+    chunked: false,
     requests: [],
     outbox: service.outbox,
     lastCode: (email) => service.outbox.filter((m) => m.email === email.toLowerCase()).at(-1)?.code,
@@ -339,25 +437,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     emulator.requests.push({ path: req.url ?? '/', fields, headers: req.headers });
 
     const fault = emulator.fault;
+    const how: Delivery = { fault, chunked: emulator.chunked, dribbleMs: emulator.dribbleMs, closing: closing.signal };
     if (fault === 'slow') {
       try {
         await sleep(emulator.slowMs, undefined, { signal: closing.signal });
       } catch {
         return; // closing: the socket is being destroyed anyway
       }
-    } else if (fault) {
-      return sendFault(req, res, fault);
+    } else if (fault && !DELIVERY_FAULTS.has(fault)) {
+      return sendFault(req, res, fault, emulator, how);
     }
 
     const endpoint = service.endpoints.get(url.pathname);
-    if (!endpoint) return send(res, 404, page('404 Not Found'));
-    if (req.method !== 'POST') return send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' });
-    if (!isForm) return send(res, 400, page('400 Bad Request'));
+    if (!endpoint) return send(res, 404, page('404 Not Found'), {}, how);
+    if (req.method !== 'POST') return send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' }, how);
+    if (!isForm) return send(res, 400, page('400 Bad Request'), {}, how);
 
     // Like PHP's $_REQUEST: the listShops link carries accountID and code in its query.
     const reply = endpoint({ ...Object.fromEntries(url.searchParams), ...fields });
     const json = JSON.stringify(reply.json);
-    send(res, 200, reply.bom ? `\uFEFF\n${json}` : json);
+    send(res, 200, reply.bom ? `\uFEFF\n${json}` : json, {}, how);
   }
 
   // Attached before this function returns, so no request can arrive unhandled.
