@@ -45,6 +45,8 @@ const builtinsByRequire = {
  */
 const LAZY = {
   ky: { contents: "export { default } from 'ky';" },
+  // Our own, but needed by `kash completion` alone.
+  '../output/completion-scripts.js': { file: 'lib/completion-scripts.js', contents: "export { completionScript } from './src/output/completion-scripts.ts';" },
   // Through its index, @inquirer/prompts drags in the editor prompt's 550 KB of text
   // encodings, which esbuild cannot shake off; so take the three prompts kash uses from
   // the packages the index re-exports, resolved from @inquirer/prompts' own folder.
@@ -59,12 +61,13 @@ const LAZY = {
   // undici's own files rather than its index breaks its initialisation order.)
   undici: { contents: "export { fetch, ProxyAgent } from 'undici';" },
 };
-const libFile = (name) => `lib/${name.replace(/^@.*\//, '')}.js`;
+const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.js`;
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const lazyLibraries = {
   name: 'lazy-libraries',
   setup(build) {
-    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, (args) => {
+    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).map(escape).join('|')})$`) }, (args) => {
       if (args.kind !== 'dynamic-import') {
         return { errors: [{ text: `${args.path} must be loaded with await import(), so that the print path never pays for it` }] };
       }
@@ -77,7 +80,7 @@ const libraryEntries = {
   name: 'library-entries',
   setup(build) {
     build.onResolve({ filter: /^lazy:/ }, (args) => ({ path: args.path.slice('lazy:'.length), namespace: 'lazy' }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ resolveDir: process.cwd(), ...LAZY[args.path], loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ resolveDir: process.cwd(), contents: LAZY[args.path].contents, ...(LAZY[args.path].resolveDir ? { resolveDir: LAZY[args.path].resolveDir } : {}), loader: 'ts' }));
   },
 };
 

@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import { usageError } from '../errors.js';
 
 const variable = (env: NodeJS.ProcessEnv, name: string) => {
@@ -19,8 +18,9 @@ function bypassed(url: URL, noProxy: string | undefined): boolean {
     .filter(Boolean)
     .some((entry) => {
       if (entry === '*') return true;
-      // A bare IPv6 address (::1) is a host without a port.
-      if (isIPv6(entry)) return host === entry.toLowerCase();
+      // A bare IPv6 address (::1) is a host without a port. (Two colons tell it; node:net
+      // would, but costs start-up to every command.)
+      if (!entry.startsWith('[') && (entry.match(/:/g) ?? []).length >= 2) return host === entry.toLowerCase();
       const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(entry.toLowerCase());
       if (!match) return false;
       const name = (match[1] ?? match[2] ?? '').replace(/^\*?\./, '');

@@ -1,7 +1,6 @@
 import { Argument, Command, type Option } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import {
-  completionScript,
   INSTALL,
   SHELLS,
   type CommandSpec,
@@ -9,7 +8,7 @@ import {
   type OptionSpec,
   type Shell,
   type ValueCompletion,
-} from '../output/completion-scripts.js';
+} from '../output/completion-shells.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { parseProfileName } from '../settings.js';
@@ -59,6 +58,8 @@ export function completionCommand(context: ContextFactory): Command {
 }
 
 export async function runCompletion(ctx: Context, options: CompletionOptions): Promise<void> {
+  // 20 kB of script templates that no other command needs: loaded only here.
+  const { completionScript } = await import('../output/completion-scripts.js');
   ctx.io.stdout.write(completionScript(options.shell, options.spec));
 }
 

@@ -105,3 +105,37 @@ describe('the tracer itself', () => {
     expect(events.some((e) => e.kind === 'write' && e.detail.includes('credentials.json'))).toBe(true);
   });
 });
+
+describe("Node's own modules on the print path", () => {
+  // What kash adds to Node's start-up is mostly which of Node's own modules it makes load:
+  // the network stack, streams, child processes. Measured from inside a real run.
+  const costly = ['net', 'tls', 'http', 'https', 'child_process', 'stream', 'tty', 'readline', 'zlib'];
+
+  async function loaded(args: string[]): Promise<string[]> {
+    const probe = `
+      const before = new Set(process.moduleLoadList);
+      process.argv = [process.argv[0], ${JSON.stringify(resolve(import.meta.dirname, '../../bin/kash.js'))}, ...${JSON.stringify(args)}];
+      process.on('exit', () => {
+        const added = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
+        require('node:fs').writeSync(3, JSON.stringify(added));
+      });
+      require(process.argv[1]);`;
+    const { spawn } = await import('node:child_process');
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, ['-e', probe], {
+        env: { PATH: process.env.PATH, KASH_CONFIG_DIR: join(dir, 'config'), KASH_BASE_URL: emulator.url },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      });
+      let report = '';
+      child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
+      child.on('error', fail);
+      child.on('close', () => done(JSON.parse(report || '[]') as string[]));
+    });
+  }
+
+  it.each([[['--version']], [['whoami']], [['env']], [['whoami', '--json']]])('kash %j loads none of the network, stream or process modules', async (args) => {
+    const added = await loaded(args);
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.filter((name) => costly.includes(name))).toEqual([]);
+  });
+});

@@ -9,7 +9,8 @@ import { completionSpec, runCompletion, runCompletionProfiles } from '../../src/
 import type { Context } from '../../src/context.js';
 import { KashError } from '../../src/errors.js';
 import { NO_COLOUR, type IO } from '../../src/io.js';
-import { completionScript, INSTALL, SHELLS, type CommandSpec, type CompletionSpec, type Shell } from '../../src/output/completion-scripts.js';
+import { completionScript } from '../../src/output/completion-scripts.js';
+import { INSTALL, SHELLS, type CommandSpec, type CompletionSpec, type Shell } from '../../src/output/completion-shells.js';
 import { ENV_FORMATS } from '../../src/output/env-format.js';
 
 // ---------------------------------------------------------------------------------------------
