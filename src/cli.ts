@@ -66,7 +66,10 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
   if (error instanceof KashError) {
     io.stderr.write(`${io.colour.red('error:')} ${error.message}\n`);
     if (error.hint) io.stderr.write(`${io.colour.dim(error.hint)}\n`);
-    if (verbose && error.cause instanceof Error && error.cause.stack) io.stderr.write(`${error.cause.stack}\n`);
+    // The whole chain: fetch wraps the failure that says what happened (Node 24 gives its own wrapper no frames).
+    for (let cause = error.cause, depth = 0; verbose && cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+      io.stderr.write(`${cause.stack ?? cause.message}\n`);
+    }
     return error.exitCode;
   }
   io.stderr.write(`${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`);

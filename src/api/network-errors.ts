@@ -1,4 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
+import { sanitizeServerText } from '../output/sanitize.js';
 import { shownProxy } from './proxy.js';
 
 const TLS_CODES = new Set([
@@ -54,7 +55,7 @@ export function networkError(error: unknown, url: URL, timeoutMs: number, proxy?
     case 'ETIMEDOUT':
       return service(`could not connect to ${where}: timed out`, reach);
     default:
-      return service(`the request to ${where} failed${code ? ` (${code})` : ''}`, `${reach} Run with --verbose for details.`);
+      return service(`the request to ${where} failed (${code ?? innermostMessage(error)})`, `${reach} Run with --verbose for details.`);
   }
 }
 
@@ -83,6 +84,12 @@ function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefin
     default:
       return fail(`the request to ${url.origin} through the proxy ${shown} failed${code ? ` (${code})` : ''}`);
   }
+}
+
+/** What the deepest cause says, e.g. Node 24's fetch refusing a port: "bad port". */
+function innermostMessage(error: unknown): string {
+  const said = messages(error).split(' | ').filter(Boolean).at(-1) ?? 'unknown error';
+  return sanitizeServerText(said, 80);
 }
 
 function messages(error: unknown): string {

@@ -4,7 +4,7 @@
 // the origin, and TLS that does or does not verify. Each failure must be exit 4 with
 // one `error:` line and at most one hint line, no stack trace, no secret, and a store
 // (logged in beforehand) left byte for byte as it was.
-import { cpSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -18,7 +18,7 @@ import {
   type Fault,
 } from '../support/emulator.js';
 import { runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
-import { storeSnapshot } from '../support/store-snapshot.js';
+import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 import { makeTestCa, type ServerCertificate, type TestCa } from '../support/tls.js';
 
 const { demo, shop2 } = accounts;
@@ -81,7 +81,7 @@ async function withEmulator<T>(setup: Setup, use: (emulator: Emulator) => Promis
 /** A copy (bytes and modes) of the logged-in template. */
 function loggedIn(): string {
   const dir = join(tempConfigDir(), 'kash');
-  cpSync(template, dir, { recursive: true });
+  copyConfigDir(template, dir);
   return dir;
 }
 

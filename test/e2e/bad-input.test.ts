@@ -16,13 +16,13 @@
 // - NUL: no argv or environment string can hold one (C strings; spawn refuses it), so
 //   a NUL is tried through standard input only.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accounts, otpEmails, startEmulator, type Emulator } from '../support/emulator.js';
 import { KASH_BIN, runKash, tempConfigDir } from '../support/run-kash.js';
-import { listDir, storeSnapshot } from '../support/store-snapshot.js';
+import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
 const ONE = otpEmails.one.email;
@@ -184,7 +184,7 @@ afterAll(async () => {
 
 function loggedIn(): string {
   const dir = join(tempConfigDir(), 'kash');
-  cpSync(template, dir, { recursive: true });
+  copyConfigDir(template, dir);
   return dir;
 }
 

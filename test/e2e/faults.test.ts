@@ -1,13 +1,12 @@
 // A service that misbehaves, end to end: every fault switch of the emulator against a
 // login that already has saved credentials, which must survive it byte for byte.
-import { cpSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accounts, startEmulator, type Emulator, type Fault } from '../support/emulator.js';
 import { runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
-import { storeSnapshot } from '../support/store-snapshot.js';
+import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
 
@@ -42,7 +41,7 @@ function kash(dir: string, args: string[], options: KashOptions = {}): Promise<K
 /** A copy (bytes and modes) of the logged-in template folder, for one test to damage. */
 async function loggedIn(): Promise<string> {
   const dir = join(tempConfigDir(), 'kash');
-  cpSync(template, dir, { recursive: true });
+  copyConfigDir(template, dir);
   expect(storeSnapshot(dir)).toEqual(storeSnapshot(template));
   return dir;
 }

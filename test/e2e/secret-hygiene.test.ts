@@ -7,7 +7,8 @@
 // paths where a leak is likeliest, with `--verbose` and with KASH_DEBUG=1, and checks the
 // config folder: no file but the store (and a corrupt store set aside) holds a secret, and
 // the lock file holds only a pid.
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import { copyConfigDir } from '../support/store-snapshot.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accounts, otpEmails, startEmulator, type Emulator, type Fault, type PasswordAccount } from '../support/emulator.js';
@@ -287,7 +288,7 @@ describe('each emulator fault', () => {
 
   const copy = () => {
     const dir = freshDir();
-    cpSync(template, dir, { recursive: true });
+    copyConfigDir(template, dir);
     return dir;
   };
 

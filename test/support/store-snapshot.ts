@@ -1,6 +1,6 @@
 // The exact bytes (and modes) of every file under a config folder, to compare a store
 // before and after a command that must leave it exactly as it was.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 export interface SnapshotEntry {
@@ -33,4 +33,13 @@ export function storeSnapshot(dir: string): Record<string, SnapshotEntry> {
 /** The names of the entries directly inside `dir`, sorted. */
 export function listDir(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/**
+ * Copies a config folder with its modes. (fs.cpSync keeps a folder's mode on Node 20 but
+ * not on 22 and later, and a 0755 copy would make kash warn and tighten it.)
+ */
+export function copyConfigDir(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  chmodSync(to, statSync(from).mode & 0o777);
 }
