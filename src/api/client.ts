@@ -127,7 +127,8 @@ export class ServiceClient {
       return located(where, () => interpret(parseAnswer(text)));
     } catch (error) {
       if (error instanceof KashError) throw error;
-      throw networkError(error, url, this.#options.timeoutMs, this.#proxy());
+      const secrets = Object.entries(fields).flatMap(([name, value]) => (SECRET_FIELDS.has(name) ? [value] : []));
+      throw networkError(error, url, this.#options.timeoutMs, this.#proxy(), secrets);
     }
   }
 }
