@@ -8,7 +8,7 @@ import { otpCommand } from './commands/otp.js';
 import { shopsCommand } from './commands/shops.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
-import { ExitCode, KashError } from './errors.js';
+import { causes, ExitCode, KashError } from './errors.js';
 import { processIO, withoutColour, type IO } from './io.js';
 import { examples } from './output/examples.js';
 import { onInterrupt } from './signals.js';
@@ -67,9 +67,7 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
     io.stderr.write(`${io.colour.red('error:')} ${error.message}\n`);
     if (error.hint) io.stderr.write(`${io.colour.dim(error.hint)}\n`);
     // The whole chain: fetch wraps the failure that says what happened (Node 24 gives its own wrapper no frames).
-    for (let cause = error.cause, depth = 0; verbose && cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
-      io.stderr.write(`${cause.stack ?? cause.message}\n`);
-    }
+    if (verbose) for (const cause of causes(error.cause)) if (cause instanceof Error) io.stderr.write(`${cause.stack ?? cause.message}\n`);
     return error.exitCode;
   }
   io.stderr.write(`${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -91,7 +89,7 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
 }
 
 export async function main(): Promise<void> {
-  const io = await processIO(process.env);
+  const io = await processIO(process.env, process.argv);
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
   onInterrupt(() => {

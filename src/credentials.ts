@@ -13,10 +13,12 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): { apiKey: string; sh
   return apiKey && shopId ? { apiKey, shopId } : undefined;
 }
 
-export function notLoggedIn(profile: string): KashError {
-  const flag = profile === 'default' ? '' : ` --profile ${profile}`;
-  return new KashError(ExitCode.notLoggedIn, `not logged in (profile "${profile}")`, {
-    hint: `Run \`kash login${flag}\`, or set KASH_APIKEY and KASH_SHOPID.`,
+/** What a hint adds to a command line to name this profile: nothing for the default one. */
+export const profileFlag = (profile: string) => (profile === 'default' ? '' : ` --profile ${profile}`);
+
+export function notLoggedIn(profile: string, message = `not logged in (profile "${profile}")`): KashError {
+  return new KashError(ExitCode.notLoggedIn, message, {
+    hint: `Run \`kash login${profileFlag(profile)}\`, or set KASH_APIKEY and KASH_SHOPID.`,
   });
 }
 

@@ -86,9 +86,10 @@ function isTerminal(fd: number): boolean {
  * The real streams. stdin is opened only when asked for (the print path never reads it),
  * and chalk is loaded only when there is colour to show.
  */
-export async function processIO(env: NodeJS.ProcessEnv): Promise<IO> {
+export async function processIO(env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<IO> {
   const stderrIsTTY = isTerminal(2);
-  const level = stderrColourLevel(env, stderrIsTTY);
+  // --no-color is read here too, before the options are parsed: chalk is then not even loaded.
+  const level = argv.includes('--no-color') ? 0 : stderrColourLevel(env, stderrIsTTY);
   const colour = level === 0 ? NO_COLOUR : new (await import('chalk')).Chalk({ level });
   return {
     get stdin() {

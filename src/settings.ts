@@ -4,7 +4,7 @@ import { quote } from './output/sanitize.js';
 import { parseBaseUrl } from './api/base-url.js';
 import { defaultConfigDir } from './store/paths.js';
 
-export const DEFAULT_BASE_URL = 'https://kash.click';
+const DEFAULT_BASE_URL = 'https://kash.click';
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 

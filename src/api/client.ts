@@ -43,12 +43,7 @@ export class ServiceClient {
   }
 
   async #createKy(): Promise<KyInstance> {
-    // The contract has no switch to skip certificate checks, so Node's own is not one either.
-    const env = this.#options.env;
-    if (env?.NODE_TLS_REJECT_UNAUTHORIZED !== undefined) {
-      if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
-      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-    }
+    this.#refuseUnverifiedTls();
     const proxy = this.#proxy();
     const [{ default: ky }, proxied] = await Promise.all([
       import('ky'),
@@ -63,6 +58,17 @@ export class ServiceClient {
       headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
       ...(proxied ? { fetch: proxied } : {}),
     });
+  }
+
+  /**
+   * The contract has no switch to skip certificate checks, so Node's own is not one
+   * either. Node reads it from process.env at each TLS connection: it is removed there,
+   * by the commands that connect only (`kash exec` hands the user's environment on as is).
+   */
+  #refuseUnverifiedTls(): void {
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === undefined) return;
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
+    delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
   }
 
   /** Every request goes to the base URL's origin, so one decision serves them all. */

@@ -1,4 +1,4 @@
-import { ExitCode, KashError } from '../errors.js';
+import { causes, ExitCode, KashError } from '../errors.js';
 import { sanitizeServerText } from '../output/sanitize.js';
 import { shownProxy } from './proxy.js';
 
@@ -17,7 +17,7 @@ const TLS_CODES = new Set([
 
 /** The innermost error code: fetch wraps socket and TLS failures in TypeError('fetch failed'). */
 function rootCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
   }
@@ -97,9 +97,5 @@ function innermostMessage(error: unknown, secrets: readonly string[]): string {
 }
 
 function messages(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(String((e as { message?: unknown }).message ?? ''));
-  }
-  return parts.join(' | ');
+  return [...causes(error)].map((e) => String((e as { message?: unknown }).message ?? '')).join(' | ');
 }

@@ -43,11 +43,22 @@ async function chooseShop(ctx: Context, client: ServiceClient, email: string, ac
   );
 }
 
-/** Asks the service to email a code and remembers the request, so `otp consume` needs no flags. */
-export async function sendCode(ctx: Context, inputs: { email?: string | undefined; accountId?: string | undefined }): Promise<PendingCode> {
+export interface SendCodeOptions {
+  /** Keep the request in the profile, so `otp consume` needs no flags (not with --no-save). */
+  remember: boolean;
+  /** A login sets a corrupt store aside; `otp request` on its own stops at it. */
+  setAsideCorrupt: boolean;
+}
+
+/** Asks the service to email a code, and remembers the request unless told not to. */
+export async function sendCode(
+  ctx: Context,
+  inputs: { email?: string | undefined; accountId?: string | undefined },
+  how: SendCodeOptions,
+): Promise<PendingCode> {
   const store = ctx.store();
-  // A corrupt store must stop us before an email goes out, not after.
-  store.read();
+  // A store that stops us must do so before an email goes out, not after.
+  if (how.remember && !how.setAsideCorrupt) store.read();
   const email = await askEmail(ctx, inputs.email);
   const accountIdGiven = inputs.accountId ?? (ctx.env.KASH_ACCOUNT_ID || undefined);
   const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
@@ -62,9 +73,14 @@ export async function sendCode(ctx: Context, inputs: { email?: string | undefine
     requestedAt: new Date().toISOString(),
   };
   const { profile } = ctx.settings;
-  await store.update((data) => {
-    data.profiles[profile] = { ...data.profiles[profile], pendingCode: pending };
-  });
+  if (how.remember) {
+    await store.update(
+      (data) => {
+        data.profiles[profile] = { ...data.profiles[profile], pendingCode: pending };
+      },
+      { setAsideCorrupt: how.setAsideCorrupt },
+    );
+  }
   const where = pending.shopTitle ? ` for ${pending.shopTitle}` : '';
   ctx.ui.success(`Sent a one-time code${where} to ${email}`);
   return pending;
@@ -81,8 +97,17 @@ const TRIES = 3;
 /** A person gets three tries at typing the code; each wrong one is said plainly. */
 export async function promptForCode(ctx: Context, pending: PendingCode): Promise<Obtained> {
   const prompter = await ctx.prompter();
+  // A typo (a letter too many, a stray sign) is caught at the prompt, not counted as a try.
+  const wellFormed = (value: string) => {
+    try {
+      normaliseCode(value);
+      return true;
+    } catch (error) {
+      return error instanceof KashError ? error.message : String(error);
+    }
+  };
   for (let attempt = 1; ; attempt++) {
-    const code = normaliseCode(await prompter.text(`Code from the email sent to ${pending.email}:`));
+    const code = normaliseCode(await prompter.text(`Code from the email sent to ${pending.email}:`, wellFormed));
     try {
       return await exchangeCode(ctx, pending.email, code, pending.shopTitle);
     } catch (error) {

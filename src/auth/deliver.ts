@@ -1,7 +1,8 @@
 import type { Credentials } from '../api/answers.js';
 import type { Context } from '../context.js';
 import { credentialsFromEnv } from '../credentials.js';
-import { formatEnv, type EnvFormat } from '../output/env-format.js';
+import { usageError } from '../errors.js';
+import { formatEnv, parseEnvFormat, type EnvFormat } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
 import type { SavedCredentials } from '../store/records.js';
@@ -12,6 +13,14 @@ export interface Obtained {
   login: string | null;
   email: string | null;
   shopTitle: string | null;
+}
+
+/** --format says how --no-save prints; with saving there is nothing to print. */
+export function printFormat(save: boolean, format: string | undefined): EnvFormat {
+  if (format !== undefined && save) {
+    throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
+  }
+  return parseEnvFormat(format ?? 'sh');
 }
 
 export interface DeliverOptions {
@@ -42,7 +51,9 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
 
   if (!options.save) {
     if (ctx.settings.json) {
-      writeJson(ctx.io, { apiKey: saved.apiKey, ...savedView(profile, saved), source: null });
+      // Saved nowhere, so no "source": the key and shop ID with what whoami would show.
+      const { source: _unsaved, ...view } = savedView(profile, saved);
+      writeJson(ctx.io, { apiKey: saved.apiKey, ...view });
     } else {
       ctx.io.stdout.write(formatEnv(options.format, [['KASH_APIKEY', saved.apiKey], ['KASH_SHOPID', saved.shopId]]));
     }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import { examples } from '../output/examples.js';
 import { effectiveCredentials } from '../credentials.js';
+import { usageError } from '../errors.js';
 import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix } from '../output/env-format.js';
 
 export interface EnvOptions {
@@ -15,7 +16,7 @@ export function envCommand(context: ContextFactory): Command {
     .description('print the credentials as shell variables, for eval "$(kash env)"')
     .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((options: EnvOptions, command: Command) => runEnv(context(command), options))
+    .action((options: EnvOptions, command: Command) => runEnv(context(command), options, command.getOptionValueSource('format') === 'cli'))
     .addHelpText(
       'after',
       examples(
@@ -27,8 +28,12 @@ export function envCommand(context: ContextFactory): Command {
     );
 }
 
-export async function runEnv(ctx: Context, options: EnvOptions): Promise<void> {
-  const format = parseEnvFormat(options.format);
+export async function runEnv(ctx: Context, options: EnvOptions, formatGiven = true): Promise<void> {
+  // --json asks for the machine-readable result: here, the json format.
+  if (ctx.settings.json && formatGiven && options.format !== 'json') {
+    throw usageError(`--json and --format ${options.format} disagree`, 'Use one of them: --json is --format json.');
+  }
+  const format = ctx.settings.json ? 'json' : parseEnvFormat(options.format);
   const prefix = parsePrefix(options.prefix);
   const { apiKey, shopId } = effectiveCredentials(ctx);
   ctx.io.stdout.write(

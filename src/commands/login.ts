@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { promptForCode, sendCode } from '../auth/code.js';
-import { deliver, type Obtained } from '../auth/deliver.js';
+import { deliver, printFormat, type Obtained } from '../auth/deliver.js';
 import { passwordLogin } from '../auth/password.js';
 import type { Context, ContextFactory } from '../context.js';
+import { profileFlag } from '../credentials.js';
 import { examples } from '../output/examples.js';
 import { usageError } from '../errors.js';
-import { ENV_FORMATS, parseEnvFormat } from '../output/env-format.js';
+import { ENV_FORMATS } from '../output/env-format.js';
 
 export interface LoginOptions {
   login?: string | undefined;
@@ -43,10 +44,7 @@ export function loginCommand(context: ContextFactory): Command {
 }
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
-  if (options.format !== undefined && options.save) {
-    throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
-  }
-  const format = parseEnvFormat(options.format ?? 'sh');
+  const format = printFormat(options.save, options.format);
   if (options.save) await ctx.store().checkWritable();
   const obtained = (await chooseMethod(ctx, options)) === 'otp' ? await codeLogin(ctx, options) : await passwordLogin(ctx, options);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: obtained.method === 'otp' });
@@ -65,12 +63,13 @@ async function chooseMethod(ctx: Context, options: LoginOptions): Promise<'passw
 }
 
 async function codeLogin(ctx: Context, options: LoginOptions): Promise<Obtained> {
-  const pending = await sendCode(ctx, options);
-  // No person to type the code: stop with the request remembered, rather than hang.
+  const pending = await sendCode(ctx, options, { remember: options.save, setAsideCorrupt: true });
+  // No person to type the code: stop, with the request remembered (unless --no-save), rather than hang.
   if (!ctx.canPrompt) {
+    const rest = options.save ? '' : ` --email ${pending.email} --no-save`;
     throw usageError(
       'the code was sent, but kash cannot ask for it here (no terminal, or prompting is disabled)',
-      `When the email arrives, run: kash otp consume${ctx.settings.profile === 'default' ? '' : ` --profile ${ctx.settings.profile}`} --otp <code>`,
+      `When the email arrives, run: kash otp consume${profileFlag(ctx.settings.profile)}${rest} --otp <code>`,
     );
   }
   return promptForCode(ctx, pending);

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { askEmail, exchangeCode, normaliseCode, sendCode } from '../auth/code.js';
-import { deliver } from '../auth/deliver.js';
+import { deliver, printFormat } from '../auth/deliver.js';
+import { profileFlag } from '../credentials.js';
 import type { Context, ContextFactory } from '../context.js';
 import { examples } from '../output/examples.js';
 import { usageError } from '../errors.js';
 import { gather, readLine } from '../inputs.js';
-import { ENV_FORMATS, parseEnvFormat } from '../output/env-format.js';
+import { ENV_FORMATS } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 
 export interface OtpRequestOptions {
@@ -64,17 +65,13 @@ export function otpCommand(context: ContextFactory): Command {
 }
 
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
-  const pending = await sendCode(ctx, options);
-  const profile = ctx.settings.profile === 'default' ? '' : ` --profile ${ctx.settings.profile}`;
-  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profile}`);
+  const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
+  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.settings.profile)}`);
   if (ctx.settings.json) writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
 }
 
 export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): Promise<void> {
-  if (options.format !== undefined && options.save) {
-    throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
-  }
-  const format = parseEnvFormat(options.format ?? 'sh');
+  const format = printFormat(options.save, options.format);
   const { profile, baseUrl } = ctx.settings;
   const pending = ctx.store().read().profiles[profile]?.pendingCode;
   const explicit = options.email ?? (ctx.env.KASH_EMAIL || undefined);

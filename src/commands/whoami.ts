@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import { examples } from '../output/examples.js';
 import { credentialsFromEnv, effectiveCredentials, notLoggedIn } from '../credentials.js';
-import { ExitCode, KashError } from '../errors.js';
 import { writeJson } from '../output/json.js';
 import { describeView, effectiveView, savedView, type ProfileView } from '../output/profile-view.js';
 
@@ -50,9 +49,6 @@ function allProfiles(ctx: Context): ProfileView[] {
   const views = Object.entries(ctx.store().read().profiles).flatMap(([name, record]) =>
     record.credentials ? [savedView(name, record.credentials)] : [],
   );
-  if (views.length === 0) {
-    const error = notLoggedIn(ctx.settings.profile);
-    throw new KashError(ExitCode.notLoggedIn, 'not logged in: no saved profile', { hint: error.hint });
-  }
+  if (views.length === 0) throw notLoggedIn(ctx.settings.profile, 'not logged in: no saved profile');
   return views;
 }

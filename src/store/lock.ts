@@ -1,4 +1,4 @@
-import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -35,49 +35,48 @@ function alive(pid: number): boolean {
 
 const ownerOf = (path: string) => Number.parseInt(readFileSync(path, 'utf8'), 10);
 
-/**
- * A lock left by a process that died (kill -9) is taken over. It is first renamed to a
- * name of our own, so two processes cannot both decide to remove the same lock.
- */
-function removeIfStale(path: string): void {
+function isStale(path: string): boolean {
   let owner: number;
   let age: number;
   try {
     age = Date.now() - statSync(path).mtimeMs;
     owner = ownerOf(path);
   } catch {
-    return;
+    return false;
   }
   // Our own pid on a lock we do not hold was left by an earlier process that had it (pid reuse in containers).
-  const stale = Number.isNaN(owner) ? age > UNCLAIMED_MS : owner === process.pid ? !held.has(path) : !alive(owner);
-  if (!stale) return;
-  const aside = `${path}.${process.pid}.stale`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return;
-  }
-  try {
-    if (!Object.is(ownerOf(aside), owner)) linkSync(aside, path);
-  } catch {
-    // Another process took the lock meanwhile; it keeps it.
-  } finally {
-    unlinkSync(aside);
-  }
+  return Number.isNaN(owner) ? age > UNCLAIMED_MS : owner === process.pid ? !held.has(path) : !alive(owner);
 }
 
 /**
- * What a kash killed mid-save can leave beside the store: conf's temporary copy of the
- * store (API keys and all) and a claim on the lock. Called with the lock held, when no
- * live kash can be writing a temporary file, and a claim's owner can be checked.
+ * A lock left by a process that died (kill -9) is taken over. Taking over is itself done
+ * under a second lock, so two processes never both decide to remove the same lock: the
+ * one holding it looks again, and removes the lock only if it is still the dead one's.
+ * (A lock cannot change hands meanwhile: only its owner, dead here, or a taker removes it.)
  */
-export function removeLeftovers(lockPath: string, storeFile: string): void {
-  const dir = dirname(storeFile);
-  const temporary = `${basename(storeFile)}.tmp-`;
+function removeIfStale(path: string): void {
+  if (!isStale(path)) return;
+  const guard = `${path}.takeover`;
+  try {
+    writeFileSync(guard, String(process.pid), { flag: 'wx', mode: 0o600 });
+  } catch {
+    // Another process is taking over; a guard it left by dying is cleared like a lock.
+    if (isStale(guard)) rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    if (isStale(path)) rmSync(path, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+/** Claims on the lock (`<lock>.<pid>`) whose process died between writing and linking them. */
+export function removeDeadClaims(lockPath: string): void {
   const claim = new RegExp(`^${basename(lockPath).replace(/\./g, '\\.')}\\.(\\d+)$`);
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirSync(dirname(lockPath))) {
     const owner = claim.exec(name)?.[1];
-    if (name.startsWith(temporary) || (owner !== undefined && !alive(Number(owner)))) rmSync(join(dir, name), { force: true });
+    if (owner !== undefined && !alive(Number(owner))) rmSync(join(dirname(lockPath), name), { force: true });
   }
 }
 
@@ -114,6 +113,6 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>): Pro
     return await work();
   } finally {
     held.delete(path);
-    unlinkSync(path);
+    rmSync(path, { force: true });
   }
 }

@@ -1,7 +1,7 @@
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
-import { removeLeftovers, withLock } from './lock.js';
+import { removeDeadClaims, withLock } from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
 import { emptyStore, storeProblem, type StoreData } from './records.js';
 
@@ -14,6 +14,17 @@ const errnoCode = (error: unknown) => {
 };
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+
+/**
+ * What a kash killed mid-save can leave beside the store: conf's temporary copy of the
+ * store, API keys and all. Called with the lock held, when no live kash can be writing one.
+ */
+function removeTemporaryCopies(storeFile: string): void {
+  const temporary = `${basename(storeFile)}.tmp-`;
+  for (const name of readdirSync(dirname(storeFile))) {
+    if (name.startsWith(temporary)) rmSync(join(dirname(storeFile), name), { force: true });
+  }
+}
 
 /**
  * The credential store: one JSON file of profiles. Reads are plain fs so the print path
@@ -63,7 +74,8 @@ export class CredentialStore {
     this.#ensureDir();
     try {
       return await withLock(this.#lockFile, async () => {
-        removeLeftovers(this.#lockFile, this.file);
+        removeTemporaryCopies(this.file);
+        removeDeadClaims(this.#lockFile);
         const loaded = this.#load();
         if ('corrupt' in loaded && !options.setAsideCorrupt) throw this.#corrupt(loaded.corrupt);
         const data = 'data' in loaded ? loaded.data : emptyStore();

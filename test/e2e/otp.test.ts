@@ -610,3 +610,33 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
   });
 });
+
+describe.concurrent('kash login --otp and the store', { timeout: 30_000 }, () => {
+  it('with --no-save writes nothing, not even the pending request, and the hint keeps --no-save and the email', async () => {
+    const w = await World.start();
+    const run = await w.kash(['login', '--otp', '--email', ONE, '--no-save'], { env: { CI: 'true' } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(w.emulator.outbox.filter((mail) => mail.email === ONE)).toHaveLength(1);
+    expect(storeBytes(w.dir)).toBeNull();
+    expect(run.stderr).toContain(`kash otp consume --email ${ONE} --no-save --otp <code>`);
+    // Following the hint saves nothing either, and prints the credentials.
+    const consume = ok(await w.kash(['otp', 'consume', '--email', ONE, '--no-save', '--otp', w.code(ONE)]));
+    expect(consume.stdout).toContain(`export KASH_SHOPID='${shops.solo.shopId}'`);
+    expect(storeBytes(w.dir)).toBeNull();
+  });
+
+  it('sets a corrupt store aside, as a password login does, and remembers the request', async () => {
+    const w = await World.start();
+    const { mkdirSync, readdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(w.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(storeFile(w.dir), '{ not json', { mode: 0o600 });
+    const run = await w.kash(['login', '--otp', '--email', ONE], { env: { CI: 'true' } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/corrupt/);
+    const aside = readdirSync(w.dir).filter((name) => name.startsWith('credentials.json.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(w.dir, aside[0]!), 'utf8')).toBe('{ not json');
+    expect(JSON.parse(storeText(w.dir)).profiles.default.pendingCode.email).toBe(ONE);
+    ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE)]));
+  });
+});

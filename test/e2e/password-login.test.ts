@@ -212,7 +212,9 @@ describe('kash login --no-save', () => {
     expect(run.code, run.stderr).toBe(0);
     const doc = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(doc).toMatchObject({ apiKey: demo.apiKey, shopId: '42', profile: 'default', login: demo.login, method: 'password' });
-    for (const field of WHOAMI_FIELDS) expect(doc, field).toHaveProperty(field);
+    // The whoami fields but "source": saved nowhere, these credentials come from neither the store nor the environment.
+    for (const field of WHOAMI_FIELDS.filter((name) => name !== 'source')) expect(doc, field).toHaveProperty(field);
+    expect(doc).not.toHaveProperty('source');
     expect(listDir(dir)).toEqual([]);
   });
 

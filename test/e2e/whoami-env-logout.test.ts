@@ -262,6 +262,21 @@ describe('kash env', () => {
   });
 });
 
+describe('kash env --json', () => {
+  it('is the json format; a --format that disagrees is exit 2', async () => {
+    const dir = copyOfShared();
+    const json = await kash(dir, ['env', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ KASH_APIKEY: demo.apiKey, KASH_SHOPID: demo.shopId });
+    const agreeing = await kash(dir, ['env', '--json', '--format', 'json']);
+    expect(agreeing.stdout).toBe(json.stdout);
+    const disagreeing = await kash(dir, ['env', '--json', '--format', 'sh']);
+    expect(disagreeing.code).toBe(2);
+    expect(disagreeing.stdout).toBe('');
+    expect(disagreeing.stderr).toMatch(/^error: --json and --format sh disagree/m);
+  });
+});
+
 describe('kash logout', () => {
   it('removes the profile (whoami is then exit 5) and keeps the others', async () => {
     const dir = copyOfShared();
