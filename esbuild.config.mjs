@@ -84,6 +84,24 @@ const libraryEntries = {
   },
 };
 
+/**
+ * conf validates with ajv only when given a schema, and kash gives it none (the store is
+ * checked by src/store/records.ts): its 150 kB of validator stay out of the package.
+ * Should conf ever reach for them, the stand-ins say so instead of passing silently.
+ */
+const confWithoutSchemas = {
+  name: 'conf-without-schemas',
+  setup(build) {
+    build.onResolve({ filter: /^(ajv\/dist\/2020\.js|ajv-formats)$/ }, (args) => ({ path: args.path, namespace: 'no-schema' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-schema' }, () => ({
+      contents: `const refuse = () => { throw new Error('kash bundles conf without ajv: pass it no schema'); };
+        export class Ajv2020 { constructor() { refuse(); } }
+        export default { default: refuse };`,
+      loader: 'js',
+    }));
+  },
+};
+
 const shipped = {
   bundle: true,
   platform: 'node',
@@ -113,7 +131,7 @@ await Promise.all([
     ...shipped,
     entryPoints: Object.fromEntries(Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`])),
     outdir: 'dist',
-    plugins: [libraryEntries, builtinsByRequire],
+    plugins: [libraryEntries, confWithoutSchemas, builtinsByRequire],
   }),
   build({
     bundle: true,
