@@ -240,6 +240,34 @@ describe('kash login at a terminal', () => {
   );
 
   it(
+    'catches a mistyped code at the prompt without spending one of the three tries',
+    async () => {
+      const dir = configDir();
+      const email = otpEmails.one.email;
+      const kash = kashOnPty(['login', '--otp', '--email', email], dir);
+      await kash.waitFor(`Code from the email sent to ${email}:`);
+      const code = emulator.lastCode(email) ?? '';
+      const codeRequests = () => emulator.requests.filter((r) => r.path.includes('getAuthTokenWithOTP')).length;
+      const before = codeRequests();
+
+      kash.type('12a!');
+      kash.press('enter');
+      await kash.waitFor(/characters other than letters and digits/);
+      expect(codeRequests()).toBe(before);
+      // Erase the typo and type the code, spaced as a person might.
+      kash.type('\u007f'.repeat(4));
+      kash.type(`${code.slice(0, 3)} ${code.slice(3)}`);
+      kash.press('enter');
+
+      expect(await kash.exit(), transcript(kash)).toBe(0);
+      expect(codeRequests()).toBe(before + 1);
+      expect(kash.output()).not.toMatch(/tries? left/);
+      expect(await whoami(dir)).toMatchObject({ shopId: shops.solo.shopId, method: 'otp' });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'refuses --password-stdin when standard input is a terminal, instead of waiting on it',
     async () => {
       const dir = configDir();
