@@ -7,35 +7,25 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
+import { buildStoreWorker, type BuiltWorker } from '../support/build-store-worker.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { storeProblem, type StoreData } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
 import { credentialsFor, LOOP_SETS } from '../support/store-worker.js';
 
-let workerDir: string;
+let built: BuiltWorker;
 let worker: string;
 let base: string;
 let dir: string;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  workerDir = mkdtempSync(join(tmpdir(), 'kash-store-worker-'));
-  worker = join(workerDir, 'store-worker.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '../support/store-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __workerRequire } from 'node:module'; const require = __workerRequire(import.meta.url);" },
-  });
+  built = await buildStoreWorker();
+  worker = built.path;
 });
 
 afterAll(() => {
-  rmSync(workerDir, { recursive: true, force: true });
+  built.remove();
 });
 
 beforeEach(() => {

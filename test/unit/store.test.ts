@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
+import { buildStoreWorker, type BuiltWorker } from '../support/build-store-worker.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode, KashError, usageError } from '../../src/errors.js';
 import type { StoreData } from '../../src/store/records.js';
@@ -413,26 +413,16 @@ describe('a failing change', () => {
 
 // ---- The lock, with real processes ----
 
-let workerDir: string;
+let built: BuiltWorker;
 let worker: string;
 
 beforeAll(async () => {
-  workerDir = mkdtempSync(join(tmpdir(), 'kash-store-worker-'));
-  worker = join(workerDir, 'store-worker.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, '../support/store-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __workerRequire } from 'node:module'; const require = __workerRequire(import.meta.url);" },
-  });
+  built = await buildStoreWorker();
+  worker = built.path;
 });
 
 afterAll(() => {
-  rmSync(workerDir, { recursive: true, force: true });
+  built.remove();
 });
 
 const children = new Set<ChildProcess>();
