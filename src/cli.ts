@@ -11,6 +11,7 @@ import { createContext, VERSION, type ContextFactory, type Overrides } from './c
 import { causes, ExitCode, KashError } from './errors.js';
 import { processIO, withoutColour, type IO } from './io.js';
 import { examples } from './output/examples.js';
+import { truthy } from './settings.js';
 import { onInterrupt } from './signals.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
@@ -83,7 +84,7 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
     return status;
   } catch (error) {
     // Settings may be what failed, so read these two flags straight from the arguments.
-    const verbose = argv.includes('--verbose') || /^(1|true|yes)$/i.test(env.KASH_DEBUG ?? '');
+    const verbose = argv.includes('--verbose') || truthy(env.KASH_DEBUG);
     return exitStatus(error, argv.includes('--no-color') ? withoutColour(io) : io, verbose);
   }
 }

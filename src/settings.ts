@@ -33,7 +33,7 @@ function typed<T>(command: Command, key: string): T | undefined {
 }
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
-const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
+export const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
 
 export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
   const profile = typed<string>(command, 'profile') ?? nonEmpty(env.KASH_PROFILE) ?? 'default';

@@ -50,15 +50,15 @@ export interface SendCodeOptions {
   setAsideCorrupt: boolean;
 }
 
-/** Asks the service to email a code, and remembers the request unless told not to. */
+/**
+ * Asks the service to email a code, and remembers the request unless told not to. The
+ * caller has checked the store can take it: an email must not go out for nothing.
+ */
 export async function sendCode(
   ctx: Context,
   inputs: { email?: string | undefined; accountId?: string | undefined },
   how: SendCodeOptions,
 ): Promise<PendingCode> {
-  const store = ctx.store();
-  // A store that stops us must do so before an email goes out, not after.
-  if (how.remember && !how.setAsideCorrupt) store.read();
   const email = await askEmail(ctx, inputs.email);
   const accountIdGiven = inputs.accountId ?? (ctx.env.KASH_ACCOUNT_ID || undefined);
   const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
@@ -74,7 +74,7 @@ export async function sendCode(
   };
   const { profile } = ctx.settings;
   if (how.remember) {
-    await store.update(
+    await ctx.store().update(
       (data) => {
         data.profiles[profile] = { ...data.profiles[profile], pendingCode: pending };
       },

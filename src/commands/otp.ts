@@ -65,6 +65,9 @@ export function otpCommand(context: ContextFactory): Command {
 }
 
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
+  // A corrupt or unwritable store stops us before the email goes out, not after.
+  ctx.store().read();
+  await ctx.store().checkWritable();
   const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
   ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.settings.profile)}`);
   if (ctx.settings.json) writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accounts, otpEmails, startEmulator, type Emulator } from '../support/emulator.js';
-import { KASH_BIN, runKash, tempConfigDir } from '../support/run-kash.js';
+import { cleanEnv, collect, KASH_BIN, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -62,15 +62,6 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_)/i.test(name)) continue;
-    env[name] = value;
-  }
-  return env;
-}
-
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** A shell word that expands to exactly these bytes (no NUL, no trailing line break: $(…) would lose them). */
@@ -105,16 +96,7 @@ function kashRaw(args: Arg[], options: RawOptions = {}): Promise<Raw> {
             ]
           : [process.execPath, [KASH_BIN, ...(args as string[])]];
         const child = spawn(command, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.on('error', fail);
-        child.on('close', (code, signal) => {
-          clearTimeout(timer);
-          done({ code, signal, stdout, stderr });
-        });
+        collect(child).then(done, fail);
         child.stdin.on('error', () => {
           // kash may stop reading (a 1 MB password is refused after 4 KiB): its right.
         });

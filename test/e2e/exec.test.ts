@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../support/emulator.js';
-import { hygieneProblem, KASH_BIN, registerSecret, runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
+import { collect, KASH_BIN, registerSecret, runKash, tempConfigDir, withHygiene, type KashRun } from '../support/run-kash.js';
 
 const CHILD = resolve(import.meta.dirname, '../support/exec-child.mjs');
 const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
@@ -240,21 +240,7 @@ interface Started {
  */
 function startWithoutTerminal(args: string[]): Started {
   const child = spawn(NODE, [KASH_BIN, ...args], { env: knownEnv(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  const result = new Promise<KashRun>((done, fail) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const run = { code, signal, stdout, stderr };
-      const problem = hygieneProblem(args, run);
-      if (problem === undefined) done(run);
-      else fail(new Error(problem));
-    });
-  });
+  const result = withHygiene(args, collect(child));
   // Open, not closed: a command that reads stdin waits, as it would in a pipeline.
   child.stdin.on('error', () => undefined);
   const ended = () => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined);
@@ -301,18 +287,7 @@ function startOnTerminal(args: string[], stdinFrom?: string): Started & { type(t
   const command = `trap : INT; ${words}${stdinFrom === undefined ? '' : ` < ${shellQuote(stdinFrom)}`}; exit $?`;
   const env = { ...knownEnv(), TERM: 'xterm', SHELL: '/bin/sh' };
   const child = spawn('/usr/bin/script', ['-q', '-f', '-e', '-c', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const result = new Promise<KashRun>((done, fail) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout: stdout.replace(/\r/g, ''), stderr });
-    });
-  });
+  const result = collect(child).then((run) => ({ ...run, stdout: run.stdout.replace(/\r/g, '') }));
   child.stdin.on('error', () => undefined);
   const ended = () => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined);
   return { child, result, ended, type: (text) => child.stdin.write(text) };

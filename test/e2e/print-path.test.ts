@@ -83,6 +83,12 @@ describe('the print path', () => {
     expect(effects(events)).toEqual([]);
   });
 
+  it('with colour forced but --no-color given, does not even load chalk', async () => {
+    const { code, events } = await traced(['whoami', '--no-color'], { FORCE_COLOR: '1' });
+    expect(code).toBe(0);
+    expect(libraries(events)).toEqual([]);
+  });
+
   it('logout loads only the store writer (conf), never the client or the prompts', async () => {
     const { code, events } = await traced(['logout', '--profile', 'nobody']);
     expect(code).toBe(0);

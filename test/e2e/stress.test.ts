@@ -425,6 +425,10 @@ describe('a store that cannot be written', () => {
     expectStoreError(other, dir);
     expectStoreError(sameProfile, dir);
     expectStoreError(logout, dir);
+    // A code request could not be remembered: it stops before the email goes out.
+    const mails = emulator.outbox.length;
+    expectStoreError(await kash(dir, ['otp', 'request', '--email', 'one@kash.click']), dir);
+    expect(emulator.outbox.length).toBe(mails);
     expect(readFileSync(join(dir, STORE)).equals(saved), how).toBe(true);
     expect(storeSnapshot(dir), how).toEqual(before);
     await expectWhoamiDemo(dir);

@@ -39,10 +39,11 @@ export function tempConfigDir(): string {
   return mkdtempSync(join(tmpdir(), 'kash-test-'));
 }
 
-function cleanEnv(): Record<string, string> {
+/** This process's environment less what would change how kash behaves (KASH_*, CI, colour, proxies, NODE_*). */
+export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$)/i.test(name)) continue;
+    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_)/i.test(name)) continue;
     env[name] = value;
   }
   return env;
@@ -179,26 +180,35 @@ export function startKash(args: string[], options: KashOptions = {}): StartedKas
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const startedAt = Date.now();
-  const result = new Promise<KashRun>((done, fail) => {
+  const result = withHygiene(args, collect(child, options.timeoutMs));
+  // The CLI may exit without reading its input; that is its right.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  return { child, startedAt, result };
+}
+
+/** What a child prints and how it ends; it is killed if it outlives `timeoutMs`. */
+export function collect(child: ChildProcessWithoutNullStreams, timeoutMs = 20_000): Promise<KashRun> {
+  return new Promise((done, fail) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', fail);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const run = { code, signal, stdout, stderr };
-      const problem = hygieneProblem(args, run);
-      if (problem === undefined) done(run);
-      else fail(new SecretLeakError(problem));
+      done({ code, signal, stdout, stderr });
     });
-    child.stdin.on('error', () => {
-      // The CLI may exit without reading its input; that is its right.
-    });
-    child.stdin.end(options.input ?? '');
   });
-  return { child, startedAt, result };
+}
+
+/** The run, or a SecretLeakError when it printed a secret where none may go. */
+export async function withHygiene(args: string[], running: Promise<KashRun>): Promise<KashRun> {
+  const run = await running;
+  const problem = hygieneProblem(args, run);
+  if (problem !== undefined) throw new SecretLeakError(problem);
+  return run;
 }
 
 export function runKash(args: string[], options: KashOptions = {}): Promise<KashRun> {

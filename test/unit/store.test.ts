@@ -491,6 +491,32 @@ describe('the lock', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('takes over a dead lock even when a taker died mid-takeover, leaving its guard', async () => {
+    const store = openStore();
+    seed(storeWith('default'));
+    const dead = String(await deadPid());
+    writeFileSync(lockOf(store), dead);
+    writeFileSync(`${lockOf(store)}.takeover`, dead);
+    const started = Date.now();
+    await save(store, 'work');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('while saving, removes what kash processes killed mid-save left: temporary copies of the store, dead claims', async () => {
+    const store = openStore();
+    seed(storeWith('default'));
+    const dead = await deadPid();
+    writeFileSync(join(dir, 'credentials.json.tmp-0123456789abcdef'), '{"version":1,"profiles":{"old":{}}}', { mode: 0o600 });
+    writeFileSync(`${lockOf(store)}.${dead}`, String(dead), { mode: 0o600 });
+    // A claim whose owner lives is someone's attempt in progress: it stays.
+    writeFileSync(`${lockOf(store)}.${process.ppid}`, String(process.ppid), { mode: 0o600 });
+    await save(store, 'work');
+    expect(leftovers()).toEqual([`credentials.json.lock.${process.ppid}`]);
+    rmSync(`${lockOf(store)}.${process.ppid}`);
+  });
+
   it('takes over an empty lock older than 5 s', async () => {
     const store = openStore();
     seed(storeWith('default'));
