@@ -1,16 +1,19 @@
 // Builds the CLI as one minified file, dist/kash.cjs, plus one ESM file per library that
 // only some commands need (dist/lib/), and the development-only emulator, demo and
 // benchmark (build/dev/), which are never shipped.
-import { build } from 'esbuild';
-import { builtinModules } from 'node:module';
+
 import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 // Bundled CommonJS (commander) calls require() for Node built-ins.
-const banner = { js: "import { createRequire as __kashRequire } from 'node:module'; const require = __kashRequire(import.meta.url);" };
+const banner = {
+  js: "import { createRequire as __kashRequire } from 'node:module'; const require = __kashRequire(import.meta.url);",
+};
 
 /**
  * Start-up cost, measured by `npm run bench`: an ESM `import` of a Node built-in builds
@@ -46,7 +49,10 @@ const builtinsByRequire = {
 const LAZY = {
   ky: { contents: "export { default } from 'ky';" },
   // Our own, but needed by `kash completion` alone.
-  '../output/completion-scripts.js': { file: 'lib/completion-scripts.js', contents: "export { completionScript } from './src/output/completion-scripts.ts';" },
+  '../output/completion-scripts.js': {
+    file: 'lib/completion-scripts.js',
+    contents: "export { completionScript } from './src/output/completion-scripts.ts';",
+  },
   // Through its index, @inquirer/prompts drags in the editor prompt's 550 KB of text
   // encodings, which esbuild cannot shake off; so take the three prompts kash uses from
   // the packages the index re-exports, resolved from @inquirer/prompts' own folder.
@@ -69,7 +75,11 @@ const lazyLibraries = {
   setup(build) {
     build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).map(escape).join('|')})$`) }, (args) => {
       if (args.kind !== 'dynamic-import') {
-        return { errors: [{ text: `${args.path} must be loaded with await import(), so that the print path never pays for it` }] };
+        return {
+          errors: [
+            { text: `${args.path} must be loaded with await import(), so that the print path never pays for it` },
+          ],
+        };
       }
       return { path: `./${libFile(args.path)}`, external: true };
     });
@@ -80,7 +90,12 @@ const libraryEntries = {
   name: 'library-entries',
   setup(build) {
     build.onResolve({ filter: /^lazy:/ }, (args) => ({ path: args.path.slice('lazy:'.length), namespace: 'lazy' }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ resolveDir: process.cwd(), contents: LAZY[args.path].contents, ...(LAZY[args.path].resolveDir ? { resolveDir: LAZY[args.path].resolveDir } : {}), loader: 'ts' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      resolveDir: process.cwd(),
+      contents: LAZY[args.path].contents,
+      ...(LAZY[args.path].resolveDir ? { resolveDir: LAZY[args.path].resolveDir } : {}),
+      loader: 'ts',
+    }));
   },
 };
 
@@ -92,7 +107,10 @@ const libraryEntries = {
 const confWithoutSchemas = {
   name: 'conf-without-schemas',
   setup(build) {
-    build.onResolve({ filter: /^(ajv\/dist\/2020\.js|ajv-formats)$/ }, (args) => ({ path: args.path, namespace: 'no-schema' }));
+    build.onResolve({ filter: /^(ajv\/dist\/2020\.js|ajv-formats)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'no-schema',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'no-schema' }, () => ({
       contents: `const refuse = () => { throw new Error('kash bundles conf without ajv: pass it no schema'); };
         export class Ajv2020 { constructor() { refuse(); } }
@@ -129,7 +147,9 @@ await Promise.all([
   }),
   build({
     ...shipped,
-    entryPoints: Object.fromEntries(Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`])),
+    entryPoints: Object.fromEntries(
+      Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`]),
+    ),
     outdir: 'dist',
     plugins: [libraryEntries, confWithoutSchemas, builtinsByRequire],
   }),
@@ -141,7 +161,11 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning',
     banner,
-    entryPoints: { 'emulator-main': 'test/support/emulator-main.ts', demo: 'test/support/demo.ts', bench: 'test/bench/bench.ts' },
+    entryPoints: {
+      'emulator-main': 'test/support/emulator-main.ts',
+      demo: 'test/support/demo.ts',
+      bench: 'test/bench/bench.ts',
+    },
     outdir: 'build/dev',
   }),
 ]);

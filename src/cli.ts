@@ -7,9 +7,9 @@ import { logoutCommand } from './commands/logout.js';
 import { otpCommand } from './commands/otp.js';
 import { shopsCommand } from './commands/shops.js';
 import { whoamiCommand } from './commands/whoami.js';
-import { createContext, VERSION, type ContextFactory, type Overrides } from './context.js';
+import { type ContextFactory, createContext, type Overrides, VERSION } from './context.js';
 import { causes, ExitCode, KashError } from './errors.js';
-import { processIO, withoutColour, type IO } from './io.js';
+import { type IO, processIO, withoutColour } from './io.js';
 import { examples } from './output/examples.js';
 import { truthy } from './settings.js';
 import { onInterrupt } from './signals.js';
@@ -49,7 +49,16 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       ),
     );
   addGlobalOptions(program);
-  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand, completionCommand].map((make) => make(context));
+  const commands = [
+    loginCommand,
+    otpCommand,
+    whoamiCommand,
+    envCommand,
+    execCommand,
+    logoutCommand,
+    shopsCommand,
+    completionCommand,
+  ].map((make) => make(context));
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.
@@ -68,17 +77,27 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
     io.stderr.write(`${io.colour.red('error:')} ${error.message}\n`);
     if (error.hint) io.stderr.write(`${io.colour.dim(error.hint)}\n`);
     // The whole chain: fetch wraps the failure that says what happened (Node 24 gives its own wrapper no frames).
-    if (verbose) for (const cause of causes(error.cause)) if (cause instanceof Error) io.stderr.write(`${cause.stack ?? cause.message}\n`);
+    if (verbose)
+      for (const cause of causes(error.cause))
+        if (cause instanceof Error) io.stderr.write(`${cause.stack ?? cause.message}\n`);
     return error.exitCode;
   }
-  io.stderr.write(`${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  io.stderr.write(verbose && error instanceof Error && error.stack ? `${error.stack}\n` : 'Run again with --verbose for the stack trace, and report it.\n');
+  io.stderr.write(
+    `${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  io.stderr.write(
+    verbose && error instanceof Error && error.stack
+      ? `${error.stack}\n`
+      : 'Run again with --verbose for the stack trace, and report it.\n',
+  );
   return ExitCode.internal;
 }
 
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
   let status: number = ExitCode.ok;
-  const program = buildProgram(io, (command) => createContext(io, env, command, overrides, (chosen) => (status = chosen)));
+  const program = buildProgram(io, (command) =>
+    createContext(io, env, command, overrides, (chosen) => (status = chosen)),
+  );
   try {
     await program.parseAsync(argv);
     return status;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ServiceClient } from './api/client.js';
-import { withoutColour, type IO } from './io.js';
+import { type IO, withoutColour } from './io.js';
 import { Ui } from './output/ui.js';
 import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
 import { resolveSettings, type Settings } from './settings.js';

@@ -33,7 +33,8 @@ export class KashError extends Error {
 
 /** An error and the errors it wraps, outermost first (fetch wraps what really happened). */
 export function* causes(error: unknown, depth = 5): Generator<unknown> {
-  for (let e = error; e !== null && e !== undefined && depth > 0; e = (e as { cause?: unknown }).cause, depth--) yield e;
+  for (let e = error; e !== null && e !== undefined && depth > 0; e = (e as { cause?: unknown }).cause, depth--)
+    yield e;
 }
 
 export const usageError = (message: string, hint?: string) => new KashError(ExitCode.usage, message, { hint });

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Context } from './context.js';
 import { usageError } from './errors.js';
-import type { Prompter } from './prompt.js';
 import { hasControlChars, quote } from './output/sanitize.js';
+import type { Prompter } from './prompt.js';
 
 const MAX_INPUT = 4096;
 
@@ -40,7 +40,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function checkEmail(value: string): string {
   const email = checked('email', value).trim();
   if (!EMAIL.test(email)) {
-    throw usageError(`invalid email ${quote(email)}`, 'Give the address you sign in with, e.g. --email you@example.com.');
+    throw usageError(
+      `invalid email ${quote(email)}`,
+      'Give the address you sign in with, e.g. --email you@example.com.',
+    );
   }
   return email;
 }

@@ -39,7 +39,8 @@ export async function inquirerPrompter(io: IO): Promise<Prompter> {
   const { input, password, select } = await import('@inquirer/prompts');
   const context = { input: io.stdin, output: io.stderrStream, clearPromptOnDone: false };
   return {
-    text: (message, validate) => input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context),
+    text: (message, validate) =>
+      input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context),
     secret: (message) => password({ message, mask: '*', validate: (v) => v !== '' || 'Required' }, context),
     choose: (message, choices) => select({ message, choices }, context),
   };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { parseBaseUrl } from './api/base-url.js';
 import { usageError } from './errors.js';
 import { quote } from './output/sanitize.js';
-import { parseBaseUrl } from './api/base-url.js';
 import { defaultConfigDir } from './store/paths.js';
 
 const DEFAULT_BASE_URL = 'https://kash.click';
@@ -39,7 +39,8 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
   const profile = typed<string>(command, 'profile') ?? nonEmpty(env.KASH_PROFILE) ?? 'default';
   const baseUrl = typed<string>(command, 'baseUrl') ?? nonEmpty(env.KASH_BASE_URL) ?? DEFAULT_BASE_URL;
   const configDir = typed<string>(command, 'configDir') ?? nonEmpty(env.KASH_CONFIG_DIR) ?? defaultConfigDir(env);
-  if (configDir.trim() === '') throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
+  if (configDir.trim() === '')
+    throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
   const timeout = typed<string>(command, 'timeout') ?? nonEmpty(env.KASH_TIMEOUT);
   return {
     profile: parseProfileName(profile),

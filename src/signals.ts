@@ -1,5 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 
 let child: ChildProcess | undefined;
 let childHasTerminal = false;

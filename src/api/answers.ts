@@ -84,7 +84,11 @@ export function credentialsFrom(answer: unknown, refusalHint: string): Credentia
 export function codeSentFrom(answer: unknown): void {
   const object = asObject(answer);
   if (!succeeded(object)) {
-    throw refused(object, 'the code email was not sent', 'Check the email address, or list its shops with `kash shops --email <email>`.');
+    throw refused(
+      object,
+      'the code email was not sent',
+      'Check the email address, or list its shops with `kash shops --email <email>`.',
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 import { usageError } from '../errors.js';
 import { quote } from '../output/sanitize.js';
 
-const hint = 'Use an https:// URL, e.g. --base-url https://kash.click (http:// is allowed only for 127.0.0.1, ::1 or localhost).';
+const hint =
+  'Use an https:// URL, e.g. --base-url https://kash.click (http:// is allowed only for 127.0.0.1, ::1 or localhost).';
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
@@ -21,7 +22,8 @@ export function parseBaseUrl(value: string): string {
   }
   if (url.username || url.password) throw usageError('the base URL must not carry a user name or password', hint);
   // An empty "?" or "#" parses to empty search/hash but would still swallow the endpoint paths.
-  if (url.search || url.hash || /[?#]/.test(value)) throw usageError('the base URL must not carry a query or fragment', hint);
+  if (url.search || url.hash || /[?#]/.test(value))
+    throw usageError('the base URL must not carry a query or fragment', hint);
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) {
     return url.href.replace(/\/+$/, '');
   }

@@ -1,6 +1,14 @@
 import type { KyInstance } from 'ky';
 import { ExitCode, KashError } from '../errors.js';
-import { credentialsFrom, codeSentFrom, parseAnswer, serverMessage, shopsFrom, type Credentials, type Shop } from './answers.js';
+import {
+  type Credentials,
+  codeSentFrom,
+  credentialsFrom,
+  parseAnswer,
+  type Shop,
+  serverMessage,
+  shopsFrom,
+} from './answers.js';
 import { readLimited } from './body.js';
 import { networkError } from './network-errors.js';
 import { proxyFor, shownProxy } from './proxy.js';
@@ -67,7 +75,8 @@ export class ServiceClient {
    */
   #refuseUnverifiedTls(): void {
     if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === undefined) return;
-    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0')
+      this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
     delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
   }
 
@@ -78,7 +87,10 @@ export class ServiceClient {
 
   async loginWithPassword(login: string, password: string): Promise<Credentials> {
     return this.#post(this.#url(ENDPOINTS.password), { login, password }, (answer) =>
-      credentialsFrom(answer, 'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.'),
+      credentialsFrom(
+        answer,
+        'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.',
+      ),
     );
   }
 
@@ -121,14 +133,21 @@ export class ServiceClient {
     const started = performance.now();
     const http = await this.#ky();
     try {
-      const response = await http.post(url, { body: new URLSearchParams(fields), signal: AbortSignal.timeout(this.#options.timeoutMs) });
-      debug?.(`${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`);
+      const response = await http.post(url, {
+        body: new URLSearchParams(fields),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+      debug?.(
+        `${response.status} ${response.statusText} from ${where} after ${Math.round(performance.now() - started)} ms`,
+      );
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
         throw redirected(where, response.headers.get('location'));
       }
       const text = await readLimited(response, where);
-      debug?.(`read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`);
+      debug?.(
+        `read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`,
+      );
       if (!response.ok) throw httpStatus(where, response.status, text, this.#proxy());
       return located(where, () => interpret(parseAnswer(text)));
     } catch (error) {
@@ -156,10 +175,14 @@ function describeFields(fields: Record<string, string>): string {
 }
 
 function redirected(where: string, location: string | null): KashError {
-  const target = location === null ? 'no location' : URL.parse(location, where)?.href ?? 'an invalid location';
-  return new KashError(ExitCode.service, `${where} answered with a redirect to ${target}; kash does not follow redirects`, {
-    hint: 'Check --base-url / KASH_BASE_URL: it should be the service root itself, e.g. https://kash.click.',
-  });
+  const target = location === null ? 'no location' : (URL.parse(location, where)?.href ?? 'an invalid location');
+  return new KashError(
+    ExitCode.service,
+    `${where} answered with a redirect to ${target}; kash does not follow redirects`,
+    {
+      hint: 'Check --base-url / KASH_BASE_URL: it should be the service root itself, e.g. https://kash.click.',
+    },
+  );
 }
 
 function httpStatus(where: string, status: number, body: string, proxy: URL | undefined): KashError {

@@ -25,12 +25,21 @@ function rootCode(error: unknown): string | undefined {
 }
 
 /** Turns what fetch throws into exit 4 with a message naming the host and what to try. */
-export function networkError(error: unknown, url: URL, timeoutMs: number, proxy: URL | undefined, secrets: readonly string[]): KashError {
+export function networkError(
+  error: unknown,
+  url: URL,
+  timeoutMs: number,
+  proxy: URL | undefined,
+  secrets: readonly string[],
+): KashError {
   const where = url.origin;
   const service = (message: string, hint: string) => new KashError(ExitCode.service, message, { hint, cause: error });
   const name = (error as { name?: string } | null)?.name;
   if (name === 'TimeoutError') {
-    return service(`${where} did not answer within ${timeoutMs / 1000} s`, 'Try again, or allow longer with --timeout / KASH_TIMEOUT.');
+    return service(
+      `${where} did not answer within ${timeoutMs / 1000} s`,
+      'Try again, or allow longer with --timeout / KASH_TIMEOUT.',
+    );
   }
   const code = rootCode(error);
   if (code && TLS_CODES.has(code)) {
@@ -50,12 +59,18 @@ export function networkError(error: unknown, url: URL, timeoutMs: number, proxy:
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
-      return service(`${where} closed the connection before answering`, 'Try again in a moment; the service may be restarting.');
+      return service(
+        `${where} closed the connection before answering`,
+        'Try again in a moment; the service may be restarting.',
+      );
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return service(`could not connect to ${where}: timed out`, reach);
     default:
-      return service(`the request to ${where} failed (${code ?? innermostMessage(error, secrets)})`, `${reach} Run with --verbose for details.`);
+      return service(
+        `the request to ${where} failed (${code ?? innermostMessage(error, secrets)})`,
+        `${reach} Run with --verbose for details.`,
+      );
   }
 }
 

@@ -37,7 +37,10 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
   if (value === undefined || bypassed(url, variable(env, 'NO_PROXY'))) return undefined;
   const proxy = URL.parse(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   if (!proxy || (proxy.protocol !== 'http:' && proxy.protocol !== 'https:')) {
-    throw usageError(`invalid proxy URL in ${name} (or its lower-case form)`, 'Give it as http://host:port, e.g. HTTPS_PROXY=http://proxy.example:3128.');
+    throw usageError(
+      `invalid proxy URL in ${name} (or its lower-case form)`,
+      'Give it as http://host:port, e.g. HTTPS_PROXY=http://proxy.example:3128.',
+    );
   }
   return proxy;
 }

@@ -18,7 +18,11 @@ export const askEmail = (ctx: Context, given: string | undefined) =>
 /** People paste codes as "123 456" or "123-456"; the service wants the bare code. */
 export function normaliseCode(value: string): string {
   const code = checked('code', value).replace(/[\s-]/g, '');
-  if (!/^[A-Za-z0-9]{1,64}$/.test(code)) throw usageError('the code holds characters other than letters and digits', 'Type the code exactly as the email shows it.');
+  if (!/^[A-Za-z0-9]{1,64}$/.test(code))
+    throw usageError(
+      'the code holds characters other than letters and digits',
+      'Type the code exactly as the email shows it.',
+    );
   return code;
 }
 
@@ -26,7 +30,12 @@ export function normaliseCode(value: string): string {
  * Which shop the code is for: the one given, the only one, or the person's pick. A script
  * facing several shops must say which, rather than get a code for a shop it did not mean.
  */
-async function chooseShop(ctx: Context, client: ServiceClient, email: string, accountId: string | undefined): Promise<Shop | undefined> {
+async function chooseShop(
+  ctx: Context,
+  client: ServiceClient,
+  email: string,
+  accountId: string | undefined,
+): Promise<Shop | undefined> {
   if (accountId !== undefined) return undefined;
   const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email));
   if (shops.length === 1) return shops[0];
@@ -64,7 +73,9 @@ export async function sendCode(
   const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
   const client = await ctx.client();
   const shop = await chooseShop(ctx, client, email, accountId);
-  await ctx.ui.spin('Sending the code…', () => client.requestCode(email, shop ?? (accountId ? { accountId, otpLink: null } : undefined)));
+  await ctx.ui.spin('Sending the code…', () =>
+    client.requestCode(email, shop ?? (accountId ? { accountId, otpLink: null } : undefined)),
+  );
   const pending: PendingCode = {
     email,
     accountId: shop?.accountId ?? accountId ?? null,
@@ -86,7 +97,12 @@ export async function sendCode(
   return pending;
 }
 
-export async function exchangeCode(ctx: Context, email: string, code: string, shopTitle: string | null): Promise<Obtained> {
+export async function exchangeCode(
+  ctx: Context,
+  email: string,
+  code: string,
+  shopTitle: string | null,
+): Promise<Obtained> {
   const client = await ctx.client();
   const credentials = await ctx.ui.spin('Checking the code…', () => client.loginWithCode(email, code));
   return { credentials, method: 'otp', login: null, email, shopTitle };

@@ -2,7 +2,7 @@ import type { Credentials } from '../api/answers.js';
 import type { Context } from '../context.js';
 import { credentialsFromEnv } from '../credentials.js';
 import { usageError } from '../errors.js';
-import { formatEnv, parseEnvFormat, type EnvFormat } from '../output/env-format.js';
+import { type EnvFormat, formatEnv, parseEnvFormat } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
 import type { SavedCredentials } from '../store/records.js';
@@ -18,7 +18,10 @@ export interface Obtained {
 /** --format says how --no-save prints; with saving there is nothing to print. */
 export function printFormat(save: boolean, format: string | undefined): EnvFormat {
   if (format !== undefined && save) {
-    throw usageError('--format goes with --no-save', 'Saved credentials are printed later with `kash env --format <format>`.');
+    throw usageError(
+      '--format goes with --no-save',
+      'Saved credentials are printed later with `kash env --format <format>`.',
+    );
   }
   return parseEnvFormat(format ?? 'sh');
 }
@@ -55,7 +58,12 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
       const { source: _unsaved, ...view } = savedView(profile, saved);
       writeJson(ctx.io, { apiKey: saved.apiKey, ...view });
     } else {
-      ctx.io.stdout.write(formatEnv(options.format, [['KASH_APIKEY', saved.apiKey], ['KASH_SHOPID', saved.shopId]]));
+      ctx.io.stdout.write(
+        formatEnv(options.format, [
+          ['KASH_APIKEY', saved.apiKey],
+          ['KASH_SHOPID', saved.shopId],
+        ]),
+      );
     }
     ctx.ui.success(`Logged in to ${shop} as ${who}; credentials printed, not saved`);
     return;
@@ -72,7 +80,9 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
   );
   ctx.ui.success(`Logged in to ${shop} as ${who}; saved as profile "${profile}" in ${store.file}`);
   if (credentialsFromEnv(ctx.env)) {
-    ctx.ui.warn('KASH_APIKEY and KASH_SHOPID are set: they will keep overriding the saved credentials until you unset them');
+    ctx.ui.warn(
+      'KASH_APIKEY and KASH_SHOPID are set: they will keep overriding the saved credentials until you unset them',
+    );
   }
   if (ctx.settings.json) writeJson(ctx.io, savedView(profile, saved));
 }

@@ -13,7 +13,7 @@ export async function passwordLogin(ctx: Context, inputs: PasswordInputs): Promi
   if (inputs.passwordStdin && ctx.io.stdinIsTTY) {
     throw usageError(
       '--password-stdin reads the password from a pipe, but standard input is a terminal',
-      "Pipe it in, e.g. printf '%s\\n' \"$PASSWORD\" | kash login --login you --password-stdin, or drop the flag to be asked.",
+      'Pipe it in, e.g. printf \'%s\\n\' "$PASSWORD" | kash login --login you --password-stdin, or drop the flag to be asked.',
     );
   }
   const login = await gather(ctx, {
@@ -24,7 +24,11 @@ export async function passwordLogin(ctx: Context, inputs: PasswordInputs): Promi
     ask: (prompter) => prompter.text('Login (email or user name):'),
   });
   const password = inputs.passwordStdin
-    ? await readLine(ctx.io.stdin, 'password', 'With --password-stdin, pipe the password as one line on standard input.')
+    ? await readLine(
+        ctx.io.stdin,
+        'password',
+        'With --password-stdin, pipe the password as one line on standard input.',
+      )
     : await gather(ctx, {
         label: 'password',
         flag: '--password-stdin',

@@ -1,11 +1,11 @@
 import { Argument, Command, type Option } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import {
-  INSTALL,
-  SHELLS,
   type CommandSpec,
   type CompletionSpec,
+  INSTALL,
   type OptionSpec,
+  SHELLS,
   type Shell,
   type ValueCompletion,
 } from '../output/completion-shells.js';
@@ -40,7 +40,9 @@ export function completionCommand(context: ContextFactory): Command {
     .usage('<shell>')
     .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
     .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
-    .action((shell: Shell, _options: unknown, self: Command) => runCompletion(context(self), { shell, spec: completionSpec(root(self)) }));
+    .action((shell: Shell, _options: unknown, self: Command) =>
+      runCompletion(context(self), { shell, spec: completionSpec(root(self)) }),
+    );
   completion
     .command(PROFILES, { hidden: true })
     .description('print the saved profile names, one per line (for the completion scripts)')
@@ -112,12 +114,17 @@ export function completionSpec(program: Command): CompletionSpec {
       path,
       description: command.description(),
       // Commander reads an ancestor's option anywhere after it, so the global options apply everywhere.
-      options: [...own, ...inherited.filter((option) => !own.some((mine) => mine.long !== undefined && mine.long === option.long))],
+      options: [
+        ...own,
+        ...inherited.filter((option) => !own.some((mine) => mine.long !== undefined && mine.long === option.long)),
+      ],
       subcommands: subcommands.map((sub) => ({ name: sub.name(), description: sub.description() })),
       // Commander's own help command (not among its parent's commands) takes the name of another.
       operands:
         parent && !parent.commands.includes(command)
-          ? help.visibleCommands(parent).flatMap((sibling) => (parent.commands.includes(sibling) ? [sibling.name()] : []))
+          ? help
+              .visibleCommands(parent)
+              .flatMap((sibling) => (parent.commands.includes(sibling) ? [sibling.name()] : []))
           : (command.registeredArguments[0]?.argChoices ?? []),
       passthrough: subcommands.length === 0 && last?.variadic === true && last.argChoices === undefined,
     });
@@ -134,7 +141,11 @@ function optionSpec(option: Option): OptionSpec {
     long: option.long,
     short: option.short,
     description: option.description,
-    value: takesValue ? (option.argChoices ? { kind: 'choices', values: option.argChoices } : (VALUES[option.long ?? ''] ?? { kind: 'text' })) : undefined,
+    value: takesValue
+      ? option.argChoices
+        ? { kind: 'choices', values: option.argChoices }
+        : (VALUES[option.long ?? ''] ?? { kind: 'text' })
+      : undefined,
     valueName: takesValue ? /[<[]([^>\]]+)[>\]]/.exec(option.flags)?.[1]?.replace(/\.\.\.$/, '') : undefined,
   };
 }

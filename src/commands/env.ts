@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
-import { examples } from '../output/examples.js';
 import { effectiveCredentials } from '../credentials.js';
 import { usageError } from '../errors.js';
 import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix } from '../output/env-format.js';
+import { examples } from '../output/examples.js';
 
 export interface EnvOptions {
   format: string;
@@ -16,7 +16,9 @@ export function envCommand(context: ContextFactory): Command {
     .description('print the credentials as shell variables, for eval "$(kash env)"')
     .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((options: EnvOptions, command: Command) => runEnv(context(command), options, command.getOptionValueSource('format') === 'cli'))
+    .action((options: EnvOptions, command: Command) =>
+      runEnv(context(command), options, command.getOptionValueSource('format') === 'cli'),
+    )
     .addHelpText(
       'after',
       examples(

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
-import { examples } from '../output/examples.js';
 import { credentialsFromEnv } from '../credentials.js';
+import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 
 export interface LogoutOptions {
@@ -13,7 +13,9 @@ export function logoutCommand(context: ContextFactory): Command {
     .helpGroup('Log in and out:')
     .description('remove saved credentials (logging out when logged out is fine)')
     .option('--all', 'remove every saved profile')
-    .action((options: { all?: boolean }, command: Command) => runLogout(context(command), { all: options.all === true }))
+    .action((options: { all?: boolean }, command: Command) =>
+      runLogout(context(command), { all: options.all === true }),
+    )
     .addHelpText(
       'after',
       examples(
@@ -40,10 +42,17 @@ export async function runLogout(ctx: Context, options: LogoutOptions): Promise<v
     });
   }
 
-  if (removed.length === 0) ctx.ui.info(options.all ? 'No saved profiles; nothing to remove.' : `Not logged in (profile "${profile}"); nothing to remove.`);
+  if (removed.length === 0)
+    ctx.ui.info(
+      options.all
+        ? 'No saved profiles; nothing to remove.'
+        : `Not logged in (profile "${profile}"); nothing to remove.`,
+    );
   else ctx.ui.success(`Logged out: removed ${removed.map((name) => `"${name}"`).join(', ')} from ${store.file}`);
   if (credentialsFromEnv(ctx.env)) {
-    ctx.ui.warn('KASH_APIKEY and KASH_SHOPID are still set in this environment; unset them to stop using those credentials');
+    ctx.ui.warn(
+      'KASH_APIKEY and KASH_SHOPID are still set in this environment; unset them to stop using those credentials',
+    );
   }
   if (ctx.settings.json) writeJson(ctx.io, { removed });
 }

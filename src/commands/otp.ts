@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { askEmail, exchangeCode, normaliseCode, sendCode } from '../auth/code.js';
 import { deliver, printFormat } from '../auth/deliver.js';
-import { profileFlag } from '../credentials.js';
 import type { Context, ContextFactory } from '../context.js';
-import { examples } from '../output/examples.js';
+import { profileFlag } from '../credentials.js';
 import { usageError } from '../errors.js';
 import { gather, readLine } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
+import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 
 export interface OtpRequestOptions {
@@ -42,7 +42,10 @@ export function otpCommand(context: ContextFactory): Command {
       'after',
       examples(
         ['kash otp request --email you@example.com', 'one shop: the code is for it'],
-        ['kash otp request --email you@example.com --account-id 123', 'several shops: say which (kash shops lists them)'],
+        [
+          'kash otp request --email you@example.com --account-id 123',
+          'several shops: say which (kash shops lists them)',
+        ],
       ),
     );
   otp
@@ -70,7 +73,8 @@ export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): P
   await ctx.store().checkWritable();
   const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
   ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.settings.profile)}`);
-  if (ctx.settings.json) writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
+  if (ctx.settings.json)
+    writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
 }
 
 export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): Promise<void> {

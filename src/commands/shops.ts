@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { askEmail } from '../auth/code.js';
 import type { Context, ContextFactory } from '../context.js';
-import { examples } from '../output/examples.js';
 import { checked } from '../inputs.js';
+import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 
 export interface ShopsOptions {
@@ -32,10 +32,17 @@ export async function runShops(ctx: Context, options: ShopsOptions): Promise<voi
   const client = await ctx.client();
   const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email, title));
   if (ctx.settings.json) {
-    writeJson(ctx.io, shops.map((shop) => ({ accountId: shop.accountId, title: shop.title })));
+    writeJson(
+      ctx.io,
+      shops.map((shop) => ({ accountId: shop.accountId, title: shop.title })),
+    );
     return;
   }
   const width = Math.max(...shops.map((shop) => shop.accountId.length), 'ID'.length);
-  ctx.ui.info([`${'ID'.padEnd(width)}  Title`, ...shops.map((shop) => `${shop.accountId.padEnd(width)}  ${shop.title}`)].join('\n'));
+  ctx.ui.info(
+    [`${'ID'.padEnd(width)}  Title`, ...shops.map((shop) => `${shop.accountId.padEnd(width)}  ${shop.title}`)].join(
+      '\n',
+    ),
+  );
   ctx.ui.hint('Log in to one with: kash login --otp --email <email> --account-id <ID>');
 }

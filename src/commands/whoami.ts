@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
-import { examples } from '../output/examples.js';
 import { credentialsFromEnv, effectiveCredentials, notLoggedIn } from '../credentials.js';
+import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
-import { describeView, effectiveView, savedView, type ProfileView } from '../output/profile-view.js';
+import { describeView, effectiveView, type ProfileView, savedView } from '../output/profile-view.js';
 
 export interface WhoamiOptions {
   all: boolean;
@@ -14,7 +14,9 @@ export function whoamiCommand(context: ContextFactory): Command {
     .helpGroup('Use the credentials:')
     .description('show which credentials are in use: shop, login, where they come from; the key masked')
     .option('--all', 'every saved profile')
-    .action((options: { all?: boolean }, command: Command) => runWhoami(context(command), { all: options.all === true }))
+    .action((options: { all?: boolean }, command: Command) =>
+      runWhoami(context(command), { all: options.all === true }),
+    )
     .addHelpText(
       'after',
       examples(

@@ -9,7 +9,14 @@
  * Then it offers, for the word under the cursor: the values of the option before it, the
  * options (when it starts with `-`), or the subcommands and operand choices.
  */
-import { INSTALL, type CommandSpec, type CompletionSpec, type OptionSpec, type Shell, type ValueCompletion } from './completion-shells.js';
+import {
+  type CommandSpec,
+  type CompletionSpec,
+  INSTALL,
+  type OptionSpec,
+  type Shell,
+  type ValueCompletion,
+} from './completion-shells.js';
 
 const WORD = /^[A-Za-z0-9][A-Za-z0-9._+@%,/-]*$/;
 const LONG = /^--[A-Za-z0-9][A-Za-z0-9-]*$/;
@@ -35,7 +42,8 @@ function checkSpec(spec: CompletionSpec): void {
       if (option.long === undefined && option.short === undefined) fail('an option without a name');
       if (option.long !== undefined && !LONG.test(option.long)) fail(`option ${JSON.stringify(option.long)}`);
       if (option.short !== undefined && !SHORT.test(option.short)) fail(`option ${JSON.stringify(option.short)}`);
-      if (option.value?.kind === 'choices') for (const value of option.value.values) if (!WORD.test(value)) fail(`value ${JSON.stringify(value)}`);
+      if (option.value?.kind === 'choices')
+        for (const value of option.value.values) if (!WORD.test(value)) fail(`value ${JSON.stringify(value)}`);
     }
   }
 }
@@ -60,7 +68,8 @@ const header = (shell: Shell, spec: CompletionSpec, comment: string) =>
   ].join('\n');
 
 /** `value` as the scripts name what to complete: `choices a b c`, `profiles`, `directory` or `text`. */
-const valueKind = (value: ValueCompletion) => (value.kind === 'choices' ? `choices ${value.values.join(' ')}` : value.kind);
+const valueKind = (value: ValueCompletion) =>
+  value.kind === 'choices' ? `choices ${value.values.join(' ')}` : value.kind;
 
 // ---------------------------------------------------------------------------------------------
 // bash (3.2 and later: no mapfile, compopt only where it exists)
@@ -79,7 +88,8 @@ function bash(spec: CompletionSpec): string {
   const valueCases = (command: CommandSpec) => {
     const taking = command.options.filter((option) => option.value !== undefined);
     const byKind = new Map<string, string[]>();
-    for (const option of taking) byKind.set(valueKind(option.value!), [...(byKind.get(valueKind(option.value!)) ?? []), ...names(option)]);
+    for (const option of taking)
+      byKind.set(valueKind(option.value!), [...(byKind.get(valueKind(option.value!)) ?? []), ...names(option)]);
     const cases = [...byKind].map(([kind, flags]) => `${flags.join('|')}) echo ${bashQuote(kind)} ;;`);
     return `case $2 in ${[...cases, '*) return 1 ;;'].join(' ')} esac`;
   };
@@ -268,15 +278,21 @@ function zshOptionSpecs(option: OptionSpec, program: string): string[] {
     }
   })();
   // `--name=`: the value is the next word, or follows an = in the same word.
-  return flags.map((flag) => zshQuote(`${exclusion}${flag}${option.value && flag.startsWith('--') ? '=' : ''}[${zshExplanation(option.description)}]${action}`));
+  return flags.map((flag) =>
+    zshQuote(
+      `${exclusion}${flag}${option.value && flag.startsWith('--') ? '=' : ''}[${zshExplanation(option.description)}]${action}`,
+    ),
+  );
 }
 
 function zsh(spec: CompletionSpec): string {
   const program = spec.program;
-  const fnName = (path: readonly string[]) => `_${program}__${path.length === 0 ? 'root' : path.join('__').replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const fnName = (path: readonly string[]) =>
+    `_${program}__${path.length === 0 ? 'root' : path.join('__').replace(/[^A-Za-z0-9_]/g, '_')}`;
   const seen = new Set<string>();
   for (const command of spec.commands) {
-    if (seen.has(fnName(command.path))) throw new Error(`cannot write a completion script: two commands named like ${command.path.join(' ')}`);
+    if (seen.has(fnName(command.path)))
+      throw new Error(`cannot write a completion script: two commands named like ${command.path.join(' ')}`);
     seen.add(fnName(command.path));
   }
   const functions = spec.commands.map((command) => {
@@ -284,7 +300,9 @@ function zsh(spec: CompletionSpec): string {
     const context = [program, ...command.path].join('-');
     if (command.subcommands.length > 0) {
       const described = command.subcommands.map((sub) => zshQuote(`${sub.name}:${oneLine(sub.description)}`));
-      const cases = command.subcommands.map((sub) => `        ${sub.name}) ${fnName([...command.path, sub.name])} && ret=0 ;;`);
+      const cases = command.subcommands.map(
+        (sub) => `        ${sub.name}) ${fnName([...command.path, sub.name])} && ret=0 ;;`,
+      );
       return `${fnName(command.path)}() {
     local curcontext=$curcontext state state_descr line ret=1
     local -A opt_args
@@ -394,13 +412,19 @@ function fish(spec: CompletionSpec): string {
   for (const command of spec.commands) {
     const at = fishQuote(`__${program}_at ${JSON.stringify(pathOf(command))}`);
     for (const sub of command.subcommands) {
-      lines.push(`complete -c ${program} -n ${fishQuote(`__${program}_operand_at ${JSON.stringify(pathOf(command))}`)} -a ${sub.name} -d ${fishQuote(oneLine(sub.description))}`);
+      lines.push(
+        `complete -c ${program} -n ${fishQuote(`__${program}_operand_at ${JSON.stringify(pathOf(command))}`)} -a ${sub.name} -d ${fishQuote(oneLine(sub.description))}`,
+      );
     }
     if (command.operands.length > 0) {
-      lines.push(`complete -c ${program} -n ${fishQuote(`__${program}_operand_at ${JSON.stringify(pathOf(command))}`)} -a ${fishQuote(command.operands.join(' '))}`);
+      lines.push(
+        `complete -c ${program} -n ${fishQuote(`__${program}_operand_at ${JSON.stringify(pathOf(command))}`)} -a ${fishQuote(command.operands.join(' '))}`,
+      );
     }
     for (const option of command.options) {
-      const flags = [option.long ? `-l ${option.long.slice(2)}` : '', option.short ? `-s ${option.short.slice(1)}` : ''].filter(Boolean).join(' ');
+      const flags = [option.long ? `-l ${option.long.slice(2)}` : '', option.short ? `-s ${option.short.slice(1)}` : '']
+        .filter(Boolean)
+        .join(' ');
       const value = option.value;
       const action =
         value === undefined
@@ -535,7 +559,9 @@ function powershell(spec: CompletionSpec): string {
   // Arrays of small tables rather than keyed tables: PowerShell's keys ignore case, and its
   // literals refuse keys that differ only by case (a future -v beside -V).
   const entries = spec.commands.map((command) => {
-    const subcommands = command.subcommands.map((sub) => `@{ Name = ${psQuote(sub.name)}; Description = ${psQuote(oneLine(sub.description))} }`);
+    const subcommands = command.subcommands.map(
+      (sub) => `@{ Name = ${psQuote(sub.name)}; Description = ${psQuote(oneLine(sub.description))} }`,
+    );
     const options = command.options.flatMap((option) =>
       names(option).map((flag) => {
         const value = option.value;

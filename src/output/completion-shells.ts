@@ -50,9 +50,16 @@ export interface CompletionSpec {
 export const INSTALL: Record<Shell, Array<[command: string, where: string]>> = {
   bash: [['source <(kash completion bash)', 'bash: in ~/.bashrc']],
   zsh: [
-    ['kash completion zsh > "${fpath[1]}/_kash"', 'zsh: saved in a folder of your $fpath, before compinit runs (then start a new shell)'],
+    [
+      'kash completion zsh > "${fpath[1]}/_kash"',
+      'zsh: saved in a folder of your $fpath, before compinit runs (then start a new shell)',
+    ],
     ['source <(kash completion zsh)', 'zsh, or: in ~/.zshrc, after compinit'],
   ],
-  fish: [['kash completion fish > ~/.config/fish/completions/kash.fish', 'fish: saved where fish looks for completions']],
-  powershell: [['kash completion powershell | Out-String | Invoke-Expression', 'PowerShell: in your profile ($PROFILE)']],
+  fish: [
+    ['kash completion fish > ~/.config/fish/completions/kash.fish', 'fish: saved where fish looks for completions'],
+  ],
+  powershell: [
+    ['kash completion powershell | Out-String | Invoke-Expression', 'PowerShell: in your profile ($PROFILE)'],
+  ],
 };

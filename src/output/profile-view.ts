@@ -63,7 +63,9 @@ const LABELS: Array<[keyof ProfileView, string]> = [
 /** Aligned `Label  value` lines for a person; facts that are absent are left out. */
 export function describeView(view: ProfileView, sourceText: string): string {
   // Values from KASH_APIKEY/KASH_SHOPID or an edited store are unchecked: no control reaches the terminal.
-  const rows = LABELS.filter(([key]) => view[key] !== null).map(([key, label]) => [label, sanitizeServerText(String(view[key]), 500)] as const);
+  const rows = LABELS.filter(([key]) => view[key] !== null).map(
+    ([key, label]) => [label, sanitizeServerText(String(view[key]), 500)] as const,
+  );
   rows.splice(1, 0, ['Source', sourceText]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');

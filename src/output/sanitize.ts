@@ -34,7 +34,12 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
   const chars = Array.from(clean);
   if (maxLength < 1) return '';
   if (chars.length <= maxLength) return clean;
-  return chars.slice(0, maxLength - 1).join('').trimEnd() + '…';
+  return (
+    chars
+      .slice(0, maxLength - 1)
+      .join('')
+      .trimEnd() + '…'
+  );
 }
 
 /** Whether `s` holds a C0 or C1 control, DEL, or a Unicode line or paragraph separator. */
@@ -50,5 +55,8 @@ export function hasControlChars(s: string): boolean {
 export function quote(value: string, maxLength = 60): string {
   const chars = Array.from(value);
   const shown = chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
-  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(shown).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

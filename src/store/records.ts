@@ -63,11 +63,14 @@ function isPendingCode(value: unknown): value is PendingCode {
 
 /** Returns why the parsed file is not a store, or undefined when it is one. */
 export function storeProblem(data: unknown): string | undefined {
-  if (!isObject(data) || data.version !== 1 || !isObject(data.profiles)) return 'not a kash credential store (version 1)';
+  if (!isObject(data) || data.version !== 1 || !isObject(data.profiles))
+    return 'not a kash credential store (version 1)';
   for (const [name, record] of Object.entries(data.profiles)) {
     if (!isObject(record)) return `profile "${name}" is not an object`;
-    if (record.credentials !== undefined && !isCredentials(record.credentials)) return `profile "${name}" has malformed credentials`;
-    if (record.pendingCode !== undefined && !isPendingCode(record.pendingCode)) return `profile "${name}" has a malformed pending code`;
+    if (record.credentials !== undefined && !isCredentials(record.credentials))
+      return `profile "${name}" has malformed credentials`;
+    if (record.pendingCode !== undefined && !isPendingCode(record.pendingCode))
+      return `profile "${name}" has a malformed pending code`;
   }
   return undefined;
 }

@@ -3,14 +3,16 @@ import { basename, dirname, join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
 import { removeDeadClaims, withLock } from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
-import { emptyStore, storeProblem, type StoreData } from './records.js';
+import { emptyStore, type StoreData, storeProblem } from './records.js';
 
 type Loaded = { data: StoreData } | { corrupt: string };
 
 /** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
 const errnoCode = (error: unknown) => {
   const failure = error as NodeJS.ErrnoException | null;
-  return typeof failure?.code === 'string' && (typeof failure.syscall === 'string' || failure.code === 'ELOCKED') ? failure.code : undefined;
+  return typeof failure?.code === 'string' && (typeof failure.syscall === 'string' || failure.code === 'ELOCKED')
+    ? failure.code
+    : undefined;
 };
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
@@ -141,9 +143,13 @@ export class CredentialStore {
     if ((mode & ~wanted) === 0) return;
     try {
       chmodSync(path, wanted);
-      this.#warn(`the store ${what} ${path} was open to other users (mode ${octal(mode)}); tightened it to ${octal(wanted)}`);
+      this.#warn(
+        `the store ${what} ${path} was open to other users (mode ${octal(mode)}); tightened it to ${octal(wanted)}`,
+      );
     } catch {
-      this.#warn(`the store ${what} ${path} is open to other users (mode ${octal(mode)}) and kash could not tighten it; run: chmod ${octal(wanted)} ${path}`);
+      this.#warn(
+        `the store ${what} ${path} is open to other users (mode ${octal(mode)}) and kash could not tighten it; run: chmod ${octal(wanted)} ${path}`,
+      );
     }
   }
 
@@ -193,7 +199,15 @@ export class CredentialStore {
   #failure(doing: string, error: unknown): KashError {
     const code = errnoCode(error);
     const reason = code ?? (error instanceof Error ? error.message : String(error));
-    const hint = code === 'ENOSPC' ? 'The disk is full: free some space and try again.' : code === 'EROFS' ? 'That file system is read-only; use another folder with --config-dir / KASH_CONFIG_DIR.' : storeHint;
-    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${reason})`, { hint, cause: error });
+    const hint =
+      code === 'ENOSPC'
+        ? 'The disk is full: free some space and try again.'
+        : code === 'EROFS'
+          ? 'That file system is read-only; use another folder with --config-dir / KASH_CONFIG_DIR.'
+          : storeHint;
+    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${reason})`, {
+      hint,
+      cause: error,
+    });
   }
 }

@@ -11,7 +11,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const kash = resolve('bin/kash.js');
 const work = mkdtempSync(join(tmpdir(), 'kash-bench-'));
 const emulator = await startEmulator();
-const env: NodeJS.ProcessEnv = { ...process.env, KASH_BASE_URL: emulator.url, KASH_CONFIG_DIR: join(work, 'config'), KASH_NO_INPUT: '1' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  KASH_BASE_URL: emulator.url,
+  KASH_CONFIG_DIR: join(work, 'config'),
+  KASH_NO_INPUT: '1',
+};
 delete env.KASH_APIKEY;
 delete env.KASH_SHOPID;
 
@@ -36,7 +41,12 @@ const cases: Case[] = [
   { name: 'kash whoami', args: [kash, 'whoami'], floor: 'node -e 0' },
   { name: 'kash env', args: [kash, 'env'], floor: 'node -e 0' },
   { name: 'bare fetch POST', args: [bareFetch, emulator.url, accounts.demo.login], extraEnv: login },
-  { name: 'kash login', args: [kash, 'login', '--login', accounts.demo.login], floor: 'bare fetch POST', extraEnv: login },
+  {
+    name: 'kash login',
+    args: [kash, 'login', '--login', accounts.demo.login],
+    floor: 'bare fetch POST',
+    extraEnv: login,
+  },
 ];
 
 function once(args: string[], extraEnv: Record<string, string> = {}): Promise<number> {
@@ -44,13 +54,18 @@ function once(args: string[], extraEnv: Record<string, string> = {}): Promise<nu
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: 'ignore' });
     child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done(Number(process.hrtime.bigint() - started) / 1e6) : fail(new Error(`${args.join(' ')}: exit ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? done(Number(process.hrtime.bigint() - started) / 1e6)
+        : fail(new Error(`${args.join(' ')}: exit ${code}`)),
+    );
   });
 }
 
 /** Peak resident memory of one run, from the kernel's own accounting of a child (python3's getrusage). */
 function peakKb(args: string[], extraEnv: Record<string, string> = {}): Promise<number> {
-  const probe = 'import resource,subprocess,sys\nsubprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+  const probe =
+    'import resource,subprocess,sys\nsubprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
   return new Promise((done, fail) => {
     let out = '';
     const child = spawn('python3', ['-c', probe, process.execPath, ...args], { env: { ...env, ...extraEnv } });
@@ -90,7 +105,9 @@ try {
   process.stdout.write(`kash bench: ${RUNS} alternating runs each, medians, Node ${process.version}\n\n`);
   process.stdout.write(`${'case'.padEnd(18)} ${'floor'.padEnd(16)} time   memory\n`);
   for (const r of results.filter((r) => r.floor !== r.name)) {
-    process.stdout.write(`${r.name.padEnd(18)} ${r.floor.padEnd(16)} ${r.timeRatio.toFixed(2)}×  ${r.memoryRatio.toFixed(2)}×\n`);
+    process.stdout.write(
+      `${r.name.padEnd(18)} ${r.floor.padEnd(16)} ${r.timeRatio.toFixed(2)}×  ${r.memoryRatio.toFixed(2)}×\n`,
+    );
   }
   const out = resolve('build/bench.json');
   writeFileSync(out, `${JSON.stringify({ node: process.version, runs: RUNS, results }, null, 2)}\n`);

@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   accounts,
   DEFAULT_REDIRECT_LOCATION,
-  otpEmails,
-  SAME_ORIGIN_REDIRECT_PATH,
-  startEmulator,
   type Emulator,
   type EmulatorOptions,
   type Fault,
+  otpEmails,
+  SAME_ORIGIN_REDIRECT_PATH,
+  startEmulator,
 } from '../support/emulator.js';
-import { runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
+import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 import { makeTestCa, type ServerCertificate, type TestCa } from '../support/tls.js';
 
@@ -86,7 +86,12 @@ function loggedIn(): string {
 }
 
 /** The demo login against `baseUrl`, in a logged-in copy; `env` on top. */
-function loginDemo(dir: string, baseUrl: string, args: string[] = [], env: Record<string, string> = {}): Promise<KashRun> {
+function loginDemo(
+  dir: string,
+  baseUrl: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<KashRun> {
   return runKash(['--config-dir', dir, 'login', '--login', demo.login, ...args], {
     env: { KASH_BASE_URL: baseUrl, KASH_PASSWORD: demo.password, ...env },
   });
@@ -130,20 +135,49 @@ const FAILING: FailingCase[] = [
   // The existing switches.
   { name: 'http500', fault: 'http500', says: /HTTP 500/ },
   { name: 'html', fault: 'html', says: /HTML|not JSON|understand/i },
-  { name: 'slow past --timeout 1', fault: 'slow', args: ['--timeout', '1'], says: /did not answer within 1 s/, withinMs: 8000 },
+  {
+    name: 'slow past --timeout 1',
+    fault: 'slow',
+    args: ['--timeout', '1'],
+    says: /did not answer within 1 s/,
+    withinMs: 8000,
+  },
   { name: 'redirect off the origin', fault: 'redirect', says: /redirect to https:\/\/elsewhere\.example\/login/ },
   { name: 'huge (1 MiB + 1 KiB)', fault: 'huge', says: /over 1 MiB/ },
   { name: 'noKey', fault: 'noKey', says: /no usable API key/ },
   { name: 'keyNewline', fault: 'keyNewline', says: /no usable API key|control/ },
   { name: 'drop', fault: 'drop', says: /closed the connection/ },
-  { name: 'stallBody (a stall mid-body) past --timeout 1', fault: 'stallBody', args: ['--timeout', '1'], says: /did not answer within 1 s/, withinMs: 8000 },
+  {
+    name: 'stallBody (a stall mid-body) past --timeout 1',
+    fault: 'stallBody',
+    args: ['--timeout', '1'],
+    says: /did not answer within 1 s/,
+    withinMs: 8000,
+  },
   // The new ones.
-  { name: 'gzipLie: Content-Encoding gzip on a plain body', fault: 'gzipLie', says: /failed|could not|understand|closed/i },
+  {
+    name: 'gzipLie: Content-Encoding gzip on a plain body',
+    fault: 'gzipLie',
+    says: /failed|could not|understand|closed/i,
+  },
   { name: 'gzipHuge: a small gzip body inflating past 1 MiB', fault: 'gzipHuge', says: /over 1 MiB/ },
   { name: 'over1MiB: exactly 1 MiB + 1 byte, with Content-Length', fault: 'over1MiB', says: /over 1 MiB/ },
-  { name: 'over1MiB: exactly 1 MiB + 1 byte, chunked', fault: 'over1MiB', tweak: (e) => (e.chunked = true), says: /over 1 MiB/ },
-  { name: 'redirectSameOrigin: 302 to another path', fault: 'redirectSameOrigin', says: new RegExp(`redirect to http://127\\.0\\.0\\.1:\\d+${SAME_ORIGIN_REDIRECT_PATH}`) },
-  { name: 'cutMidBody: half a body, then the connection closes', fault: 'cutMidBody', says: /closed the connection|failed/ },
+  {
+    name: 'over1MiB: exactly 1 MiB + 1 byte, chunked',
+    fault: 'over1MiB',
+    tweak: (e) => (e.chunked = true),
+    says: /over 1 MiB/,
+  },
+  {
+    name: 'redirectSameOrigin: 302 to another path',
+    fault: 'redirectSameOrigin',
+    says: new RegExp(`redirect to http://127\\.0\\.0\\.1:\\d+${SAME_ORIGIN_REDIRECT_PATH}`),
+  },
+  {
+    name: 'cutMidBody: half a body, then the connection closes',
+    fault: 'cutMidBody',
+    says: /closed the connection|failed/,
+  },
   { name: 'emptyBody: HTTP 200 with nothing', fault: 'emptyBody', says: /empty/ },
   {
     name: 'dribble: one byte every 100 ms, past --timeout 1 (a deadline, not an idle timer)',
@@ -179,12 +213,18 @@ describe.concurrent('a login while the service misbehaves', () => {
       const statuses = [301, 302, 303, 307, 308];
       const runs = await Promise.all(
         statuses.map((status) =>
-          withEmulator({ fault: 'redirect', tweak: (e) => ((e.redirectStatus = status), (e.redirectLocation = `${elsewhere.url}${PASSWORD_PATH}`)) }, async (emulator) => {
-            const dir = loggedIn();
-            const before = storeSnapshot(dir);
-            const run = await loginDemo(dir, emulator.url);
-            return { run, status, requests: emulator.requests.length, unchanged: storeSnapshot(dir), before };
-          }),
+          withEmulator(
+            {
+              fault: 'redirect',
+              tweak: (e) => ((e.redirectStatus = status), (e.redirectLocation = `${elsewhere.url}${PASSWORD_PATH}`)),
+            },
+            async (emulator) => {
+              const dir = loggedIn();
+              const before = storeSnapshot(dir);
+              const run = await loginDemo(dir, emulator.url);
+              return { run, status, requests: emulator.requests.length, unchanged: storeSnapshot(dir), before };
+            },
+          ),
         ),
       );
       for (const { run, status, requests, unchanged, before } of runs) {
@@ -208,15 +248,22 @@ describe.concurrent('answers that are valid however they travel', () => {
     { name: 'brotli-compressed', fault: 'brotli' },
     { name: 'dribbled within the timeout', fault: 'dribble' },
   ])('$name: exit 0, the demo credentials saved', async ({ fault, chunked }) => {
-    await withEmulator({ fault: fault ?? undefined, tweak: (e) => ((e.chunked = chunked ?? false), (e.dribbleMs = 1)) }, async (emulator) => {
-      const dir = loggedIn();
-      const run = await loginDemo(dir, emulator.url, ['--timeout', '10']);
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).not.toMatch(/^(error|warning):/m);
-      expect(emulator.requests).toHaveLength(1);
-      expect(savedCredentials(dir)).toMatchObject({ apiKey: demo.apiKey, shopId: demo.shopId, baseUrl: emulator.url });
-    });
+    await withEmulator(
+      { fault: fault ?? undefined, tweak: (e) => ((e.chunked = chunked ?? false), (e.dribbleMs = 1)) },
+      async (emulator) => {
+        const dir = loggedIn();
+        const run = await loginDemo(dir, emulator.url, ['--timeout', '10']);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).not.toMatch(/^(error|warning):/m);
+        expect(emulator.requests).toHaveLength(1);
+        expect(savedCredentials(dir)).toMatchObject({
+          apiKey: demo.apiKey,
+          shopId: demo.shopId,
+          baseUrl: emulator.url,
+        });
+      },
+    );
   });
 
   it('setCookie: the cookie is ignored, never sent back, within one run or the next', async () => {
@@ -226,7 +273,9 @@ describe.concurrent('answers that are valid however they travel', () => {
       expect(first.code, first.stderr).toBe(0);
       expect(savedCredentials(dir)).toMatchObject({ apiKey: demo.apiKey, shopId: demo.shopId });
       // Two requests in one run: the shop list, then the code request through its link.
-      const second = await runKash(['--config-dir', dir, 'otp', 'request', '--email', otpEmails.one.email], { env: { KASH_BASE_URL: emulator.url } });
+      const second = await runKash(['--config-dir', dir, 'otp', 'request', '--email', otpEmails.one.email], {
+        env: { KASH_BASE_URL: emulator.url },
+      });
       expect(second.code, second.stderr).toBe(0);
       const third = await loginDemo(dir, emulator.url);
       expect(third.code, third.stderr).toBe(0);
@@ -243,7 +292,13 @@ describe.concurrent('answers that are valid however they travel', () => {
 });
 
 describe.concurrent('TLS', () => {
-  const tlsCase = (name: string, host: 'localhost' | '127.0.0.1', cert: () => ServerCertificate, trust: boolean, code: number) => ({ name, host, cert, trust, code });
+  const tlsCase = (
+    name: string,
+    host: 'localhost' | '127.0.0.1',
+    cert: () => ServerCertificate,
+    trust: boolean,
+    code: number,
+  ) => ({ name, host, cert, trust, code });
 
   it.each([
     tlsCase('untrusted CA, https://127.0.0.1', '127.0.0.1', () => goodCert, false, 4),
@@ -265,17 +320,20 @@ describe.concurrent('TLS', () => {
     });
   });
 
-  it.each(['127.0.0.1', 'localhost'] as const)('trusted through NODE_EXTRA_CA_CERTS, https://%s: exit 0, saved', async (host) => {
-    await withEmulator({ options: { tls: goodCert } }, async (emulator) => {
-      const baseUrl = emulator.url.replace('127.0.0.1', host);
-      expect(baseUrl).toMatch(/^https:\/\//);
-      const dir = loggedIn();
-      const run = await loginDemo(dir, baseUrl, [], { NODE_EXTRA_CA_CERTS: ca.caPath });
-      expect(run.code, run.stderr).toBe(0);
-      expect(emulator.requests.map((r) => r.path)).toEqual([PASSWORD_PATH]);
-      expect(savedCredentials(dir)).toMatchObject({ apiKey: demo.apiKey, shopId: demo.shopId, baseUrl });
-    });
-  });
+  it.each(['127.0.0.1', 'localhost'] as const)(
+    'trusted through NODE_EXTRA_CA_CERTS, https://%s: exit 0, saved',
+    async (host) => {
+      await withEmulator({ options: { tls: goodCert } }, async (emulator) => {
+        const baseUrl = emulator.url.replace('127.0.0.1', host);
+        expect(baseUrl).toMatch(/^https:\/\//);
+        const dir = loggedIn();
+        const run = await loginDemo(dir, baseUrl, [], { NODE_EXTRA_CA_CERTS: ca.caPath });
+        expect(run.code, run.stderr).toBe(0);
+        expect(emulator.requests.map((r) => r.path)).toEqual([PASSWORD_PATH]);
+        expect(savedCredentials(dir)).toMatchObject({ apiKey: demo.apiKey, shopId: demo.shopId, baseUrl });
+      });
+    },
+  );
 
   it('there is no switch to skip verification: NODE_TLS_REJECT_UNAUTHORIZED=0 does not rescue an untrusted certificate', async () => {
     await withEmulator({ options: { tls: goodCert } }, async (emulator) => {
@@ -283,7 +341,13 @@ describe.concurrent('TLS', () => {
       const before = storeSnapshot(dir);
       const run = await loginDemo(dir, emulator.url, [], { NODE_TLS_REJECT_UNAUTHORIZED: '0' });
       // Node itself warns on stderr when that variable is set; judge only kash's own lines.
-      const own = { ...run, stderr: run.stderr.split('\n').filter((l) => !/NODE_TLS_REJECT_UNAUTHORIZED|^\(node:\d+\)|--trace-warnings/.test(l)).join('\n') };
+      const own = {
+        ...run,
+        stderr: run.stderr
+          .split('\n')
+          .filter((l) => !/NODE_TLS_REJECT_UNAUTHORIZED|^\(node:\d+\)|--trace-warnings/.test(l))
+          .join('\n'),
+      };
       expectCleanFailure(own, 4);
       expect(emulator.requests).toEqual([]);
       expect(storeSnapshot(dir)).toEqual(before);

@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, otpEmails, startEmulator, type Emulator } from '../support/emulator.js';
+import { accounts, type Emulator, otpEmails, startEmulator } from '../support/emulator.js';
 import { cleanEnv, collect, KASH_BIN, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
@@ -67,7 +67,8 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 /** A shell word that expands to exactly these bytes (no NUL, no trailing line break: $(…) would lose them). */
 function shellWord(arg: Arg): string {
   if (typeof arg === 'string') return quote(arg);
-  if (arg.includes(0) || arg.at(-1) === 0x0a) throw new Error('a shell word cannot carry a NUL or a trailing line break');
+  if (arg.includes(0) || arg.at(-1) === 0x0a)
+    throw new Error('a shell word cannot carry a NUL or a trailing line break');
   return `"$(printf '${[...arg].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('')}')"`;
 }
 
@@ -125,22 +126,29 @@ interface Outcome {
 /** The problems with one run, as readable lines; empty when it behaved. */
 function problemsOf(label: string, run: Raw, outcome: Outcome, requests: number): string[] {
   const problems: string[] = [];
-  const say = (what: string) => problems.push(`${label}: ${what}\n    stderr: ${JSON.stringify(run.stderr.slice(0, 300))}`);
-  if (run.code === null || !outcome.codes.includes(run.code)) say(`exit ${run.code ?? run.signal}, expected ${outcome.codes.join(' or ')}`);
+  const say = (what: string) =>
+    problems.push(`${label}: ${what}\n    stderr: ${JSON.stringify(run.stderr.slice(0, 300))}`);
+  if (run.code === null || !outcome.codes.includes(run.code))
+    say(`exit ${run.code ?? run.signal}, expected ${outcome.codes.join(' or ')}`);
   if (run.code === 1) say('exit 1: "unexpected internal error"');
   if (run.code !== 0) {
     if (run.stdout !== '') say(`stdout is not empty on failure: ${JSON.stringify(run.stdout.slice(0, 100))}`);
     const lines = run.stderr.replace(/\n$/, '').split('\n');
     if (!/^error: \S/.test(lines[0] ?? '')) say('stderr does not start with an "error: " line');
     if (lines.length > 2) say(`stderr has ${lines.length} lines; one error line and at most one hint expected`);
-    if ((lines[0] ?? '').length > MAX_ERROR_LINE) say(`the error line is ${lines[0]!.length} characters long (it repeats the input whole)`);
+    if ((lines[0] ?? '').length > MAX_ERROR_LINE)
+      say(`the error line is ${lines[0]!.length} characters long (it repeats the input whole)`);
     if (outcome.says && !outcome.says.test(run.stderr)) say(`stderr does not match ${outcome.says}`);
   }
   if (/^\s+at\s|node:internal|\.c?[jt]s:\d+:\d+/m.test(run.stderr)) say('a stack trace');
   const controls = [...new Set(run.stderr.match(new RegExp(CONTROL.source, 'gu')) ?? [])];
-  if (controls.length > 0) say(`stderr holds raw control characters: ${controls.map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`).join(', ')}`);
+  if (controls.length > 0)
+    say(
+      `stderr holds raw control characters: ${controls.map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`).join(', ')}`,
+    );
   for (const secret of SECRETS) if ((run.stdout + run.stderr).includes(secret)) say('a secret is printed');
-  if (!outcome.mayRequest && requests > 0) say(`${requests} request(s) reached the service; the value should have been refused first`);
+  if (!outcome.mayRequest && requests > 0)
+    say(`${requests} request(s) reached the service; the value should have been refused first`);
   return problems;
 }
 
@@ -179,11 +187,16 @@ interface Attempt {
 }
 
 /** One attempt against an emulator of its own, so that its requests are its own. */
-async function attempt(a: Attempt): Promise<{ run: Raw; requests: number; emails: number; dir: string; emulator: Emulator }> {
+async function attempt(
+  a: Attempt,
+): Promise<{ run: Raw; requests: number; emails: number; dir: string; emulator: Emulator }> {
   const emulator = await startEmulator();
   try {
     const dir = a.loggedIn ? loggedIn() : join(tempConfigDir(), 'kash');
-    const run = await kashRaw(['--config-dir', dir, ...a.args], { env: { KASH_BASE_URL: emulator.url, ...a.env }, input: a.input });
+    const run = await kashRaw(['--config-dir', dir, ...a.args], {
+      env: { KASH_BASE_URL: emulator.url, ...a.env },
+      input: a.input,
+    });
     return { run, requests: emulator.requests.length, emails: emulator.outbox.length, dir, emulator };
   } finally {
     await emulator.close();
@@ -218,7 +231,8 @@ const STDIN_VALUES: Record<Kind, Arg> = {
 const REFUSED = (says: RegExp): Outcome => ({ codes: [2], says });
 
 /** A value for a failure message: anything but printable ASCII as a \\u escape. */
-const shown = (value: string) => `"${value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+const shown = (value: string) =>
+  `"${value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 
 interface InputCase {
   name: string;
@@ -235,9 +249,24 @@ const envCreds = { KASH_APIKEY: 'env-api-key-0123456789', KASH_SHOPID: '77' };
 const MAY_REACH_SERVICE: Outcome = { codes: [2, 3], mayRequest: true };
 
 const INPUTS: InputCase[] = [
-  { name: '--login', make: (v) => ({ args: ['login', '--login', v], env: pw }), outcome: REFUSED(/login/i), except: { 'not UTF-8': MAY_REACH_SERVICE } },
-  { name: 'KASH_LOGIN', make: (v) => ({ args: ['login'], env: { ...pw, KASH_LOGIN: v } }), outcome: REFUSED(/login/i), except: { 'not UTF-8': MAY_REACH_SERVICE } },
-  { name: 'KASH_PASSWORD', make: (v) => ({ args: ['login', '--login', demo.login], env: { KASH_PASSWORD: v } }), outcome: REFUSED(/password/i), except: { 'not UTF-8': MAY_REACH_SERVICE } },
+  {
+    name: '--login',
+    make: (v) => ({ args: ['login', '--login', v], env: pw }),
+    outcome: REFUSED(/login/i),
+    except: { 'not UTF-8': MAY_REACH_SERVICE },
+  },
+  {
+    name: 'KASH_LOGIN',
+    make: (v) => ({ args: ['login'], env: { ...pw, KASH_LOGIN: v } }),
+    outcome: REFUSED(/login/i),
+    except: { 'not UTF-8': MAY_REACH_SERVICE },
+  },
+  {
+    name: 'KASH_PASSWORD',
+    make: (v) => ({ args: ['login', '--login', demo.login], env: { KASH_PASSWORD: v } }),
+    outcome: REFUSED(/password/i),
+    except: { 'not UTF-8': MAY_REACH_SERVICE },
+  },
   {
     // Here kash has the very bytes: a password that is not UTF-8 cannot be sent as the
     // user typed it, so it must be refused, not silently turned into U+FFFD and tried.
@@ -246,12 +275,29 @@ const INPUTS: InputCase[] = [
     make: (v) => ({ args: ['login', '--login', demo.login, '--password-stdin'], input: v }),
     outcome: REFUSED(/password/i),
   },
-  { name: '--email (otp request)', make: (v) => ({ args: ['otp', 'request', '--email', v] }), outcome: REFUSED(/email/i) },
-  { name: 'KASH_EMAIL (otp request)', make: (v) => ({ args: ['otp', 'request'], env: { KASH_EMAIL: v } }), outcome: REFUSED(/email/i) },
+  {
+    name: '--email (otp request)',
+    make: (v) => ({ args: ['otp', 'request', '--email', v] }),
+    outcome: REFUSED(/email/i),
+  },
+  {
+    name: 'KASH_EMAIL (otp request)',
+    make: (v) => ({ args: ['otp', 'request'], env: { KASH_EMAIL: v } }),
+    outcome: REFUSED(/email/i),
+  },
   { name: '--otp', make: (v) => ({ args: ['otp', 'consume', '--email', ONE, '--otp', v] }), outcome: REFUSED(/code/i) },
   // An empty KASH_OTP counts as unset: the code is then read from standard input, empty here.
-  { name: 'KASH_OTP', make: (v) => ({ args: ['otp', 'consume', '--email', ONE], env: { KASH_OTP: v } }), outcome: REFUSED(/code/i) },
-  { name: 'the code on standard input', stdin: true, make: (v) => ({ args: ['otp', 'consume', '--email', ONE], input: v }), outcome: REFUSED(/code/i) },
+  {
+    name: 'KASH_OTP',
+    make: (v) => ({ args: ['otp', 'consume', '--email', ONE], env: { KASH_OTP: v } }),
+    outcome: REFUSED(/code/i),
+  },
+  {
+    name: 'the code on standard input',
+    stdin: true,
+    make: (v) => ({ args: ['otp', 'consume', '--email', ONE], input: v }),
+    outcome: REFUSED(/code/i),
+  },
   {
     name: '--account-id',
     make: (v) => ({ args: ['otp', 'request', '--email', TWO, '--account-id', v] }),
@@ -265,38 +311,80 @@ const INPUTS: InputCase[] = [
     except: {
       'not UTF-8': MAY_REACH_SERVICE,
       // Empty is unset: with two shops and no one to ask, kash must say to pick one, having sent no code.
-      empty: { codes: [2], says: /--account-id/, mayRequest: true, check: ({ emails }) => (emails === 0 ? [] : [`${emails} code email(s) sent`]) },
+      empty: {
+        codes: [2],
+        says: /--account-id/,
+        mayRequest: true,
+        check: ({ emails }) => (emails === 0 ? [] : [`${emails} code email(s) sent`]),
+      },
     },
   },
-  { name: '--title', make: (v) => ({ args: ['shops', '--email', TWO, '--title', v] }), outcome: REFUSED(/title/i), except: { 'not UTF-8': MAY_REACH_SERVICE } },
+  {
+    name: '--title',
+    make: (v) => ({ args: ['shops', '--email', TWO, '--title', v] }),
+    outcome: REFUSED(/title/i),
+    except: { 'not UTF-8': MAY_REACH_SERVICE },
+  },
   {
     name: '--prefix',
     make: (v) => ({ args: ['env', '--prefix', v], env: envCreds }),
     outcome: REFUSED(/prefix/i),
     except: {
       // Empty is a documented prefix: plain APIKEY and SHOPID.
-      empty: { codes: [0], check: ({ run }) => (run.stdout === "export APIKEY='env-api-key-0123456789'\nexport SHOPID='77'\n" ? [] : [`stdout ${JSON.stringify(run.stdout)}`]) },
+      empty: {
+        codes: [0],
+        check: ({ run }) =>
+          run.stdout === "export APIKEY='env-api-key-0123456789'\nexport SHOPID='77'\n"
+            ? []
+            : [`stdout ${JSON.stringify(run.stdout)}`],
+      },
       // 100 000 letters make a valid, if silly, variable name.
       huge: { codes: [0, 2] },
     },
   },
-  { name: '--format (env)', make: (v) => ({ args: ['env', '--format', v], env: envCreds }), outcome: REFUSED(/format/i) },
-  { name: '--format (login --no-save)', make: (v) => ({ args: ['login', '--login', demo.login, '--no-save', '--format', v], env: pw }), outcome: REFUSED(/format/i) },
-  { name: '--profile', make: (v) => ({ args: ['login', '--login', demo.login, '--profile', v], env: pw }), outcome: REFUSED(/profile/i) },
+  {
+    name: '--format (env)',
+    make: (v) => ({ args: ['env', '--format', v], env: envCreds }),
+    outcome: REFUSED(/format/i),
+  },
+  {
+    name: '--format (login --no-save)',
+    make: (v) => ({ args: ['login', '--login', demo.login, '--no-save', '--format', v], env: pw }),
+    outcome: REFUSED(/format/i),
+  },
+  {
+    name: '--profile',
+    make: (v) => ({ args: ['login', '--login', demo.login, '--profile', v], env: pw }),
+    outcome: REFUSED(/profile/i),
+  },
   {
     name: 'KASH_PROFILE',
     make: (v) => ({ args: ['login', '--login', demo.login], env: { ...pw, KASH_PROFILE: v } }),
     outcome: REFUSED(/profile/i),
-    except: { empty: { codes: [0], mayRequest: true, check: ({ dir }) => (savedProfiles(dir).join() === 'default' ? [] : [`saved as ${savedProfiles(dir).join()}`]) } },
+    except: {
+      empty: {
+        codes: [0],
+        mayRequest: true,
+        check: ({ dir }) => (savedProfiles(dir).join() === 'default' ? [] : [`saved as ${savedProfiles(dir).join()}`]),
+      },
+    },
   },
-  { name: '--base-url', make: (v) => ({ args: ['login', '--login', demo.login, '--base-url', v], env: pw }), outcome: REFUSED(/base URL|https/i) },
+  {
+    name: '--base-url',
+    make: (v) => ({ args: ['login', '--login', demo.login, '--base-url', v], env: pw }),
+    outcome: REFUSED(/base URL|https/i),
+  },
   {
     name: 'KASH_BASE_URL',
     make: (v) => ({ args: ['login', '--login', demo.login], env: { ...pw, KASH_BASE_URL: v } }),
     outcome: REFUSED(/base URL|https/i),
     // Empty is unset, so the real service: tried with a command that sends nothing (below).
   },
-  { name: '--timeout', make: (v) => ({ args: ['login', '--login', demo.login, '--timeout', v], env: pw }), outcome: REFUSED(/timeout/i) },
+  {
+    name: '--timeout',
+    make: (v) => ({ args: ['login', '--login', demo.login, '--timeout', v], env: pw }),
+    outcome: REFUSED(/timeout/i),
+  },
   {
     name: 'KASH_TIMEOUT',
     make: (v) => ({ args: ['login', '--login', demo.login], env: { ...pw, KASH_TIMEOUT: v } }),
@@ -307,7 +395,9 @@ const INPUTS: InputCase[] = [
 
 function savedProfiles(dir: string): string[] {
   try {
-    return Object.keys((JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { profiles: object }).profiles).sort();
+    return Object.keys(
+      (JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { profiles: object }).profiles,
+    ).sort();
   } catch {
     return [];
   }
@@ -363,7 +453,10 @@ describe.concurrent('base URLs that hold more than a URL', () => {
         const e = await startEmulator();
         try {
           const url = e.url.replace('127.0.0.1', `127.0.0.1${bad}`);
-          const run = await kashRaw(['--config-dir', join(tempConfigDir(), 'kash'), 'login', '--login', demo.login, '--base-url', url], { env: pw });
+          const run = await kashRaw(
+            ['--config-dir', join(tempConfigDir(), 'kash'), 'login', '--login', demo.login, '--base-url', url],
+            { env: pw },
+          );
           return problemsOf(`--base-url ${JSON.stringify(url)}`, run, REFUSED(/base URL|https/i), e.requests.length);
         } finally {
           await e.close();
@@ -377,10 +470,16 @@ describe.concurrent('base URLs that hold more than a URL', () => {
     const e = await startEmulator();
     try {
       const dir = join(tempConfigDir(), 'kash');
-      const run = await kashRaw(['--config-dir', dir, 'login', '--login', demo.login], { env: { ...pw, KASH_BASE_URL: `${e.url}\r` } });
-      expect(problemsOf('KASH_BASE_URL=<url>\\r', run, { codes: [0, 2], mayRequest: true }, e.requests.length)).toEqual([]);
+      const run = await kashRaw(['--config-dir', dir, 'login', '--login', demo.login], {
+        env: { ...pw, KASH_BASE_URL: `${e.url}\r` },
+      });
+      expect(problemsOf('KASH_BASE_URL=<url>\\r', run, { codes: [0, 2], mayRequest: true }, e.requests.length)).toEqual(
+        [],
+      );
       if (run.code === 0) {
-        const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { profiles: { default: { credentials: { baseUrl: string } } } };
+        const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as {
+          profiles: { default: { credentials: { baseUrl: string } } };
+        };
         expect(store.profiles.default.credentials.baseUrl).toBe(e.url);
       } else {
         expect(e.requests).toEqual([]);
@@ -393,8 +492,24 @@ describe.concurrent('base URLs that hold more than a URL', () => {
   it('a 100 000-character path on a good origin ends in a bounded error line', async () => {
     const e = await startEmulator();
     try {
-      const run = await kashRaw(['--config-dir', join(tempConfigDir(), 'kash'), 'login', '--login', demo.login, '--base-url', `${e.url}/${'p'.repeat(100_000)}`], { env: pw });
-      const problems = problemsOf('--base-url <origin>/<100 000 characters>', run, { codes: [2, 4], mayRequest: true }, e.requests.length);
+      const run = await kashRaw(
+        [
+          '--config-dir',
+          join(tempConfigDir(), 'kash'),
+          'login',
+          '--login',
+          demo.login,
+          '--base-url',
+          `${e.url}/${'p'.repeat(100_000)}`,
+        ],
+        { env: pw },
+      );
+      const problems = problemsOf(
+        '--base-url <origin>/<100 000 characters>',
+        run,
+        { codes: [2, 4], mayRequest: true },
+        e.requests.length,
+      );
       expect(problems, problems.join('\n')).toEqual([]);
     } finally {
       await e.close();
@@ -408,16 +523,26 @@ describe.concurrent('timeouts that are not a number of seconds', () => {
   const BAD = ['0', '-1', 'abc', '1e9', 'NaN', 'Infinity', '0x10', '3601', '-0', '5s', ' '];
 
   it.each([
-    { via: '--timeout', make: (v: string): Attempt => ({ args: ['otp', 'request', '--email', ONE, `--timeout=${v}`] }) },
-    { via: 'KASH_TIMEOUT', make: (v: string): Attempt => ({ args: ['otp', 'request', '--email', ONE], env: { KASH_TIMEOUT: v } }) },
+    {
+      via: '--timeout',
+      make: (v: string): Attempt => ({ args: ['otp', 'request', '--email', ONE, `--timeout=${v}`] }),
+    },
+    {
+      via: 'KASH_TIMEOUT',
+      make: (v: string): Attempt => ({ args: ['otp', 'request', '--email', ONE], env: { KASH_TIMEOUT: v } }),
+    },
   ])('$via: exit 2 naming the timeout, no request, no email', async ({ via, make }) => {
     const results = await Promise.all(
       BAD.map(async (value) => {
         const result = await attempt(make(value));
         const label = `${via}=${JSON.stringify(value)}`;
         // A blank KASH_TIMEOUT may count as unset, as an empty one does; nothing is lost then.
-        const outcome = via === 'KASH_TIMEOUT' && value.trim() === '' ? { codes: [0, 2], mayRequest: true } : REFUSED(/timeout/i);
-        return [...problemsOf(label, result.run, outcome, result.requests), ...(outcome.mayRequest || result.emails === 0 ? [] : [`${label}: a code email was sent`])];
+        const outcome =
+          via === 'KASH_TIMEOUT' && value.trim() === '' ? { codes: [0, 2], mayRequest: true } : REFUSED(/timeout/i);
+        return [
+          ...problemsOf(label, result.run, outcome, result.requests),
+          ...(outcome.mayRequest || result.emails === 0 ? [] : [`${label}: a code email was sent`]),
+        ];
       }),
     );
     expect(results.flat(), results.flat().join('\n')).toEqual([]);
@@ -439,14 +564,23 @@ describe.concurrent('profile names', () => {
   const INVALID = ['/', '..\\', '../', './x', '~', ' default', '$(id)'];
 
   it.each([
-    { via: '--profile', make: (v: string): Attempt => ({ args: ['login', '--login', demo.login, '--profile', v], env: pw }) },
-    { via: 'KASH_PROFILE', make: (v: string): Attempt => ({ args: ['login', '--login', demo.login], env: { ...pw, KASH_PROFILE: v } }) },
+    {
+      via: '--profile',
+      make: (v: string): Attempt => ({ args: ['login', '--login', demo.login, '--profile', v], env: pw }),
+    },
+    {
+      via: 'KASH_PROFILE',
+      make: (v: string): Attempt => ({ args: ['login', '--login', demo.login], env: { ...pw, KASH_PROFILE: v } }),
+    },
   ])('$via: path-like and other invalid names are exit 2, nothing sent, nothing written', async ({ via, make }) => {
     const results = await Promise.all(
       INVALID.map(async (name) => {
         const result = await attempt(make(name));
         const label = `${via} ${JSON.stringify(name.slice(0, 20))}`;
-        return [...problemsOf(label, result.run, REFUSED(/profile/i), result.requests), ...(listDir(result.dir).length === 0 ? [] : [`${label}: wrote ${listDir(result.dir).join()}`])];
+        return [
+          ...problemsOf(label, result.run, REFUSED(/profile/i), result.requests),
+          ...(listDir(result.dir).length === 0 ? [] : [`${label}: wrote ${listDir(result.dir).join()}`]),
+        ];
       }),
     );
     expect(results.flat(), results.flat().join('\n')).toEqual([]);
@@ -459,7 +593,11 @@ describe.concurrent('profile names', () => {
     try {
       const names = ['.', '..', '...'];
       const runs = await Promise.all(
-        names.map((name) => kashRaw(['--config-dir', dir, 'login', '--login', demo.login, '--profile', name], { env: { ...pw, KASH_BASE_URL: e.url } })),
+        names.map((name) =>
+          kashRaw(['--config-dir', dir, 'login', '--login', demo.login, '--profile', name], {
+            env: { ...pw, KASH_BASE_URL: e.url },
+          }),
+        ),
       );
       runs.forEach((run, i) => expect(run.code, `${names[i]}: ${run.stderr}`).toBe(0));
       expect(savedProfiles(dir)).toEqual(['.', '..', '...']);
@@ -479,17 +617,24 @@ describe.concurrent('profile names', () => {
     const e = await startEmulator();
     try {
       const [proto, constructorWho, constructorLogout] = await Promise.all([
-        kashRaw(['--config-dir', dir, 'login', '--login', demo.login, '--profile', '__proto__'], { env: { ...pw, KASH_BASE_URL: e.url } }),
+        kashRaw(['--config-dir', dir, 'login', '--login', demo.login, '--profile', '__proto__'], {
+          env: { ...pw, KASH_BASE_URL: e.url },
+        }),
         kashRaw(['--config-dir', dir, 'whoami', '--profile', 'constructor']),
         kashRaw(['--config-dir', dir, 'logout', '--json', '--profile', 'toString']),
       ]);
       expect(proto.code, proto.stderr).toBe(0);
-      expect(problemsOf('whoami --profile constructor', constructorWho, { codes: [5], says: /not logged in/ }, 0)).toEqual([]);
+      expect(
+        problemsOf('whoami --profile constructor', constructorWho, { codes: [5], says: /not logged in/ }, 0),
+      ).toEqual([]);
       expect(constructorLogout.code, constructorLogout.stderr).toBe(0);
       expect(JSON.parse(constructorLogout.stdout)).toEqual({ removed: [] });
       const all = await kashRaw(['--config-dir', dir, 'whoami', '--all', '--json']);
       expect(all.code, all.stderr).toBe(0);
-      expect((JSON.parse(all.stdout) as Array<{ profile: string }>).map((v) => v.profile).sort()).toEqual(['__proto__', 'default']);
+      expect((JSON.parse(all.stdout) as Array<{ profile: string }>).map((v) => v.profile).sort()).toEqual([
+        '__proto__',
+        'default',
+      ]);
     } finally {
       await e.close();
     }
@@ -544,7 +689,10 @@ describe.concurrent('config folders that cannot be folders', () => {
     const file = regularFile();
     const e = await startEmulator();
     try {
-      const run = await kashRaw(['--config-dir', file, 'login', '--login', demo.login, '--no-save', '--format', 'json'], { env: { ...pw, KASH_BASE_URL: e.url } });
+      const run = await kashRaw(
+        ['--config-dir', file, 'login', '--login', demo.login, '--no-save', '--format', 'json'],
+        { env: { ...pw, KASH_BASE_URL: e.url } },
+      );
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual({ KASH_APIKEY: demo.apiKey, KASH_SHOPID: demo.shopId });
       expect(readFileSync(file, 'utf8')).toBe('precious bytes\n');
@@ -576,7 +724,9 @@ describe.concurrent('config folders that cannot be folders', () => {
     const xdg = mkdtempSync(join(tmpdir(), 'kash-test-xdg-'));
     const e = await startEmulator();
     try {
-      const run = await kashRaw(['login', '--login', demo.login], { env: { ...pw, KASH_BASE_URL: e.url, KASH_CONFIG_DIR: '', XDG_CONFIG_HOME: xdg } });
+      const run = await kashRaw(['login', '--login', demo.login], {
+        env: { ...pw, KASH_BASE_URL: e.url, KASH_CONFIG_DIR: '', XDG_CONFIG_HOME: xdg },
+      });
       expect(run.code, run.stderr).toBe(0);
       expect(Object.keys(storeSnapshot(xdg))).toEqual([join('kash', 'credentials.json')]);
     } finally {

@@ -47,16 +47,29 @@ beforeAll(() => {
   dir = tempConfigDir();
   // `kash` on the PATH is the built CLI.
   mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'kash'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(KASH_BIN)} "$@"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'bin', 'kash'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(KASH_BIN)} "$@"\n`,
+    { mode: 0o755 },
+  );
   store = join(dir, 'store');
   writeStore(store, {
     default: { credentials: credentials('1') },
     'work-2': { credentials: credentials('2') },
-    'staging.eu': { pendingCode: { email: 'a@example.com', accountId: null, shopTitle: null, baseUrl: 'https://kash.click', requestedAt: '2026-11-28T12:00:00.000Z' } },
+    'staging.eu': {
+      pendingCode: {
+        email: 'a@example.com',
+        accountId: null,
+        shopTitle: null,
+        baseUrl: 'https://kash.click',
+        requestedAt: '2026-11-28T12:00:00.000Z',
+      },
+    },
   });
   otherStore = join(dir, 'other store');
   writeStore(otherStore, { elsewhere: { credentials: credentials('3') } });
-  for (const sub of ['home', 'xdg-config/fish/completions', 'xdg-data', 'zsh-functions']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['home', 'xdg-config/fish/completions', 'xdg-data', 'zsh-functions'])
+    mkdirSync(join(dir, sub), { recursive: true });
   env = {
     ...cleanEnv(),
     PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -75,7 +88,11 @@ afterAll(() => {
 function cleanEnv(): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|ZDOTDIR$|BASH_ENV$|ENV$)/i.test(name)) continue;
+    if (
+      value === undefined ||
+      /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|ZDOTDIR$|BASH_ENV$|ENV$)/i.test(name)
+    )
+      continue;
     clean[name] = value;
   }
   return clean;
@@ -119,7 +136,10 @@ function bashWords(line: string): string[] {
   });
 }
 
-async function bashComplete(line: string, extraEnv: Record<string, string> = {}): Promise<Run & { candidates: string[] }> {
+async function bashComplete(
+  line: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Run & { candidates: string[] }> {
   const words = bashWords(line);
   const script = [
     'source <(kash completion bash) || exit 90',
@@ -196,28 +216,44 @@ zpty -d kc
 `;
 
 let zshFiles: { setup: string; harness: string } | undefined;
-async function zshComplete(line: string, extraEnv: Record<string, string> = {}): Promise<Run & { candidates: string[] }> {
+async function zshComplete(
+  line: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Run & { candidates: string[] }> {
   if (!zshFiles) {
     // Installed as the help says: kash completion zsh > "${fpath[1]}/_kash"
-    const install = await run('/usr/bin/zsh', ['-f', '-c', 'fpath=($KC_FPATH $fpath); kash completion zsh > "${fpath[1]}/_kash"'], {
-      KC_FPATH: join(dir, 'zsh-functions'),
-    });
+    const install = await run(
+      '/usr/bin/zsh',
+      ['-f', '-c', 'fpath=($KC_FPATH $fpath); kash completion zsh > "${fpath[1]}/_kash"'],
+      {
+        KC_FPATH: join(dir, 'zsh-functions'),
+      },
+    );
     expect(install).toMatchObject({ code: 0, stderr: '' });
     zshFiles = { setup: join(dir, 'zsh-setup.zsh'), harness: join(dir, 'zsh-harness.zsh') };
     writeFileSync(zshFiles.setup, ZSH_SETUP);
     writeFileSync(zshFiles.harness, ZSH_HARNESS);
   }
-  const result = await run('/usr/bin/zsh', ['-f', zshFiles.harness, zshFiles.setup, line], { KC_FPATH: join(dir, 'zsh-functions'), ...extraEnv });
+  const result = await run('/usr/bin/zsh', ['-f', zshFiles.harness, zshFiles.setup, line], {
+    KC_FPATH: join(dir, 'zsh-functions'),
+    ...extraEnv,
+  });
   // The same match may be added twice (once per tag); the candidates are a set.
   return { ...result, candidates: [...new Set(lines(result.stdout))] };
 }
 
 let fishInstalled = false;
-async function fishComplete(line: string, extraEnv: Record<string, string> = {}): Promise<Run & { candidates: string[] }> {
+async function fishComplete(
+  line: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Run & { candidates: string[] }> {
   if (!fishInstalled) {
     // Installed as the help says: kash completion fish > ~/.config/fish/completions/kash.fish
     // (~/.config being $XDG_CONFIG_HOME here).
-    const install = await run('/usr/bin/fish', ['-c', 'kash completion fish > $XDG_CONFIG_HOME/fish/completions/kash.fish']);
+    const install = await run('/usr/bin/fish', [
+      '-c',
+      'kash completion fish > $XDG_CONFIG_HOME/fish/completions/kash.fish',
+    ]);
     expect(install).toMatchObject({ code: 0, stderr: '' });
     fishInstalled = true;
   }
@@ -231,7 +267,16 @@ const complete = { bash: bashComplete, zsh: zshComplete, fish: fishComplete };
 // ---------------------------------------------------------------------------------------------
 
 const COMMANDS = ['login', 'otp', 'whoami', 'env', 'exec', 'logout', 'shops', 'completion'];
-const GLOBALS = ['--profile', '--base-url', '--config-dir', '--timeout', '--json', '--no-input', '--verbose', '--no-color'];
+const GLOBALS = [
+  '--profile',
+  '--base-url',
+  '--config-dir',
+  '--timeout',
+  '--json',
+  '--no-input',
+  '--verbose',
+  '--no-color',
+];
 const PROFILES = ['default', 'staging.eu', 'work-2'];
 
 describe.each(SHELLS)('%s', (shell: Shell) => {
@@ -262,7 +307,17 @@ describe.each(SHELLS)('%s', (shell: Shell) => {
   it('kash login --<TAB>: the options of login and the global options, not those of other commands', async () => {
     const { candidates } = await ask('kash login --');
     expect(candidates).toEqual(
-      expect.arrayContaining(['--login', '--password-stdin', '--otp', '--email', '--account-id', '--no-save', '--format', '--help', ...GLOBALS]),
+      expect.arrayContaining([
+        '--login',
+        '--password-stdin',
+        '--otp',
+        '--email',
+        '--account-id',
+        '--no-save',
+        '--format',
+        '--help',
+        ...GLOBALS,
+      ]),
     );
     expect(candidates).not.toContain('--all');
     expect(candidates).not.toContain('--prefix');
@@ -361,7 +416,12 @@ describe('the scripts as text, in the real shells', () => {
   });
 
   it('bash registers the function for kash', async () => {
-    const result = await run('/usr/bin/bash', ['--norc', '--noprofile', '-c', 'source <(kash completion bash); complete -p kash']);
+    const result = await run('/usr/bin/bash', [
+      '--norc',
+      '--noprofile',
+      '-c',
+      'source <(kash completion bash); complete -p kash',
+    ]);
     expect(result.stdout.trim()).toBe('complete -F _kash kash');
   });
 });
@@ -413,17 +473,24 @@ interface Event {
 }
 
 let traces = 0;
-async function traced(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number | null; events: Event[] }> {
+async function traced(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number | null; events: Event[] }> {
   const trace = join(dir, `trace-${traces++}.jsonl`);
   writeFileSync(trace, '');
-  const result = await runKash(args, { nodeArgs: ['--require', TRACER], env: { KASH_CONFIG_DIR: store, KASH_TRACE: trace, ...extraEnv } });
+  const result = await runKash(args, {
+    nodeArgs: ['--require', TRACER],
+    env: { KASH_CONFIG_DIR: store, KASH_TRACE: trace, ...extraEnv },
+  });
   const events = readFileSync(trace, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Event);
   return { ...result, events };
 }
-const libraries = (events: Event[]) => events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail);
+const libraries = (events: Event[]) =>
+  events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail);
 const effects = (events: Event[]) => events.filter((e) => e.kind !== 'module');
 
 describe('kash completion profiles (hidden)', () => {
@@ -478,7 +545,9 @@ describe('kash completion profiles (hidden)', () => {
   it('the script itself loads only its own generator, and touches nothing', async () => {
     const { code, events } = await traced(['completion', 'bash']);
     expect(code).toBe(0);
-    expect(libraries(events).map((path) => path.replace(/^.*\/dist\//, 'dist/'))).toEqual(['dist/lib/completion-scripts.js']);
+    expect(libraries(events).map((path) => path.replace(/^.*\/dist\//, 'dist/'))).toEqual([
+      'dist/lib/completion-scripts.js',
+    ]);
     expect(effects(events)).toEqual([]);
   });
 

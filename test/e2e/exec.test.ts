@@ -6,13 +6,21 @@
 // Every run gets a fully known environment: each variable of the test process is
 // removed (a value of `undefined` is dropped by spawn) and a few chosen ones are set, so
 // the command's environment can be compared with kash's own exactly, key for key.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../support/emulator.js';
-import { collect, KASH_BIN, registerSecret, runKash, tempConfigDir, withHygiene, type KashRun } from '../support/run-kash.js';
+import {
+  collect,
+  KASH_BIN,
+  type KashRun,
+  registerSecret,
+  runKash,
+  tempConfigDir,
+  withHygiene,
+} from '../support/run-kash.js';
 
 const CHILD = resolve(import.meta.dirname, '../support/exec-child.mjs');
 const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
@@ -54,7 +62,10 @@ beforeAll(() => {
   emptyDir = join(root, 'empty');
   mkdirSync(configDir, { mode: 0o700 });
   mkdirSync(emptyDir, { mode: 0o700 });
-  const store = { version: 1, profiles: { default: savedRecord(demo.apiKey, demo.shopId), bakery: savedRecord(BAKERY.apiKey, BAKERY.shopId) } };
+  const store = {
+    version: 1,
+    profiles: { default: savedRecord(demo.apiKey, demo.shopId), bakery: savedRecord(BAKERY.apiKey, BAKERY.shopId) },
+  };
   writeFileSync(join(configDir, 'credentials.json'), JSON.stringify(store), { mode: 0o600 });
 });
 
@@ -126,7 +137,11 @@ describe.concurrent('the command’s environment', { timeout: 30_000 }, () => {
     const byFlag = await childView(['--profile', 'bakery', 'exec']);
     expect(byFlag.env).toEqual({ ...defined(knownEnv()), KASH_APIKEY: BAKERY.apiKey, KASH_SHOPID: BAKERY.shopId });
     const byVariable = await childView(['exec'], { KASH_PROFILE: 'bakery' });
-    expect(byVariable.env).toEqual({ ...defined(knownEnv({ KASH_PROFILE: 'bakery' })), KASH_APIKEY: BAKERY.apiKey, KASH_SHOPID: BAKERY.shopId });
+    expect(byVariable.env).toEqual({
+      ...defined(knownEnv({ KASH_PROFILE: 'bakery' })),
+      KASH_APIKEY: BAKERY.apiKey,
+      KASH_SHOPID: BAKERY.shopId,
+    });
   });
 
   it('with KASH_APIKEY and KASH_SHOPID set, those are the values (over the store), under any prefix', async () => {
@@ -134,18 +149,26 @@ describe.concurrent('the command’s environment', { timeout: 30_000 }, () => {
     const plain = await childView(['exec'], fromEnv);
     expect(plain.env).toEqual(defined(knownEnv(fromEnv)));
     const prefixed = await childView(['exec', '--prefix', 'MY_'], fromEnv);
-    expect(prefixed.env).toEqual({ ...defined(knownEnv(fromEnv)), MY_APIKEY: FROM_ENV.apiKey, MY_SHOPID: FROM_ENV.shopId });
+    expect(prefixed.env).toEqual({
+      ...defined(knownEnv(fromEnv)),
+      MY_APIKEY: FROM_ENV.apiKey,
+      MY_SHOPID: FROM_ENV.shopId,
+    });
   });
 
   it('works with no store at all when the environment holds the credentials', async () => {
-    const fromEnv = { KASH_CONFIG_DIR: join(root, 'never-created'), KASH_APIKEY: FROM_ENV.apiKey, KASH_SHOPID: FROM_ENV.shopId };
+    const fromEnv = {
+      KASH_CONFIG_DIR: join(root, 'never-created'),
+      KASH_APIKEY: FROM_ENV.apiKey,
+      KASH_SHOPID: FROM_ENV.shopId,
+    };
     const { env } = await childView(['exec', '--prefix', 'POS_'], fromEnv);
     expect(env).toEqual({ ...defined(knownEnv(fromEnv)), POS_APIKEY: FROM_ENV.apiKey, POS_SHOPID: FROM_ENV.shopId });
     expect(existsSync(join(root, 'never-created'))).toBe(false);
   });
 
   it('everything after -- reaches the command as is, options of kash’s included', async () => {
-    const args = ['--prefix', 'X_', '--json', '--profile', 'nobody', '--', '--help', '', 'two words', "it's \"$HOME\""];
+    const args = ['--prefix', 'X_', '--json', '--profile', 'nobody', '--', '--help', '', 'two words', 'it\'s "$HOME"'];
     const { env, argv } = await childView(['exec'], {}, args);
     expect(argv).toEqual(args);
     expect(env.KASH_APIKEY).toBe(demo.apiKey);
@@ -153,7 +176,10 @@ describe.concurrent('the command’s environment', { timeout: 30_000 }, () => {
   });
 
   it('the credentials appear nowhere but there: kash prints nothing of its own on stdout or stderr, even with --verbose', async () => {
-    const [plain, verbose] = await Promise.all([kash(['exec', '--', NODE, '-e', '']), kash(['--verbose', 'exec', '--', NODE, '-e', ''])]);
+    const [plain, verbose] = await Promise.all([
+      kash(['exec', '--', NODE, '-e', '']),
+      kash(['--verbose', 'exec', '--', NODE, '-e', '']),
+    ]);
     expect(plain).toEqual({ code: 0, signal: null, stdout: '', stderr: '' });
     expect(verbose.code, verbose.stderr).toBe(0);
     expect(verbose.stdout).toBe('');
@@ -203,7 +229,9 @@ describe.concurrent('standard streams', { timeout: 30_000 }, () => {
   });
 
   it('stdin, stdout and stderr pass through byte for byte (NUL, invalid UTF-8, CR LF, no final newline)', async () => {
-    const few = Buffer.from([0x00, 0x41, 0xff, 0xfe, 0x00, 0x80, 0x0d, 0x0a, 0xc3, 0x28, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00]);
+    const few = Buffer.from([
+      0x00, 0x41, 0xff, 0xfe, 0x00, 0x80, 0x0d, 0x0a, 0xc3, 0x28, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00,
+    ]);
     const every = Buffer.alloc(256 * 1024, 0).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
     const input = Buffer.concat([few, every]);
     const run = await rawKash(['exec', '--', NODE, CHILD, 'echo'], input);
@@ -243,7 +271,8 @@ function startWithoutTerminal(args: string[]): Started {
   const result = withHygiene(args, collect(child));
   // Open, not closed: a command that reads stdin waits, as it would in a pipeline.
   child.stdin.on('error', () => undefined);
-  const ended = () => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined);
+  const ended = () =>
+    child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined;
   return { child, result, ended };
 }
 
@@ -286,10 +315,14 @@ function startOnTerminal(args: string[], stdinFrom?: string): Started & { type(t
   // trap (reset to the default in kash, unlike an ignored signal) keeps Ctrl-C from ending it.
   const command = `trap : INT; ${words}${stdinFrom === undefined ? '' : ` < ${shellQuote(stdinFrom)}`}; exit $?`;
   const env = { ...knownEnv(), TERM: 'xterm', SHELL: '/bin/sh' };
-  const child = spawn('/usr/bin/script', ['-q', '-f', '-e', '-c', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const result = collect(child).then((run) => ({ ...run, stdout: run.stdout.replace(/\r/g, '') }));
   child.stdin.on('error', () => undefined);
-  const ended = () => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined);
+  const ended = () =>
+    child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined;
   return { child, result, ended, type: (text) => child.stdin.write(text) };
 }
 
@@ -345,15 +378,18 @@ describe.concurrent('when the command cannot run', { timeout: 30_000 }, () => {
     ['an unknown profile', {}, ['--profile', 'nobody']],
     ['only KASH_APIKEY set', { KASH_APIKEY: FROM_ENV.apiKey }, []],
     ['only KASH_SHOPID set', { KASH_SHOPID: FROM_ENV.shopId }, []],
-  ] as Array<[string, Env, string[]]>)('not logged in (%s) is exit 5, and the command never starts', async (_, extra, globals) => {
-    const { marker, command } = marking();
-    const useEmpty = globals.length === 0 ? { KASH_CONFIG_DIR: emptyDir } : {};
-    const run = await kash([...globals, 'exec', '--', ...command], { ...useEmpty, ...extra });
-    expect(run.code, run.stderr).toBe(5);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: not logged in/);
-    expect(existsSync(marker)).toBe(false);
-  });
+  ] as Array<[string, Env, string[]]>)(
+    'not logged in (%s) is exit 5, and the command never starts',
+    async (_, extra, globals) => {
+      const { marker, command } = marking();
+      const useEmpty = globals.length === 0 ? { KASH_CONFIG_DIR: emptyDir } : {};
+      const run = await kash([...globals, 'exec', '--', ...command], { ...useEmpty, ...extra });
+      expect(run.code, run.stderr).toBe(5);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^error: not logged in/);
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 
   it('a corrupt store is exit 6, and the command never starts', async () => {
     const dir = scratch('corrupt');
@@ -385,7 +421,9 @@ describe.concurrent('when the command cannot run', { timeout: 30_000 }, () => {
     const path = join(root, 'no-such-dir', 'script.sh');
     const run = await kash(['exec', '--', path]);
     expect(run.code, run.stderr).toBe(127);
-    expect(run.stderr).toMatch(new RegExp(`^error: command not found: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`));
+    expect(run.stderr).toMatch(
+      new RegExp(`^error: command not found: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`),
+    );
   });
 
   it.each([
@@ -406,12 +444,15 @@ describe.concurrent('when the command cannot run', { timeout: 30_000 }, () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it.each([[['exec', '--']], [['exec']], [['exec', '--', '']]])('no command (kash %j) is a usage error, exit 2', async (args) => {
-    const run = await kash(args);
-    expect(run.code, run.stderr).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/error: /);
-  });
+  it.each([[['exec', '--']], [['exec']], [['exec', '--', '']]])(
+    'no command (kash %j) is a usage error, exit 2',
+    async (args) => {
+      const run = await kash(args);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/error: /);
+    },
+  );
 });
 
 interface Event {
@@ -427,8 +468,13 @@ async function traced(args: string[], extra: Env = {}): Promise<{ run: KashRun; 
   return { run, events };
 }
 
-const libraries = (events: Event[]) =>
-  [...new Set(events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')))];
+const libraries = (events: Event[]) => [
+  ...new Set(
+    events
+      .filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail))
+      .map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')),
+  ),
+];
 
 // The tracer pattern of print-path.test.ts (whose last test shows that the tracer does see
 // a lazy library, fetch, a connection and a write when they happen).
@@ -436,12 +482,15 @@ describe.concurrent('what kash exec does itself', { timeout: 30_000 }, () => {
   it.each([
     ['saved credentials', {}],
     ['credentials from the environment', { KASH_APIKEY: FROM_ENV.apiKey, KASH_SHOPID: FROM_ENV.shopId }],
-  ] as Array<[string, Env]>)('with %s: no library, no fetch, no connection, no file written; the only process is the command', async (_, extra) => {
-    const marker = scratch('marker');
-    const { run, events } = await traced(['exec', '--', NODE, CHILD, 'touch', marker], extra);
-    expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(marker), 'the command ran').toBe(true);
-    expect(libraries(events)).toEqual([]);
-    expect(events.filter((e) => e.kind !== 'module')).toEqual([{ kind: 'process', detail: NODE }]);
-  });
+  ] as Array<[string, Env]>)(
+    'with %s: no library, no fetch, no connection, no file written; the only process is the command',
+    async (_, extra) => {
+      const marker = scratch('marker');
+      const { run, events } = await traced(['exec', '--', NODE, CHILD, 'touch', marker], extra);
+      expect(run.code, run.stderr).toBe(0);
+      expect(existsSync(marker), 'the command ran').toBe(true);
+      expect(libraries(events)).toEqual([]);
+      expect(events.filter((e) => e.kind !== 'module')).toEqual([{ kind: 'process', detail: NODE }]);
+    },
+  );
 });

@@ -1,11 +1,12 @@
 // A service that misbehaves, end to end: every fault switch of the emulator against a
 // login that already has saved credentials, which must survive it byte for byte.
-import { createServer } from 'node:net';
+
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, startEmulator, type Emulator, type Fault } from '../support/emulator.js';
-import { runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
+import { accounts, type Emulator, type Fault, startEmulator } from '../support/emulator.js';
+import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -21,7 +22,9 @@ beforeAll(async () => {
   emulator = await startEmulator();
   host = new URL(emulator.url).host;
   template = join(tempConfigDir(), 'kash');
-  const run = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], { input: `${shop2.password}\n` });
+  const run = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
+    input: `${shop2.password}\n`,
+  });
   expect(run.code, run.stderr).toBe(0);
 });
 
@@ -51,7 +54,9 @@ async function loginDuring(fault: Fault, dir: string, args: string[] = [], env: 
   const from = emulator.requests.length;
   emulator.fault = fault;
   try {
-    const run = await kash(dir, ['login', '--login', demo.login, ...args], { env: { KASH_PASSWORD: demo.password, ...env } });
+    const run = await kash(dir, ['login', '--login', demo.login, ...args], {
+      env: { KASH_PASSWORD: demo.password, ...env },
+    });
     return { run, requests: emulator.requests.length - from };
   } finally {
     emulator.fault = null;
@@ -87,22 +92,25 @@ const FAILING: Array<{ fault: Fault; args?: string[]; says: RegExp }> = [
 ];
 
 describe('a login while the service misbehaves', () => {
-  it.each(FAILING)('$fault: exit 4, one error line naming the service, one request, the store unchanged', async ({ fault, args, says }) => {
-    const dir = await loggedIn();
-    const before = storeSnapshot(dir);
-    const { run, requests } = await loginDuring(fault, dir, args);
+  it.each(FAILING)(
+    '$fault: exit 4, one error line naming the service, one request, the store unchanged',
+    async ({ fault, args, says }) => {
+      const dir = await loggedIn();
+      const before = storeSnapshot(dir);
+      const { run, requests } = await loginDuring(fault, dir, args);
 
-    expect(run.code, run.stderr).toBe(4);
-    expect(run.stdout).toBe('');
-    const line = expectOneErrorLine(run);
-    expect(line).toMatch(says);
-    // Which service failed: the host (and port) of the base URL, or its full URL.
-    expect(line).toContain(host);
-    expectNoSecret(run);
-    // No automatic retry of a request that may have reached the server.
-    expect(requests).toBe(1);
-    expect(storeSnapshot(dir)).toEqual(before);
-  });
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stdout).toBe('');
+      const line = expectOneErrorLine(run);
+      expect(line).toMatch(says);
+      // Which service failed: the host (and port) of the base URL, or its full URL.
+      expect(line).toContain(host);
+      expectNoSecret(run);
+      // No automatic retry of a request that may have reached the server.
+      expect(requests).toBe(1);
+      expect(storeSnapshot(dir)).toEqual(before);
+    },
+  );
 
   it('slow with KASH_TIMEOUT=1 says the service did not answer in time, within about that time', async () => {
     const dir = await loggedIn();

@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
-import { runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
+import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
+import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 import { listDir } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
 const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
-const VERSION = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }
+).version;
 const ESC = '\u001b[';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -62,7 +64,11 @@ describe('the base URL', () => {
         .flat()
         .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
         .map((a) => a!.address);
-      const urls = ['http://example.com', `http://0.0.0.0:${port}`, ...lanAddresses.map((address) => `http://${address}:${port}`)];
+      const urls = [
+        'http://example.com',
+        `http://0.0.0.0:${port}`,
+        ...lanAddresses.map((address) => `http://${address}:${port}`),
+      ];
       // Were kash to honour a proxy for http:// and send anyway, the proxy is the trap too.
       const proxyEnv = { HTTP_PROXY: `http://127.0.0.1:${port}`, http_proxy: `http://127.0.0.1:${port}` };
       const dir = freshDir();
@@ -140,9 +146,14 @@ describe('profiles', () => {
     const from = emulator.requests.length;
     const bad = ['../x', 'a/b', 'x'.repeat(65), '', 'a b', '..\\x'];
     const runs = await Promise.all([
-      ...bad.map((name) => loginDemo(dir, ['--profile', name]).then((run) => ({ run, label: `--profile ${JSON.stringify(name)}` }))),
+      ...bad.map((name) =>
+        loginDemo(dir, ['--profile', name]).then((run) => ({ run, label: `--profile ${JSON.stringify(name)}` })),
+      ),
       ...['../x', 'a/b', 'x'.repeat(65)].map((name) =>
-        loginDemo(dir, [], { KASH_PROFILE: name }).then((run) => ({ run, label: `KASH_PROFILE=${JSON.stringify(name)}` })),
+        loginDemo(dir, [], { KASH_PROFILE: name }).then((run) => ({
+          run,
+          label: `KASH_PROFILE=${JSON.stringify(name)}`,
+        })),
       ),
       kash(dir, ['whoami', '--profile', '../x']).then((run) => ({ run, label: 'whoami --profile ../x' })),
     ]);
@@ -170,8 +181,12 @@ describe('timeouts', () => {
     const from = emulator.requests.length;
     const values = ['0', '-1', 'abc'];
     const runs = await Promise.all([
-      ...values.map((value) => loginDemo(dir, [], { KASH_TIMEOUT: value }).then((run) => ({ run, label: `KASH_TIMEOUT=${value}` }))),
-      ...values.map((value) => loginDemo(dir, [`--timeout=${value}`]).then((run) => ({ run, label: `--timeout=${value}` }))),
+      ...values.map((value) =>
+        loginDemo(dir, [], { KASH_TIMEOUT: value }).then((run) => ({ run, label: `KASH_TIMEOUT=${value}` })),
+      ),
+      ...values.map((value) =>
+        loginDemo(dir, [`--timeout=${value}`]).then((run) => ({ run, label: `--timeout=${value}` })),
+      ),
     ]);
     for (const { run, label } of runs) {
       expectUsage(run, label);
@@ -198,7 +213,9 @@ describe('--verbose', () => {
       loginDemo(freshDir(), ['--verbose']),
       loginDemo(freshDir(), [], { KASH_DEBUG: '1' }),
       loginDemo(freshDir(), ['--verbose', '--no-save']),
-      kash(freshDir(), ['--verbose', 'login', '--login', shop2.login, '--password-stdin'], { input: `${shop2.password}\n` }),
+      kash(freshDir(), ['--verbose', 'login', '--login', shop2.login, '--password-stdin'], {
+        input: `${shop2.password}\n`,
+      }),
     ]);
     for (const [run, label] of [
       [flag, '--verbose'],
@@ -219,7 +236,9 @@ describe('--verbose', () => {
 
   it('on a failing login too: the status shows, secrets do not', async () => {
     const [wrong, unreachable] = await Promise.all([
-      kash(freshDir(), ['--verbose', 'login', '--login', shop2.login, '--password-stdin'], { input: `${demo.password}\n` }),
+      kash(freshDir(), ['--verbose', 'login', '--login', shop2.login, '--password-stdin'], {
+        input: `${demo.password}\n`,
+      }),
       loginDemo(freshDir(), ['--verbose', '--base-url', 'http://127.0.0.1:9']),
     ]);
     expect(wrong.code).toBe(3);
@@ -236,7 +255,11 @@ describe('--verbose', () => {
 describe('help, version and usage errors', () => {
   it('--help and --version print on stdout and exit 0', async () => {
     const dir = freshDir();
-    const [help, loginHelp, version] = await Promise.all([kash(dir, ['--help']), kash(dir, ['login', '--help']), kash(dir, ['--version'])]);
+    const [help, loginHelp, version] = await Promise.all([
+      kash(dir, ['--help']),
+      kash(dir, ['login', '--help']),
+      kash(dir, ['--version']),
+    ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: kash/);
     for (const command of ['login', 'whoami', 'env', 'logout']) expect(help.stdout).toContain(command);
@@ -276,7 +299,8 @@ describe('help, version and usage errors', () => {
 });
 
 describe('colour', () => {
-  const err = (dir: string, before: string[], after: string[], env: Record<string, string>) => kash(dir, [...before, 'whoami', ...after], { env });
+  const err = (dir: string, before: string[], after: string[], env: Record<string, string>) =>
+    kash(dir, [...before, 'whoami', ...after], { env });
   const ok = (args: string[], env: Record<string, string>) => loginDemo(freshDir(), args, env);
   const expectPlain = (run: KashRun, label: string) => {
     expect(run.stderr.length, label).toBeGreaterThan(0);
@@ -285,7 +309,10 @@ describe('colour', () => {
   };
 
   it('FORCE_COLOR=1 colours stderr (errors and success lines alike)', async () => {
-    const [forcedErr, forcedOk] = await Promise.all([err(freshDir(), [], [], { FORCE_COLOR: '1' }), ok([], { FORCE_COLOR: '1' })]);
+    const [forcedErr, forcedOk] = await Promise.all([
+      err(freshDir(), [], [], { FORCE_COLOR: '1' }),
+      ok([], { FORCE_COLOR: '1' }),
+    ]);
     expect(forcedErr.code).toBe(5);
     expect(forcedOk.code).toBe(0);
     expect(forcedErr.stderr).toContain(ESC);
@@ -293,7 +320,10 @@ describe('colour', () => {
   });
 
   it('NO_COLOR=1 gives no escape codes', async () => {
-    const [noColourErr, noColourOk] = await Promise.all([err(freshDir(), [], [], { NO_COLOR: '1' }), ok([], { NO_COLOR: '1' })]);
+    const [noColourErr, noColourOk] = await Promise.all([
+      err(freshDir(), [], [], { NO_COLOR: '1' }),
+      ok([], { NO_COLOR: '1' }),
+    ]);
     expect(noColourErr.code).toBe(5);
     expect(noColourOk.code).toBe(0);
     expectPlain(noColourErr, 'whoami, NO_COLOR=1 (an error)');

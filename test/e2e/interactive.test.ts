@@ -1,12 +1,13 @@
 // The prompts of `kash login`, driven through a real pseudo-terminal (see test/support/pty.ts):
 // the CLI sees terminals on stdin and stderr, so it prompts with @inquirer/prompts, and
 // we type into it as a person would. Run `npm run build` first: this drives bin/kash.js.
-import { createServer } from 'node:net';
+
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, otpEmails, shops, startEmulator, type Emulator } from '../support/emulator.js';
-import { start, type Pty } from '../support/pty.js';
+import { accounts, type Emulator, otpEmails, shops, startEmulator } from '../support/emulator.js';
+import { type Pty, start } from '../support/pty.js';
 import { runKash, tempConfigDir } from '../support/run-kash.js';
 
 const STORE_FILE = 'credentials.json';
@@ -61,7 +62,9 @@ async function refusingUrl(): Promise<string> {
 }
 
 function storedProfile(dir: string): Record<string, unknown> | undefined {
-  const data = JSON.parse(readFileSync(join(dir, STORE_FILE), 'utf8')) as { profiles: Record<string, { credentials?: Record<string, unknown> }> };
+  const data = JSON.parse(readFileSync(join(dir, STORE_FILE), 'utf8')) as {
+    profiles: Record<string, { credentials?: Record<string, unknown> }>;
+  };
   return data.profiles.default?.credentials;
 }
 
@@ -74,7 +77,9 @@ async function whoami(dir: string): Promise<Record<string, unknown>> {
 
 /** Saves the demo credentials without a terminal, as a script would. */
 async function loginNonInteractively(dir: string): Promise<void> {
-  const result = await runKash(['login', '--login', accounts.demo.login], { env: { ...kashEnv(dir), KASH_PASSWORD: accounts.demo.password } });
+  const result = await runKash(['login', '--login', accounts.demo.login], {
+    env: { ...kashEnv(dir), KASH_PASSWORD: accounts.demo.password },
+  });
   expect(result.stderr).not.toContain('error');
   expect(result.code).toBe(0);
   expect(existsSync(join(dir, STORE_FILE))).toBe(true);
@@ -85,10 +90,13 @@ const transcript = (session: Pty) =>
   session
     .output()
     .split('\n')
-    .map((line) => (line.length > 1000 ? `${line.slice(0, 700)} …[${line.length - 900} characters]… ${line.slice(-200)}` : line))
+    .map((line) =>
+      line.length > 1000 ? `${line.slice(0, 700)} …[${line.length - 900} characters]… ${line.slice(-200)}` : line,
+    )
     .join('\n');
 
-const passwordRequests = () => emulator.requests.filter((request) => request.path.startsWith('/workers/getAuthTokenWithPassword.php'));
+const passwordRequests = () =>
+  emulator.requests.filter((request) => request.path.startsWith('/workers/getAuthTokenWithPassword.php'));
 
 describe('kash login at a terminal', () => {
   it(
@@ -127,7 +135,12 @@ describe('kash login at a terminal', () => {
         method: 'password',
         baseUrl: emulator.url,
       });
-      expect(await whoami(dir)).toMatchObject({ shopId: '42', login: accounts.demo.login, method: 'password', source: 'store' });
+      expect(await whoami(dir)).toMatchObject({
+        shopId: '42',
+        login: accounts.demo.login,
+        method: 'password',
+        source: 'store',
+      });
     },
     TEST_TIMEOUT_MS,
   );
@@ -289,7 +302,10 @@ describe('kash login at a terminal', () => {
       // A refusal that arrives before the spinner is drawn (here: nothing listens) must
       // still be an `error:` line and its exit status, not a crash.
       const dir = configDir();
-      const session = start(['login', '--login', accounts.demo.login], { KASH_BASE_URL: await refusingUrl(), KASH_CONFIG_DIR: dir });
+      const session = start(['login', '--login', accounts.demo.login], {
+        KASH_BASE_URL: await refusingUrl(),
+        KASH_CONFIG_DIR: dir,
+      });
       sessions.push(session);
       await session.waitFor('Password:');
       session.type(accounts.demo.password);

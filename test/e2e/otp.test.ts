@@ -7,8 +7,16 @@
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, otpEmails, shops, startEmulator, type Emulator, type Fault, type Mail } from '../support/emulator.js';
-import { runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
+import {
+  accounts,
+  type Emulator,
+  type Fault,
+  type Mail,
+  otpEmails,
+  shops,
+  startEmulator,
+} from '../support/emulator.js';
+import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 
 const SEND_OTP = '/workers/getOTPForAccount.php';
 const OTP_LOGIN = '/workers/getAuthTokenWithOTP.php';
@@ -137,7 +145,14 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(consume.stderr).not.toContain(shops.harbour.apiKey);
 
       const view = await w.whoami();
-      expect(view).toMatchObject({ profile: 'default', source: 'store', method: 'otp', email: TWO, shopId: '102', baseUrl: w.emulator.url });
+      expect(view).toMatchObject({
+        profile: 'default',
+        source: 'store',
+        method: 'otp',
+        email: TWO,
+        shopId: '102',
+        baseUrl: w.emulator.url,
+      });
       expect(JSON.stringify(view)).not.toContain(shops.harbour.apiKey);
       const printed = ok(await w.kash(['env', '--format', 'json']));
       expect(JSON.parse(printed.stdout)).toEqual({ KASH_APIKEY: shops.harbour.apiKey, KASH_SHOPID: '102' });
@@ -179,7 +194,15 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       ok(await w.kash(['otp', 'request', '--email', ONE]));
       const run = ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE), '--json']));
       const result = JSON.parse(run.stdout) as Record<string, unknown>;
-      expect(result).toMatchObject({ profile: 'default', source: 'store', shopId: '100', shopTitle: 'Solo Shop', email: ONE, method: 'otp', login: null });
+      expect(result).toMatchObject({
+        profile: 'default',
+        source: 'store',
+        shopId: '100',
+        shopTitle: 'Solo Shop',
+        email: ONE,
+        method: 'otp',
+        login: null,
+      });
       expect(run.stdout).not.toContain(shops.solo.apiKey);
     });
     it('the pending request is found whatever the case of the email: its shop title is saved', async () => {
@@ -219,7 +242,9 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
 
     it('KASH_EMAIL and KASH_ACCOUNT_ID stand in for the flags', async () => {
       const w = await World.start();
-      const [run, requests] = await w.during(() => w.kash(['otp', 'request'], { env: { KASH_EMAIL: TWO, KASH_ACCOUNT_ID: '101' } }));
+      const [run, requests] = await w.during(() =>
+        w.kash(['otp', 'request'], { env: { KASH_EMAIL: TWO, KASH_ACCOUNT_ID: '101' } }),
+      );
       ok(run);
       expect(requests.map((r) => [r.path, r.fields.email, r.fields.accountID])).toEqual([[SEND_OTP, TWO, '101']]);
     });
@@ -228,7 +253,9 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       // The emulator's links name 127.0.0.1; here the CLI is pointed at it as localhost.
       const w = await World.start();
       const base = w.emulator.url.replace('127.0.0.1', 'localhost');
-      const [run, requests] = await w.during(() => w.kash(['otp', 'request', '--email', ONE], { env: { KASH_BASE_URL: base } }));
+      const [run, requests] = await w.during(() =>
+        w.kash(['otp', 'request', '--email', ONE], { env: { KASH_BASE_URL: base } }),
+      );
       ok(run);
       const send = requests.filter((r) => pathname(r.path) === SEND_OTP);
       expect(send).toHaveLength(1);
@@ -324,7 +351,9 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     it('--format without --no-save is a usage error, and the code is not spent', async () => {
       const w = await World.start();
       ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102']));
-      const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', w.code(TWO), '--format', 'json']));
+      const [run, requests] = await w.during(() =>
+        w.kash(['otp', 'consume', '--otp', w.code(TWO), '--format', 'json']),
+      );
       expect(run.code).toBe(2);
       expect(requests).toHaveLength(0);
     });
@@ -348,15 +377,18 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       ['--no-input', ['--no-input'], {}],
       ['CI=true', [], { CI: 'true' }],
       ['KASH_NO_INPUT=1', [], { KASH_NO_INPUT: '1' }],
-    ] as Array<[string, string[], Record<string, string>]>)('%s: the same, and the request is remembered', async ([, flags, env]) => {
-      const w = await World.start();
-      const run = await w.kash(['login', '--otp', '--email', TWO, '--account-id', '101', ...flags], { env });
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('kash otp consume');
-      expect(w.emulator.outbox.map((m) => [m.email, m.accountId])).toEqual([[TWO, '101']]);
-      expect(storeText(w.dir)).toContain(TWO);
-      expect(storeText(w.dir)).toContain('"101"');
-    });
+    ] as Array<[string, string[], Record<string, string>]>)(
+      '%s: the same, and the request is remembered',
+      async ([, flags, env]) => {
+        const w = await World.start();
+        const run = await w.kash(['login', '--otp', '--email', TWO, '--account-id', '101', ...flags], { env });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain('kash otp consume');
+        expect(w.emulator.outbox.map((m) => [m.email, m.accountId])).toEqual([[TWO, '101']]);
+        expect(storeText(w.dir)).toContain(TWO);
+        expect(storeText(w.dir)).toContain('"101"');
+      },
+    );
 
     it('several shops, no --account-id, no terminal: exit 2 asking for --account-id; no email sent, nothing written', async () => {
       const w = await World.start();
@@ -524,13 +556,20 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     it.sequential('a code consumed against another base URL than it was requested from: exit 2, nothing sent', async () => {
       const { dir, code, before } = await freshCode();
       const elsewhere = w.emulator.url.replace('127.0.0.1', 'localhost');
-      const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', code], { dir, env: { KASH_BASE_URL: elsewhere } }));
+      const [run, requests] = await w.during(() =>
+        w.kash(['otp', 'consume', '--otp', code], { dir, env: { KASH_BASE_URL: elsewhere } }),
+      );
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(w.emulator.url);
       expect(requests).toHaveLength(0);
       expect(storeBytes(dir)).toEqual(before);
       // --base-url beats the variable: from the right base URL the code still consumes.
-      ok(await w.kash(['otp', 'consume', '--otp', code, '--base-url', w.emulator.url], { dir, env: { KASH_BASE_URL: elsewhere } }));
+      ok(
+        await w.kash(['otp', 'consume', '--otp', code, '--base-url', w.emulator.url], {
+          dir,
+          env: { KASH_BASE_URL: elsewhere },
+        }),
+      );
     });
 
     it.sequential('--verbose shows the exchange but never the code or the key', async () => {

@@ -21,7 +21,9 @@ let packed: Packed;
 
 beforeAll(async () => {
   // --ignore-scripts: packing must not rebuild dist/ under the other tests' feet.
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: root,
+  });
   packed = (JSON.parse(stdout) as Packed[])[0]!;
 }, 60_000);
 
@@ -30,7 +32,16 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the published package', () => {
   it('holds the bundle, the README and the licence, and nothing else', () => {
     const paths = packed.files.map((file) => file.path).sort();
-    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/kash.js', 'bin/package.json', 'dist/kash.cjs', 'package.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'bin/kash.js',
+        'bin/package.json',
+        'dist/kash.cjs',
+        'package.json',
+      ]),
+    );
     expect(paths.filter((path) => !/^(LICENSE|README\.md|package\.json|bin\/|dist\/)/.test(path))).toEqual([]);
     expect(paths.filter((path) => /\.(ts|map)$/.test(path))).toEqual([]);
   });
@@ -44,7 +55,11 @@ describe('the published package', () => {
     const config = join(work, 'config');
     await run('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), '{"name":"empty","version":"1.0.0","private":true}\n');
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], { cwd: project });
+    await run(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)],
+      { cwd: project },
+    );
     expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['kash']);
     const version = await run(join(project, 'node_modules/.bin/kash'), ['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

@@ -3,13 +3,24 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
+import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
 import { start as startPty } from '../support/pty.js';
-import { runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
+import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
-const WHOAMI_FIELDS = ['profile', 'source', 'shopId', 'shopTitle', 'login', 'email', 'method', 'baseUrl', 'obtainedAt', 'apiKeyMasked'];
+const WHOAMI_FIELDS = [
+  'profile',
+  'source',
+  'shopId',
+  'shopTitle',
+  'login',
+  'email',
+  'method',
+  'baseUrl',
+  'obtainedAt',
+  'apiKeyMasked',
+];
 const { demo, shop2, legacy } = accounts;
 
 // Spawning node costs a few hundred ms of CPU; on two busy cores a test of several spawns needs room.
@@ -101,10 +112,14 @@ describe('kash login with a password', () => {
 
   it('reads the password from --password-stdin: one line, its line break stripped', async () => {
     const [lf, crlf, twoLines, noBreak] = await Promise.all(
-      [`${demo.password}\n`, `${demo.password}\r\n`, `${demo.password}\nsomething else\n`, demo.password].map((input, i) => {
-        const dir = freshDir();
-        return kash(dir, ['--profile', `p${i}`, 'login', '--login', demo.login, '--password-stdin'], { input }).then((run) => ({ run, dir, i }));
-      }),
+      [`${demo.password}\n`, `${demo.password}\r\n`, `${demo.password}\nsomething else\n`, demo.password].map(
+        (input, i) => {
+          const dir = freshDir();
+          return kash(dir, ['--profile', `p${i}`, 'login', '--login', demo.login, '--password-stdin'], { input }).then(
+            (run) => ({ run, dir, i }),
+          );
+        },
+      ),
     );
     for (const { run, dir, i } of [lf!, crlf!, twoLines!, noBreak!]) {
       expect(run.code, `case ${i}: ${run.stderr}`).toBe(0);
@@ -116,7 +131,9 @@ describe('kash login with a password', () => {
   it('passes a password with quotes, a dollar and a space through --password-stdin unchanged, and stores a numeric SHOPID as a string', async () => {
     const dir = freshDir();
     const from = emulator.requests.length;
-    const run = await kash(dir, ['login', '--login', shop2.login, '--password-stdin'], { input: `${shop2.password}\n` });
+    const run = await kash(dir, ['login', '--login', shop2.login, '--password-stdin'], {
+      input: `${shop2.password}\n`,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(emulator.requests.slice(from).map((r) => r.fields.password)).toEqual([shop2.password]);
     const saved = savedCredentials(dir);
@@ -138,7 +155,12 @@ describe('kash login with a password', () => {
     const dir = freshDir();
     const run = await kash(dir, ['login'], { env: { KASH_LOGIN: legacy.login, KASH_PASSWORD: legacy.password } });
     expect(run.code, run.stderr).toBe(0);
-    expect(savedCredentials(dir)).toMatchObject({ apiKey: legacy.apiKey, shopId: '7', login: 'legacy', method: 'password' });
+    expect(savedCredentials(dir)).toMatchObject({
+      apiKey: legacy.apiKey,
+      shopId: '7',
+      login: 'legacy',
+      method: 'password',
+    });
   });
 
   it('with --json prints exactly one JSON document on stdout: the whoami object, without the key', async () => {
@@ -175,7 +197,9 @@ describe('kash login --no-save', () => {
   it('prints each --format as `kash env --format` does, and still writes nothing', async () => {
     const formats = ['fish', 'powershell', 'cmd', 'dotenv', 'json'];
     const dirs = formats.map(() => freshDir());
-    const printed = await Promise.all(formats.map((format, i) => loginDemo(dirs[i]!, ['--no-save', '--format', format])));
+    const printed = await Promise.all(
+      formats.map((format, i) => loginDemo(dirs[i]!, ['--no-save', '--format', format])),
+    );
     formats.forEach((format, i) => {
       expect(printed[i]!.code, `${format}: ${printed[i]!.stderr}`).toBe(0);
       expect(listDir(dirs[i]!), format).toEqual([]);
@@ -211,7 +235,13 @@ describe('kash login --no-save', () => {
     const run = await loginDemo(dir, ['--no-save', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const doc = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(doc).toMatchObject({ apiKey: demo.apiKey, shopId: '42', profile: 'default', login: demo.login, method: 'password' });
+    expect(doc).toMatchObject({
+      apiKey: demo.apiKey,
+      shopId: '42',
+      profile: 'default',
+      login: demo.login,
+      method: 'password',
+    });
     // The whoami fields but "source": saved nowhere, these credentials come from neither the store nor the environment.
     for (const field of WHOAMI_FIELDS.filter((name) => name !== 'source')) expect(doc, field).toHaveProperty(field);
     expect(doc).not.toHaveProperty('source');
@@ -231,7 +261,7 @@ describe('kash login --no-save', () => {
 });
 
 describe('kash login failures', () => {
-  it('a wrong password is exit 3 with the server\'s words, and the store stays byte for byte as it was', async () => {
+  it("a wrong password is exit 3 with the server's words, and the store stays byte for byte as it was", async () => {
     const dir = freshDir();
     expect((await loginDemo(dir)).code).toBe(0);
     const before = storeSnapshot(dir);
@@ -354,8 +384,14 @@ describe('kash login and what is already there', () => {
     const runs = await Promise.all(
       profiles.map((profile, i) =>
         i % 2 === 0
-          ? kash(dir, ['--profile', profile, 'login', '--login', demo.login], { env: { KASH_PASSWORD: demo.password }, timeoutMs: 55_000 })
-          : kash(dir, ['--profile', profile, 'login', '--login', shop2.login, '--password-stdin'], { input: `${shop2.password}\n`, timeoutMs: 55_000 }),
+          ? kash(dir, ['--profile', profile, 'login', '--login', demo.login], {
+              env: { KASH_PASSWORD: demo.password },
+              timeoutMs: 55_000,
+            })
+          : kash(dir, ['--profile', profile, 'login', '--login', shop2.login, '--password-stdin'], {
+              input: `${shop2.password}\n`,
+              timeoutMs: 55_000,
+            }),
       ),
     );
     runs.forEach((run, i) => expect(run.code, `${profiles[i]}: ${run.stderr}`).toBe(0));

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
+import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
 import { runKash, tempConfigDir } from '../support/run-kash.js';
 
 const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
@@ -32,7 +32,11 @@ beforeAll(async () => {
     shopTitle: null,
   };
   mkdirSync(join(dir, 'config'), { mode: 0o700 });
-  writeFileSync(join(dir, 'config', 'credentials.json'), JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'config', 'credentials.json'),
+    JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }),
+    { mode: 0o600 },
+  );
 });
 
 afterAll(async () => {
@@ -41,7 +45,10 @@ afterAll(async () => {
 });
 
 let runs = 0;
-async function traced(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; events: Event[] }> {
+async function traced(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; events: Event[] }> {
   const trace = join(dir, `trace-${runs++}.jsonl`);
   writeFileSync(trace, '');
   const run = await runKash(args, {
@@ -55,8 +62,13 @@ async function traced(args: string[], env: Record<string, string> = {}): Promise
   return { code: run.code, events };
 }
 
-const libraries = (events: Event[]) =>
-  [...new Set(events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')))];
+const libraries = (events: Event[]) => [
+  ...new Set(
+    events
+      .filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail))
+      .map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')),
+  ),
+];
 const effects = (events: Event[]) => events.filter((e) => e.kind !== 'module');
 
 describe('the print path', () => {
@@ -69,12 +81,15 @@ describe('the print path', () => {
     [['env']],
     [['env', '--format', 'json']],
     [['login', '--help']],
-  ])('kash %j loads no library, touches no fetch, starts no process, connects nowhere, writes no file', async (args) => {
-    const { code, events } = await traced(args);
-    expect(code).toBe(0);
-    expect(libraries(events)).toEqual([]);
-    expect(effects(events)).toEqual([]);
-  });
+  ])(
+    'kash %j loads no library, touches no fetch, starts no process, connects nowhere, writes no file',
+    async (args) => {
+      const { code, events } = await traced(args);
+      expect(code).toBe(0);
+      expect(libraries(events)).toEqual([]);
+      expect(effects(events)).toEqual([]);
+    },
+  );
 
   it('with colour forced, loads chalk and nothing else', async () => {
     const { code, events } = await traced(['whoami'], { FORCE_COLOR: '1' });
@@ -139,9 +154,12 @@ describe("Node's own modules on the print path", () => {
     });
   }
 
-  it.each([[['--version']], [['whoami']], [['env']], [['whoami', '--json']]])('kash %j loads none of the network, stream or process modules', async (args) => {
-    const added = await loaded(args);
-    expect(added.length).toBeGreaterThan(0);
-    expect(added.filter((name) => costly.includes(name))).toEqual([]);
-  });
+  it.each([[['--version']], [['whoami']], [['env']], [['whoami', '--json']]])(
+    'kash %j loads none of the network, stream or process modules',
+    async (args) => {
+      const added = await loaded(args);
+      expect(added.length).toBeGreaterThan(0);
+      expect(added.filter((name) => costly.includes(name))).toEqual([]);
+    },
+  );
 });

@@ -4,8 +4,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
-import { registerSecret, runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
+import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
+import { type KashRun, registerSecret, runKash, tempConfigDir } from '../support/run-kash.js';
 import { storeSnapshot } from '../support/store-snapshot.js';
 import { freePort, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
 import { makeTestTls, type TestCa } from '../support/tls.js';
@@ -35,7 +35,10 @@ const dirs: string[] = [];
 beforeAll(async () => {
   const tls = await makeTestTls(['localhost', '127.0.0.1']);
   ca = tls.ca;
-  [http, https] = await Promise.all([startEmulator(), startEmulator({ tls: { key: tls.server.key, cert: tls.server.cert } })]);
+  [http, https] = await Promise.all([
+    startEmulator(),
+    startEmulator({ tls: { key: tls.server.key, cert: tls.server.cert } }),
+  ]);
   const ports = [new URL(http.url).port, new URL(https.url).port].map(Number);
   const otherPort = await freePort();
   [open, auth, closed, filtered, deadProxyPort] = await Promise.all([
@@ -77,14 +80,19 @@ function seededDir(baseUrl: string): string {
     obtainedAt: '2026-11-28T12:00:00.000Z',
     shopTitle: null,
   };
-  writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'credentials.json'),
+    JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }),
+    { mode: 0o600 },
+  );
   return dir;
 }
 
 const hostOf = (emulator: Emulator) => new URL(emulator.url).host; // 127.0.0.1:<port>
 
 /** The proxy URL with credentials in it. */
-const withCredentials = (proxy: Tinyproxy, user: string, password: string) => `http://${user}:${password}@127.0.0.1:${proxy.port}`;
+const withCredentials = (proxy: Tinyproxy, user: string, password: string) =>
+  `http://${user}:${password}@127.0.0.1:${proxy.port}`;
 
 interface LoginOptions {
   env?: Record<string, string | undefined>;
@@ -103,12 +111,15 @@ function login(dir: string, emulator: Emulator, options: LoginOptions = {}): Pro
 const trusted = () => ({ NODE_EXTRA_CA_CERTS: ca.caPath });
 
 function savedKey(dir: string): unknown {
-  const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { profiles: Record<string, { credentials?: { apiKey?: unknown } }> };
+  const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as {
+    profiles: Record<string, { credentials?: { apiKey?: unknown } }>;
+  };
   return store.profiles.default?.credentials?.apiKey;
 }
 
 /** The `error: …` line of a failed run. */
-const errorLine = (run: KashRun) => run.stderr.split('\n').find((line) => line.startsWith('error:')) ?? `(no error line in: ${run.stderr})`;
+const errorLine = (run: KashRun) =>
+  run.stderr.split('\n').find((line) => line.startsWith('error:')) ?? `(no error line in: ${run.stderr})`;
 
 const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
 const hits = (emulator: Emulator) => emulator.requests.filter((r) => r.path === PASSWORD_PATH).length;
@@ -127,21 +138,27 @@ async function failingLogin(emulator: Emulator, env: Record<string, string | und
 // ---------------------------------------------------------------------------------------
 
 describe('plain HTTP through HTTP_PROXY', () => {
-  it.each(['HTTP_PROXY', 'http_proxy'])('%s: the login goes through the proxy and saves the credentials', async (variable) => {
-    const dir = freshDir();
-    const mark = await open.mark();
-    const run = await login(dir, http, { env: { [variable]: open.url } });
-    expect(run.code, run.stderr).toBe(0);
-    expect(savedKey(dir)).toBe(demo.apiKey);
-    const requests = await open.requests(mark);
-    expect(requests.length, 'one request through the proxy').toBe(1);
-    expect(requests[0]).toContain(hostOf(http));
-  });
+  it.each(['HTTP_PROXY', 'http_proxy'])(
+    '%s: the login goes through the proxy and saves the credentials',
+    async (variable) => {
+      const dir = freshDir();
+      const mark = await open.mark();
+      const run = await login(dir, http, { env: { [variable]: open.url } });
+      expect(run.code, run.stderr).toBe(0);
+      expect(savedKey(dir)).toBe(demo.apiKey);
+      const requests = await open.requests(mark);
+      expect(requests.length, 'one request through the proxy').toBe(1);
+      expect(requests[0]).toContain(hostOf(http));
+    },
+  );
 
   it('--verbose names the proxy with its password hidden, and a Basic-auth proxy lets the right credentials through', async () => {
     const dir = freshDir();
     const mark = await auth.mark();
-    const run = await login(dir, http, { env: { HTTP_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD) }, args: ['--verbose'] });
+    const run = await login(dir, http, {
+      env: { HTTP_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD) },
+      args: ['--verbose'],
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(savedKey(dir)).toBe(demo.apiKey);
     expect(run.stderr).toContain(`http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
@@ -174,22 +191,27 @@ describe('HTTPS through HTTPS_PROXY, with a private CA', () => {
     ['HTTPS_PROXY', { HTTPS_PROXY: 'open' }],
     ['https_proxy', { https_proxy: 'open' }],
     ['HTTP_PROXY (the fallback for https)', { HTTP_PROXY: 'open' }],
-  ])('%s: NODE_EXTRA_CA_CERTS trusts the CA, the proxy sees a CONNECT, the credentials are saved', async (_name, variables) => {
-    const dir = freshDir();
-    const mark = await open.mark();
-    const served = hits(https);
-    const env = Object.fromEntries(Object.keys(variables).map((name) => [name, open.url]));
-    const run = await login(dir, https, { env: { ...env, ...trusted() } });
-    expect(run.code, run.stderr).toBe(0);
-    expect(savedKey(dir)).toBe(demo.apiKey);
-    expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
-    expect(hits(https)).toBe(served + 1);
-  });
+  ])(
+    '%s: NODE_EXTRA_CA_CERTS trusts the CA, the proxy sees a CONNECT, the credentials are saved',
+    async (_name, variables) => {
+      const dir = freshDir();
+      const mark = await open.mark();
+      const served = hits(https);
+      const env = Object.fromEntries(Object.keys(variables).map((name) => [name, open.url]));
+      const run = await login(dir, https, { env: { ...env, ...trusted() } });
+      expect(run.code, run.stderr).toBe(0);
+      expect(savedKey(dir)).toBe(demo.apiKey);
+      expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+      expect(hits(https)).toBe(served + 1);
+    },
+  );
 
   it('through a Basic-auth proxy too', async () => {
     const dir = freshDir();
     const mark = await auth.mark();
-    const run = await login(dir, https, { env: { HTTPS_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD), ...trusted() } });
+    const run = await login(dir, https, {
+      env: { HTTPS_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD), ...trusted() },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(savedKey(dir)).toBe(demo.apiKey);
     expect(await auth.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
@@ -203,18 +225,23 @@ describe('NO_PROXY', () => {
     ['NO_PROXY', '127.0.0.1:PORT'],
     ['NO_PROXY', '*'],
     ['NO_PROXY', 'example.com, 127.0.0.1'],
-  ])('%s=%s naming the service bypasses the proxy: the login works, the proxy sees nothing', async (variable, value) => {
-    const noProxy = value === '127.0.0.1:PORT' ? hostOf(https) : value;
-    const dir = freshDir();
-    const mark = await open.mark();
-    const served = hits(https);
-    const run = await login(dir, https, { env: { HTTPS_PROXY: open.url, HTTP_PROXY: open.url, [variable]: noProxy, ...trusted() } });
-    expect(run.code, run.stderr).toBe(0);
-    expect(savedKey(dir)).toBe(demo.apiKey);
-    expect(hits(https)).toBe(served + 1);
-    // No connection at all reached the proxy, let alone a request.
-    expect(await open.log(mark)).not.toMatch(/Connect \(file descriptor|Request \(file descriptor/);
-  });
+  ])(
+    '%s=%s naming the service bypasses the proxy: the login works, the proxy sees nothing',
+    async (variable, value) => {
+      const noProxy = value === '127.0.0.1:PORT' ? hostOf(https) : value;
+      const dir = freshDir();
+      const mark = await open.mark();
+      const served = hits(https);
+      const run = await login(dir, https, {
+        env: { HTTPS_PROXY: open.url, HTTP_PROXY: open.url, [variable]: noProxy, ...trusted() },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(savedKey(dir)).toBe(demo.apiKey);
+      expect(hits(https)).toBe(served + 1);
+      // No connection at all reached the proxy, let alone a request.
+      expect(await open.log(mark)).not.toMatch(/Connect \(file descriptor|Request \(file descriptor/);
+    },
+  );
 
   it('NO_PROXY naming another host or port does not bypass it', async () => {
     const mark = await open.mark();
@@ -226,7 +253,9 @@ describe('NO_PROXY', () => {
   });
 
   it('the bypass goes direct even when the proxy would fail', async () => {
-    const run = await login(freshDir(), https, { env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: '127.0.0.1', ...trusted() } });
+    const run = await login(freshDir(), https, {
+      env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: '127.0.0.1', ...trusted() },
+    });
     expect(run.code, run.stderr).toBe(0);
   });
 });
@@ -234,7 +263,10 @@ describe('NO_PROXY', () => {
 describe('a certificate that does not verify', () => {
   it('without NODE_EXTRA_CA_CERTS, through the proxy and directly: exit 4 naming the host and suggesting NODE_EXTRA_CA_CERTS', async () => {
     const mark = await open.mark();
-    const [proxied, direct] = await Promise.all([failingLogin(https, { HTTPS_PROXY: open.url }), failingLogin(https, {})]);
+    const [proxied, direct] = await Promise.all([
+      failingLogin(https, { HTTPS_PROXY: open.url }),
+      failingLogin(https, {}),
+    ]);
     for (const run of [proxied, direct]) {
       expect(errorLine(run)).toContain(hostOf(https));
       expect(errorLine(run)).toMatch(/certificate/i);
@@ -295,7 +327,11 @@ describe('undici is loaded only for a request through a proxy', () => {
     detail: string;
   }
   let runs = 0;
-  async function traced(args: string[], dir: string, env: Record<string, string>): Promise<{ run: KashRun; libraries: string[] }> {
+  async function traced(
+    args: string[],
+    dir: string,
+    env: Record<string, string>,
+  ): Promise<{ run: KashRun; libraries: string[] }> {
     const trace = join(dir, `..`, `trace-${runs++}.jsonl`);
     writeFileSync(trace, '');
     const run = await runKash(['--config-dir', dir, ...args], {
@@ -307,7 +343,11 @@ describe('undici is loaded only for a request through a proxy', () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Event);
     const libraries = [
-      ...new Set(events.filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail)).map((e) => e.detail.replace(/^.*\/dist\//, 'dist/'))),
+      ...new Set(
+        events
+          .filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail))
+          .map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')),
+      ),
     ];
     return { run, libraries };
   }
@@ -317,7 +357,11 @@ describe('undici is loaded only for a request through a proxy', () => {
   it('whoami and env with HTTPS_PROXY set load no undici', async () => {
     const dir = seededDir(https.url);
     const proxy = { HTTPS_PROXY: open.url, HTTP_PROXY: open.url };
-    const results = await Promise.all([traced(['whoami'], dir, proxy), traced(['env'], dir, proxy), traced(['whoami', '--json'], dir, proxy)]);
+    const results = await Promise.all([
+      traced(['whoami'], dir, proxy),
+      traced(['env'], dir, proxy),
+      traced(['whoami', '--json'], dir, proxy),
+    ]);
     for (const { run, libraries } of results) {
       expect(run.code, run.stderr).toBe(0);
       expect(libraries).not.toContain('dist/lib/undici.js');
@@ -337,7 +381,11 @@ describe('undici is loaded only for a request through a proxy', () => {
   });
 
   it('a login whose host is in NO_PROXY loads no undici', async () => {
-    const { run, libraries } = await traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password, HTTPS_PROXY: open.url, NO_PROXY: '127.0.0.1' });
+    const { run, libraries } = await traced(LOGIN, freshDir(), {
+      KASH_PASSWORD: demo.password,
+      HTTPS_PROXY: open.url,
+      NO_PROXY: '127.0.0.1',
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(libraries).toContain('dist/lib/ky.js');
     expect(libraries).not.toContain('dist/lib/undici.js');

@@ -8,21 +8,28 @@
 // config folder: no file but the store (and a corrupt store set aside) holds a secret, and
 // the lock file holds only a pid.
 import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
-import { copyConfigDir } from '../support/store-snapshot.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, otpEmails, startEmulator, type Emulator, type Fault, type PasswordAccount } from '../support/emulator.js';
+import {
+  accounts,
+  type Emulator,
+  type Fault,
+  otpEmails,
+  type PasswordAccount,
+  startEmulator,
+} from '../support/emulator.js';
 import {
   hygieneProblem,
+  type KashOptions,
+  type KashRun,
   registerSecret,
   runKash,
   SecretLeakError,
   secretsIn,
   startKash,
   tempConfigDir,
-  type KashOptions,
-  type KashRun,
 } from '../support/run-kash.js';
+import { copyConfigDir } from '../support/store-snapshot.js';
 
 const { demo, shop2, legacy } = accounts;
 const ONE = otpEmails.one.email;
@@ -66,8 +73,16 @@ function kash(dir: string, args: string[], options: KashOptions = {}): Promise<K
   return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
-function passwordLogin(dir: string, account: PasswordAccount, debug: (typeof DEBUG)[number], extra: string[] = [], password = account.password) {
-  return kash(dir, [...debug.args, 'login', '--login', account.login, ...extra], { env: { ...debug.env, KASH_PASSWORD: password } });
+function passwordLogin(
+  dir: string,
+  account: PasswordAccount,
+  debug: (typeof DEBUG)[number],
+  extra: string[] = [],
+  password = account.password,
+) {
+  return kash(dir, [...debug.args, 'login', '--login', account.login, ...extra], {
+    env: { ...debug.env, KASH_PASSWORD: password },
+  });
 }
 
 /** The code the emulator emailed last to `email`, registered as a secret. */
@@ -103,7 +118,8 @@ function otherFiles(dir: string): Array<{ name: string; text: string }> {
     for (const entry of readdirSync(current, { withFileTypes: true })) {
       const name = `${prefix}${entry.name}`;
       if (entry.isDirectory()) walk(join(current, entry.name), `${name}/`);
-      else if (name !== STORE && !name.startsWith(`${STORE}.corrupt-`)) found.push({ name, text: readFileSync(join(current, entry.name), 'utf8') });
+      else if (name !== STORE && !name.startsWith(`${STORE}.corrupt-`))
+        found.push({ name, text: readFileSync(join(current, entry.name), 'utf8') });
     }
   };
   walk(dir, '');
@@ -157,9 +173,15 @@ describe('the hygiene check of runKash itself', () => {
 
   it('finds a secret in its encoded forms, and a registered code only as a whole number', () => {
     const run = (stderr: string): KashRun => ({ code: 1, signal: null, stdout: '', stderr });
-    expect(hygieneProblem(['login'], run(`password=${encodeURIComponent(shop2.password)}`))).toContain('accounts.shop2.password (URL-encoded) on stderr');
-    expect(hygieneProblem(['login'], run(`{"password":${JSON.stringify(shop2.password)}}`))).toContain('accounts.shop2.password (JSON-escaped)');
-    expect(hygieneProblem(['login'], run(`password=${new URLSearchParams({ p: WRONG_PASSWORD }).toString().slice(2)}`))).toContain('a wrong password (form-encoded)');
+    expect(hygieneProblem(['login'], run(`password=${encodeURIComponent(shop2.password)}`))).toContain(
+      'accounts.shop2.password (URL-encoded) on stderr',
+    );
+    expect(hygieneProblem(['login'], run(`{"password":${JSON.stringify(shop2.password)}}`))).toContain(
+      'accounts.shop2.password (JSON-escaped)',
+    );
+    expect(
+      hygieneProblem(['login'], run(`password=${new URLSearchParams({ p: WRONG_PASSWORD }).toString().slice(2)}`)),
+    ).toContain('a wrong password (form-encoded)');
     registerSecret('314159', 'a test code');
     expect(hygieneProblem(['x'], run('code 314159 sent'))).toContain('a test code');
     expect(hygieneProblem(['x'], run('pid 23141592'))).toBeUndefined();
@@ -172,7 +194,10 @@ describe.each(DEBUG)('with $label', (debug) => {
     const [saved, special, printed] = await Promise.all([
       passwordLogin(freshDir(), demo, debug),
       // The password with quotes, a dollar and a space, by stdin: its encoded forms must not show either.
-      kash(freshDir(), [...debug.args, 'login', '--login', shop2.login, '--password-stdin'], { env: debug.env, input: `${shop2.password}\n` }),
+      kash(freshDir(), [...debug.args, 'login', '--login', shop2.login, '--password-stdin'], {
+        env: debug.env,
+        input: `${shop2.password}\n`,
+      }),
       passwordLogin(freshDir(), legacy, debug, ['--no-save']),
     ]);
     for (const [run, label] of [
@@ -209,7 +234,11 @@ describe.each(DEBUG)('with $label', (debug) => {
     const dirs = [freshDir(), freshDir(), freshDir()];
     const codes: string[] = [];
     for (const [i, dir] of dirs.entries()) {
-      const request = await kash(dir, [...debug.args, 'otp', 'request', '--email', TWO, '--account-id', i % 2 ? '101' : '102'], { env: debug.env });
+      const request = await kash(
+        dir,
+        [...debug.args, 'otp', 'request', '--email', TWO, '--account-id', i % 2 ? '101' : '102'],
+        { env: debug.env },
+      );
       expect(request.code, `request ${i}: ${request.stderr}`).toBe(0);
       codes.push(codeFor(TWO));
       expectTrace(request, `request ${i}`);
@@ -224,8 +253,13 @@ describe.each(DEBUG)('with $label', (debug) => {
     expectClean(wrongRun, 'wrong code');
 
     const byFlag = await kash(dirs[0]!, [...debug.args, 'otp', 'consume', '--otp', code0], { env: debug.env });
-    const byEnv = await kash(dirs[1]!, [...debug.args, 'otp', 'consume'], { env: { ...debug.env, KASH_OTP: codeOf(dirs[1]!) } });
-    const byStdin = await kash(dirs[2]!, [...debug.args, 'otp', 'consume', '--no-save', '--format', 'json'], { env: debug.env, input: `${codeOf(dirs[2]!)}\n` });
+    const byEnv = await kash(dirs[1]!, [...debug.args, 'otp', 'consume'], {
+      env: { ...debug.env, KASH_OTP: codeOf(dirs[1]!) },
+    });
+    const byStdin = await kash(dirs[2]!, [...debug.args, 'otp', 'consume', '--no-save', '--format', 'json'], {
+      env: debug.env,
+      input: `${codeOf(dirs[2]!)}\n`,
+    });
     for (const [run, label] of [
       [byFlag, '--otp'],
       [byEnv, 'KASH_OTP'],
@@ -279,7 +313,9 @@ describe('each emulator fault', () => {
 
   beforeAll(async () => {
     template = freshDir();
-    const logged = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], { input: `${shop2.password}\n` });
+    const logged = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
+      input: `${shop2.password}\n`,
+    });
     expect(logged.code, logged.stderr).toBe(0);
     const requested = await kash(template, ['otp', 'request', '--email', ONE]);
     expect(requested.code, requested.stderr).toBe(0);
@@ -292,32 +328,37 @@ describe('each emulator fault', () => {
     return dir;
   };
 
-  it.each(FAULTS)('$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret', async ({ fault, code: exit, args = [] }) => {
-    emulator.fault = fault;
-    emulator.slowMs = 3_000;
-    let runs: Array<[KashRun, string]>;
-    try {
-      runs = await Promise.all(
-        DEBUG.flatMap((debug) => [
-          passwordLogin(copy(), demo, debug, args).then((run): [KashRun, string] => [run, `password login, ${debug.label}`]),
-          kash(copy(), [...debug.args, ...args, 'otp', 'consume', '--otp', code], { env: debug.env }).then((run): [KashRun, string] => [
-            run,
-            `otp consume, ${debug.label}`,
+  it.each(FAULTS)(
+    '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
+    async ({ fault, code: exit, args = [] }) => {
+      emulator.fault = fault;
+      emulator.slowMs = 3_000;
+      let runs: Array<[KashRun, string]>;
+      try {
+        runs = await Promise.all(
+          DEBUG.flatMap((debug) => [
+            passwordLogin(copy(), demo, debug, args).then((run): [KashRun, string] => [
+              run,
+              `password login, ${debug.label}`,
+            ]),
+            kash(copy(), [...debug.args, ...args, 'otp', 'consume', '--otp', code], { env: debug.env }).then(
+              (run): [KashRun, string] => [run, `otp consume, ${debug.label}`],
+            ),
           ]),
-        ]),
-      );
-    } finally {
-      emulator.fault = null;
-      emulator.slowMs = 5_000;
-    }
-    for (const [run, label] of runs) {
-      expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
-      expectTrace(run, `${fault}, ${label}`);
-      expectClean(run, `${fault}, ${label}`);
-      // No stack trace holds a secret either: with the trace on, one may be printed.
-      expect(run.stdout, `${fault}, ${label}`).toBe('');
-    }
-  });
+        );
+      } finally {
+        emulator.fault = null;
+        emulator.slowMs = 5_000;
+      }
+      for (const [run, label] of runs) {
+        expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
+        expectTrace(run, `${fault}, ${label}`);
+        expectClean(run, `${fault}, ${label}`);
+        // No stack trace holds a secret either: with the trace on, one may be printed.
+        expect(run.stdout, `${fault}, ${label}`).toBe('');
+      }
+    },
+  );
 });
 
 describe('the config folder', () => {
@@ -325,7 +366,9 @@ describe('the config folder', () => {
     const dir = freshDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A corrupt store that holds a key: login sets it aside (kept, renamed), and that copy may hold it.
-    writeFileSync(join(dir, STORE), `{"version":1,"profiles":{"default":{"credentials":{"apiKey":"${demo.apiKey}"`, { mode: 0o600 });
+    writeFileSync(join(dir, STORE), `{"version":1,"profiles":{"default":{"credentials":{"apiKey":"${demo.apiKey}"`, {
+      mode: 0o600,
+    });
 
     // While logins to several profiles contend for the lock, read the lock whenever it appears.
     const lockTexts: string[] = [];
@@ -341,9 +384,12 @@ describe('the config folder', () => {
     try {
       for (let batch = 0; batch < 5 && lockTexts.length === 0; batch++) {
         const started = [demo, shop2, legacy, demo, shop2, legacy].map((account, i) =>
-          startKash(['--config-dir', dir, '--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login], {
-            env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: account.password },
-          }),
+          startKash(
+            ['--config-dir', dir, '--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login],
+            {
+              env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: account.password },
+            },
+          ),
         );
         pids.push(...started.map((s) => s.child.pid!));
         for (const run of await Promise.all(started.map((s) => s.result))) {
@@ -369,7 +415,9 @@ describe('the config folder', () => {
     const steps = [
       await kash(dir, ['--profile', 'otp', 'otp', 'consume', '--otp', wrongCode(code)]),
       await kash(dir, ['--profile', 'otp', 'otp', 'consume', '--otp', code]),
-      await kash(dir, ['--profile', 'p0-0', 'login', '--login', demo.login], { env: { KASH_PASSWORD: WRONG_PASSWORD } }),
+      await kash(dir, ['--profile', 'p0-0', 'login', '--login', demo.login], {
+        env: { KASH_PASSWORD: WRONG_PASSWORD },
+      }),
       await kash(dir, ['--profile', 'p0-1', 'logout']),
       await kash(dir, ['--profile', 'otp', 'whoami']),
     ];

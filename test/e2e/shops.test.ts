@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { otpEmails, shops, startEmulator, type Emulator, type Fault } from '../support/emulator.js';
-import { runKash, tempConfigDir, type KashRun } from '../support/run-kash.js';
+import { type Emulator, type Fault, otpEmails, shops, startEmulator } from '../support/emulator.js';
+import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 
 const LIST_SHOPS = '/workers/listShops.php';
 
@@ -34,7 +34,10 @@ async function world(): Promise<World> {
     dir,
     async kash(args, env = {}) {
       const before = emulator.requests.length;
-      const run = await runKash(args, { env: { KASH_CONFIG_DIR: dir, KASH_BASE_URL: emulator.url, ...env }, timeoutMs: 15_000 });
+      const run = await runKash(args, {
+        env: { KASH_CONFIG_DIR: dir, KASH_BASE_URL: emulator.url, ...env },
+        timeoutMs: 15_000,
+      });
       return [run, emulator.requests.slice(before)];
     },
   };
@@ -145,7 +148,18 @@ describe.concurrent('kash shops', { timeout: 30_000 }, () => {
   });
 
   // listShops answers an array: every fault, even a well-formed credentials object, is not that.
-  const faults: Fault[] = ['http500', 'html', 'slow', 'redirect', 'huge', 'exact1MiB', 'noKey', 'keyNewline', 'drop', 'stallBody'];
+  const faults: Fault[] = [
+    'http500',
+    'html',
+    'slow',
+    'redirect',
+    'huge',
+    'exact1MiB',
+    'noKey',
+    'keyNewline',
+    'drop',
+    'stallBody',
+  ];
   it.for(faults)('service fault %s: exit 4, an error line, nothing on stdout', async (fault) => {
     const w = await world();
     w.emulator.fault = fault;

@@ -9,13 +9,23 @@
 // `npm test` runs a short kill loop (25 rounds); `npm run test:stress` (KASH_STRESS=full)
 // runs 200.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { storeProblem, type SavedCredentials, type StoreData } from '../../src/store/records.js';
-import { accounts, startEmulator, type Emulator, type PasswordAccount } from '../support/emulator.js';
-import { runKash, startKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
+import { type SavedCredentials, type StoreData, storeProblem } from '../../src/store/records.js';
+import { accounts, type Emulator, type PasswordAccount, startEmulator } from '../support/emulator.js';
+import { type KashOptions, type KashRun, runKash, startKash, tempConfigDir } from '../support/run-kash.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const FULL = process.env.KASH_STRESS === 'full';
@@ -71,14 +81,25 @@ function kash(dir: string, args: string[], options: KashOptions = {}): Promise<K
   return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
-function loginArgs(dir: string, profile: string, account: PasswordAccount, extra: string[] = []): [string[], KashOptions] {
+function loginArgs(
+  dir: string,
+  profile: string,
+  account: PasswordAccount,
+  extra: string[] = [],
+): [string[], KashOptions] {
   return [
     ['--config-dir', dir, '--profile', profile, 'login', '--login', account.login, ...extra],
     { env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: account.password } },
   ];
 }
 
-function login(dir: string, profile: string, account: PasswordAccount, extra: string[] = [], baseUrl = emulator.url): Promise<KashRun> {
+function login(
+  dir: string,
+  profile: string,
+  account: PasswordAccount,
+  extra: string[] = [],
+  baseUrl = emulator.url,
+): Promise<KashRun> {
   const [args, options] = loginArgs(dir, profile, account, extra);
   return runKash(args, { ...options, env: { ...options.env, KASH_BASE_URL: baseUrl }, timeoutMs: 60_000 });
 }
@@ -90,14 +111,21 @@ function storeOnDisk(dir: string, label: string): StoreData {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${label}: the store is not whole JSON (${(error as Error).message}): ${JSON.stringify(text.slice(0, 200))}…`);
+    throw new Error(
+      `${label}: the store is not whole JSON (${(error as Error).message}): ${JSON.stringify(text.slice(0, 200))}…`,
+    );
   }
   expect(storeProblem(data), label).toBeUndefined();
   return data as StoreData;
 }
 
 /** Whether `saved` is, field for field, what a password login of `account` against `baseUrl` saves. */
-function isLoginOf(saved: SavedCredentials | undefined, account: PasswordAccount, baseUrl: string, notBefore = 0): boolean {
+function isLoginOf(
+  saved: SavedCredentials | undefined,
+  account: PasswordAccount,
+  baseUrl: string,
+  notBefore = 0,
+): boolean {
   return (
     saved !== undefined &&
     saved.apiKey === account.apiKey &&
@@ -121,7 +149,11 @@ describe('kash login killed with SIGKILL', () => {
     async () => {
       const dir = freshDir();
       const lock = join(dir, `${STORE}.lock`);
-      for (const [profile, account] of [['main', demo], ['side-a', shop2], ['side-b', demo]] as const) {
+      for (const [profile, account] of [
+        ['main', demo],
+        ['side-a', shop2],
+        ['side-b', demo],
+      ] as const) {
         const run = await login(dir, profile, account);
         expect(run.code, run.stderr).toBe(0);
       }
@@ -169,7 +201,10 @@ describe('kash login killed with SIGKILL', () => {
         if (aim === 'whole') {
           await Promise.race([sleep(random(0, wholeRun * 1.1)), closed]);
         } else {
-          await Promise.race([requested.then((at) => sleep(Math.max(0, at + random(0, saveWindow * 1.2) - Date.now()))), closed]);
+          await Promise.race([
+            requested.then((at) => sleep(Math.max(0, at + random(0, saveWindow * 1.2) - Date.now()))),
+            closed,
+          ]);
         }
         started.child.kill('SIGKILL');
         const run = await started.result;
@@ -189,7 +224,10 @@ describe('kash login killed with SIGKILL', () => {
         const now = after.profiles[target]?.credentials;
         const isOld = old !== undefined && JSON.stringify(now) === JSON.stringify(old);
         const isNew = isLoginOf(now, account, emulator.url, roundStart);
-        expect(isOld || isNew, `${label}: ${JSON.stringify(now)} is neither the old ${JSON.stringify(old)} nor a login of ${account.login}`).toBe(true);
+        expect(
+          isOld || isNew,
+          `${label}: ${JSON.stringify(now)} is neither the old ${JSON.stringify(old)} nor a login of ${account.login}`,
+        ).toBe(true);
         if (run.signal === null) expect(isNew, `${label}: finished, but did not save`).toBe(true);
         outcomes[isNew ? 'new' : 'old']++;
         const { [target]: _t, ...othersBefore } = before.profiles;
@@ -221,7 +259,9 @@ describe('kash login killed with SIGKILL', () => {
           recoveries.push(took);
           expect(existsSync(lock), `${label}: the login after it left the lock`).toBe(false);
           const recovered = storeOnDisk(dir, `${label}, after the login that followed`);
-          expect(recovered.profiles[target]?.credentials, `${label}: the login after it changed ${target}`).toEqual(now);
+          expect(recovered.profiles[target]?.credentials, `${label}: the login after it changed ${target}`).toEqual(
+            now,
+          );
         }
       }
 
@@ -236,13 +276,22 @@ describe('kash login killed with SIGKILL', () => {
       expect(final.code, final.stderr).toBe(0);
       const whoami = await kash(dir, ['--profile', 'main', 'whoami', '--json']);
       expect(whoami.code, whoami.stderr).toBe(0);
-      expect(JSON.parse(whoami.stdout)).toMatchObject({ profile: 'main', source: 'store', shopId: '1337', login: shop2.login, method: 'password' });
+      expect(JSON.parse(whoami.stdout)).toMatchObject({
+        profile: 'main',
+        source: 'store',
+        shopId: '1337',
+        login: shop2.login,
+        method: 'password',
+      });
       expect(existsSync(lock)).toBe(false);
 
       console.info(
         `kill -9 loop: ${round} rounds; a login takes ~${wholeRun} ms, ${saveWindow} ms at most after its request; ` +
           `outcomes ${JSON.stringify(outcomes)}; logins after a kill took at most ${Math.max(...recoveries)} ms; ` +
-          `files left behind by killed logins: ${leftovers.size} (${[...leftovers].map((name) => name.replace(/\d{6,}[0-9a-f]*/g, '<n>')).filter((n, i, all) => all.indexOf(n) === i).join(', ')})`,
+          `files left behind by killed logins: ${leftovers.size} (${[...leftovers]
+            .map((name) => name.replace(/\d{6,}[0-9a-f]*/g, '<n>'))
+            .filter((n, i, all) => all.indexOf(n) === i)
+            .join(', ')})`,
       );
     },
     FULL ? 600_000 : 90_000,
@@ -256,10 +305,16 @@ describe('50 simultaneous commands on one store', () => {
     const services = await Promise.all(Array.from({ length: 10 }, () => startEmulator()));
     try {
       const profiles = services.map((service, i) => {
-        const pair = [[demo, shop2], [shop2, legacy], [legacy, demo]][i % 3]!;
+        const pair = [
+          [demo, shop2],
+          [shop2, legacy],
+          [legacy, demo],
+        ][i % 3]!;
         return { name: `p${i}`, service, accounts: pair as [PasswordAccount, PasswordAccount] };
       });
-      type Command = { profile: (typeof profiles)[number]; kind: 'login'; account: PasswordAccount } | { profile: (typeof profiles)[number]; kind: 'logout' };
+      type Command =
+        | { profile: (typeof profiles)[number]; kind: 'login'; account: PasswordAccount }
+        | { profile: (typeof profiles)[number]; kind: 'logout' };
       const commands: Command[] = profiles.flatMap((profile) => [
         { profile, kind: 'login' as const, account: profile.accounts[0] },
         { profile, kind: 'login' as const, account: profile.accounts[1] },
@@ -290,28 +345,47 @@ describe('50 simultaneous commands on one store', () => {
       });
 
       const store = storeOnDisk(dir, 'after 50 commands');
-      expect(Object.keys(store.profiles).every((name) => profiles.some((p) => p.name === name)), Object.keys(store.profiles).join()).toBe(true);
+      expect(
+        Object.keys(store.profiles).every((name) => profiles.some((p) => p.name === name)),
+        Object.keys(store.profiles).join(),
+      ).toBe(true);
       for (const profile of profiles) {
         // Each login hit its own profile's service, once.
         expect(profile.service.requests.length, profile.name).toBe(4);
         const record = store.profiles[profile.name];
-        const mine = commands.map((command, i) => ({ command, run: runs[i]! })).filter(({ command }) => command.profile === profile);
+        const mine = commands
+          .map((command, i) => ({ command, run: runs[i]! }))
+          .filter(({ command }) => command.profile === profile);
         if (record === undefined) {
           // Logged out: a logout of this profile removed it.
-          const removed = mine.filter(({ command, run }) => command.kind === 'logout' && (JSON.parse(run.stdout) as { removed: string[] }).removed.includes(profile.name));
+          const removed = mine.filter(
+            ({ command, run }) =>
+              command.kind === 'logout' &&
+              (JSON.parse(run.stdout) as { removed: string[] }).removed.includes(profile.name),
+          );
           expect(removed, `${profile.name} is absent, yet no logout removed it`).toHaveLength(1);
           continue;
         }
         const saved = record.credentials;
         const account = profile.accounts.find((a) => isLoginOf(saved, a, profile.service.url));
-        expect(account, `${profile.name} holds ${JSON.stringify(record)}, not a login of its own accounts against its own service`).toBeDefined();
+        expect(
+          account,
+          `${profile.name} holds ${JSON.stringify(record)}, not a login of its own accounts against its own service`,
+        ).toBeDefined();
         // Exactly what one of its own logins reported saving.
         const producedBy = mine.filter(({ command, run }) => {
           if (command.kind !== 'login' || command.account !== account) return false;
           const view = JSON.parse(run.stdout) as { obtainedAt: string; profile: string; baseUrl: string };
-          return view.profile === profile.name && view.obtainedAt === saved!.obtainedAt && view.baseUrl === profile.service.url;
+          return (
+            view.profile === profile.name &&
+            view.obtainedAt === saved!.obtainedAt &&
+            view.baseUrl === profile.service.url
+          );
         });
-        expect(producedBy.length, `${profile.name}: no login of it reported saving ${JSON.stringify(saved)}`).toBeGreaterThan(0);
+        expect(
+          producedBy.length,
+          `${profile.name}: no login of it reported saving ${JSON.stringify(saved)}`,
+        ).toBeGreaterThan(0);
       }
       // Nothing left behind: no lock, no temporary file.
       expect(listDir(dir)).toEqual([STORE]);
@@ -328,7 +402,10 @@ describe('50 simultaneous commands on one store', () => {
 
 function sh(command: string, args: string[]): { ok: boolean; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8' });
-  return { ok: result.status === 0, output: `${result.error?.message ?? ''}${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+  return {
+    ok: result.status === 0,
+    output: `${result.error?.message ?? ''}${result.stdout ?? ''}${result.stderr ?? ''}`.trim(),
+  };
 }
 
 /** Mounts a tmpfs at `dir` (created 0700) or says why it could not. */
@@ -383,7 +460,9 @@ function freeze(folder: { dir: string; mounted: boolean; mountError: string }): 
   if (chattr.ok) cleanups.push(() => sh('chattr', ['-i', ...targets]));
   if (chattr.ok && refusesWrites(dir)) return { dir, how: 'chattr +i' };
   tried.push(`chattr +i: ${chattr.ok ? 'writes still succeed' : chattr.output}`);
-  throw new Error(`no way to make a genuinely read-only folder on this machine (as uid ${process.getuid?.()}): ${tried.join('; ')}`);
+  throw new Error(
+    `no way to make a genuinely read-only folder on this machine (as uid ${process.getuid?.()}): ${tried.join('; ')}`,
+  );
 }
 
 /** The emulator's demo account logged in as "default" in `dir`; returns the store's bytes. */
@@ -404,46 +483,61 @@ function expectStoreError(run: KashRun, dir: string): void {
 async function expectWhoamiDemo(dir: string): Promise<void> {
   const whoami = await kash(dir, ['whoami', '--json']);
   expect(whoami.code, whoami.stderr).toBe(0);
-  expect(JSON.parse(whoami.stdout)).toMatchObject({ profile: 'default', source: 'store', shopId: '42', login: demo.login, method: 'password' });
+  expect(JSON.parse(whoami.stdout)).toMatchObject({
+    profile: 'default',
+    source: 'store',
+    shopId: '42',
+    login: demo.login,
+    method: 'password',
+  });
 }
 
 describe('a store that cannot be written', () => {
   it.each([
     { mechanism: 'a tmpfs remounted read-only (chattr +i if mount is not permitted)', folder: writableFolder },
-    { mechanism: 'the immutable attribute (chattr +i) on a folder of the usual filesystem', folder: () => ({ dir: freshDir(), mounted: false, mountError: 'not tried for this case' }) },
-  ])('a read-only folder, by $mechanism: login is exit 6 naming the file, the credentials stay, whoami and a --no-save login still work', async ({ folder: makeFolder }) => {
-    const folder = makeFolder();
-    const saved = await loggedIn(folder.dir);
-    const before = storeSnapshot(folder.dir);
-    const { dir, how } = freeze(folder);
+    {
+      mechanism: 'the immutable attribute (chattr +i) on a folder of the usual filesystem',
+      folder: () => ({ dir: freshDir(), mounted: false, mountError: 'not tried for this case' }),
+    },
+  ])(
+    'a read-only folder, by $mechanism: login is exit 6 naming the file, the credentials stay, whoami and a --no-save login still work',
+    async ({ folder: makeFolder }) => {
+      const folder = makeFolder();
+      const saved = await loggedIn(folder.dir);
+      const before = storeSnapshot(folder.dir);
+      const { dir, how } = freeze(folder);
 
-    const [other, sameProfile, logout] = await Promise.all([
-      login(dir, 'other', shop2),
-      login(dir, 'default', shop2),
-      kash(dir, ['logout']),
-    ]);
-    expectStoreError(other, dir);
-    expectStoreError(sameProfile, dir);
-    expectStoreError(logout, dir);
-    // A code request could not be remembered: it stops before the email goes out.
-    const mails = emulator.outbox.length;
-    expectStoreError(await kash(dir, ['otp', 'request', '--email', 'one@kash.click']), dir);
-    expect(emulator.outbox.length).toBe(mails);
-    expect(readFileSync(join(dir, STORE)).equals(saved), how).toBe(true);
-    expect(storeSnapshot(dir), how).toEqual(before);
-    await expectWhoamiDemo(dir);
+      const [other, sameProfile, logout] = await Promise.all([
+        login(dir, 'other', shop2),
+        login(dir, 'default', shop2),
+        kash(dir, ['logout']),
+      ]);
+      expectStoreError(other, dir);
+      expectStoreError(sameProfile, dir);
+      expectStoreError(logout, dir);
+      // A code request could not be remembered: it stops before the email goes out.
+      const mails = emulator.outbox.length;
+      expectStoreError(await kash(dir, ['otp', 'request', '--email', 'one@kash.click']), dir);
+      expect(emulator.outbox.length).toBe(mails);
+      expect(readFileSync(join(dir, STORE)).equals(saved), how).toBe(true);
+      expect(storeSnapshot(dir), how).toEqual(before);
+      await expectWhoamiDemo(dir);
 
-    // Nothing to write, so nothing in the way.
-    const noSave = await login(dir, 'default', shop2, ['--no-save', '--format', 'json']);
-    expect(noSave.code, noSave.stderr).toBe(0);
-    expect(JSON.parse(noSave.stdout)).toEqual({ KASH_APIKEY: shop2.apiKey, KASH_SHOPID: '1337' });
-  });
+      // Nothing to write, so nothing in the way.
+      const noSave = await login(dir, 'default', shop2, ['--no-save', '--format', 'json']);
+      expect(noSave.code, noSave.stderr).toBe(0);
+      expect(JSON.parse(noSave.stdout)).toEqual({ KASH_APIKEY: shop2.apiKey, KASH_SHOPID: '1337' });
+    },
+  );
 
   /** A tmpfs of `size` holding a demo login, then a filler so that `freePages` 4 KiB pages remain. */
   async function nearlyFull(size: string, freePages: number): Promise<{ dir: string; saved: Buffer }> {
     const dir = freshDir();
     const mount = mountTmpfs(dir, size);
-    if (!mount.ok) throw new Error(`a full disk needs a tiny tmpfs, and mount failed (as uid ${process.getuid?.()}): ${mount.output}`);
+    if (!mount.ok)
+      throw new Error(
+        `a full disk needs a tiny tmpfs, and mount failed (as uid ${process.getuid?.()}): ${mount.output}`,
+      );
     const saved = await loggedIn(dir);
     const filler = join(dir, 'filler');
     const free = () => {
@@ -475,7 +569,9 @@ describe('a store that cannot be written', () => {
     const before = storeSnapshot(dir);
     const run = await login(dir, 'other', shop2);
     expect(run.code, run.stderr).toBe(6);
-    expect(listDir(dir), 'files in the config folder after a login that failed on a full disk').toEqual(Object.keys(before).sort());
+    expect(listDir(dir), 'files in the config folder after a login that failed on a full disk').toEqual(
+      Object.keys(before).sort(),
+    );
     expect(storeSnapshot(dir)).toEqual(before);
   });
 

@@ -6,12 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, startEmulator, type Emulator } from '../support/emulator.js';
-import { KASH_BIN, runKash, tempConfigDir, type KashOptions, type KashRun } from '../support/run-kash.js';
+import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
+import { KASH_BIN, type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const execFileAsync = promisify(execFile);
-const WHOAMI_FIELDS = ['profile', 'source', 'shopId', 'shopTitle', 'login', 'email', 'method', 'baseUrl', 'obtainedAt', 'apiKeyMasked'];
+const WHOAMI_FIELDS = [
+  'profile',
+  'source',
+  'shopId',
+  'shopTitle',
+  'login',
+  'email',
+  'method',
+  'baseUrl',
+  'obtainedAt',
+  'apiKeyMasked',
+];
 const { demo, shop2, legacy } = accounts;
 const ENV_KEY = 'env-api-key-abcdefghijkl';
 
@@ -173,7 +184,9 @@ describe('kash whoami', () => {
 
   it('masks none of a key shorter than 12 characters', async () => {
     const key = 'short-key1';
-    const view = parseJson<View>(await kash(freshDir(), ['whoami', '--json'], { env: { KASH_APIKEY: key, KASH_SHOPID: '5' } }));
+    const view = parseJson<View>(
+      await kash(freshDir(), ['whoami', '--json'], { env: { KASH_APIKEY: key, KASH_SHOPID: '5' } }),
+    );
     const masked = String(view.apiKeyMasked);
     expect(masked).not.toContain(key.slice(0, 4));
     expect(masked).not.toContain(key.slice(-4));
@@ -212,7 +225,15 @@ describe('kash env', () => {
     const { stdout } = await execFileAsync(
       'bash',
       ['-c', 'eval "$(node "$KASH_BIN_PATH" env --prefix OUT_)" && printf "%s|%s" "$OUT_APIKEY" "$OUT_SHOPID"'],
-      { cwd, env: shellEnv({ KASH_BIN_PATH: KASH_BIN, KASH_CONFIG_DIR: join(cwd, 'none'), KASH_APIKEY: nasty, KASH_SHOPID: '7' }) },
+      {
+        cwd,
+        env: shellEnv({
+          KASH_BIN_PATH: KASH_BIN,
+          KASH_CONFIG_DIR: join(cwd, 'none'),
+          KASH_APIKEY: nasty,
+          KASH_SHOPID: '7',
+        }),
+      },
     );
     expect(stdout).toBe(`${nasty}|7`);
     expect(readdirSync(cwd)).toEqual([]);
@@ -290,7 +311,11 @@ describe('kash logout', () => {
     ]);
     expect(whoami.code).toBe(5);
     expect(parseJson<View>(other)).toMatchObject({ profile: 'p2', shopId: '1337' });
-    expect(parseJson<View[]>(all).map((v) => v.profile).sort()).toEqual(['old', 'p2']);
+    expect(
+      parseJson<View[]>(all)
+        .map((v) => v.profile)
+        .sort(),
+    ).toEqual(['old', 'p2']);
     const stored = readFileSync(join(dir, 'credentials.json'), 'utf8');
     expect(stored).not.toContain(demo.apiKey);
     expect(stored).toContain(shop2.apiKey);
@@ -344,7 +369,9 @@ describe('a store kash cannot use', () => {
     writeFileSync(file, '{"version":1,"profiles":{"default":{"credentials":{"apiKey":', { mode: 0o600 });
     const before = storeSnapshot(dir);
     const runs = await Promise.all(
-      [['whoami'], ['whoami', '--all', '--json'], ['env'], ['logout'], ['logout', '--all']].map((args) => kash(dir, args)),
+      [['whoami'], ['whoami', '--all', '--json'], ['env'], ['logout'], ['logout', '--all']].map((args) =>
+        kash(dir, args),
+      ),
     );
     for (const run of runs) {
       expect(run.code, run.stderr).toBe(6);

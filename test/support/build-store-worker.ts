@@ -22,7 +22,9 @@ export async function buildStoreWorker(): Promise<BuiltWorker> {
     target: 'node20',
     format: 'esm',
     logLevel: 'warning',
-    banner: { js: "import { createRequire as __workerRequire } from 'node:module'; const require = __workerRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __workerRequire } from 'node:module'; const require = __workerRequire(import.meta.url);",
+    },
   });
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -18,7 +18,13 @@
  * test/support/tls.ts makes a throw-away CA and a server certificate for it.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -306,7 +312,13 @@ interface Delivery {
   closing: AbortSignal;
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}, how?: Delivery): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  how?: Delivery,
+): void {
   let bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const extra: Record<string, string | string[]> = {};
   const fault = how?.fault ?? null;
@@ -338,7 +350,13 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
   })();
 }
 
-function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<Fault, 'slow'>, emulator: Emulator, how: Delivery): void {
+function sendFault(
+  req: IncomingMessage,
+  res: ServerResponse,
+  fault: Exclude<Fault, 'slow'>,
+  emulator: Emulator,
+  how: Delivery,
+): void {
   const success = JSON.stringify(credentials(accounts.demo, true));
   const plain = { ...how, fault: null };
   switch (fault) {
@@ -363,9 +381,21 @@ function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<Fau
     case 'gzipHuge':
       return send(res, 200, gzipSync(success.padEnd(ONE_MIB + 1, ' ')), { 'Content-Encoding': 'gzip' }, plain);
     case 'noKey':
-      return send(res, 200, '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}', {}, plain);
+      return send(
+        res,
+        200,
+        '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}',
+        {},
+        plain,
+      );
     case 'keyNewline':
-      return send(res, 200, JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)), {}, plain);
+      return send(
+        res,
+        200,
+        JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)),
+        {},
+        plain,
+      );
     case 'emptyBody':
       return send(res, 200, '', {}, plain);
     case 'drop':
@@ -398,7 +428,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
-  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : createServer();
+  const server: Server = options.tls
+    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert })
+    : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

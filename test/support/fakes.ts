@@ -10,8 +10,8 @@ import { Readable, Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { buildProgram, run } from '../../src/cli.js';
-import { createContext, type Context, type Overrides } from '../../src/context.js';
-import { NO_COLOUR, type Colour, type IO } from '../../src/io.js';
+import { type Context, createContext, type Overrides } from '../../src/context.js';
+import { type Colour, type IO, NO_COLOUR } from '../../src/io.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
 import type { SavedCredentials } from '../../src/store/records.js';
@@ -83,7 +83,8 @@ export function fakeIO(options: FakeIOOptions): FakeIO {
 }
 
 /** A terminal session: a person can be asked. */
-export const interactiveIO = (extra: Partial<FakeIOOptions> = {}) => fakeIO({ stdinTTY: true, stderrTTY: true, ...extra });
+export const interactiveIO = (extra: Partial<FakeIOOptions> = {}) =>
+  fakeIO({ stdinTTY: true, stderrTTY: true, ...extra });
 /** A script: pipes both ways. */
 export const scriptIO = (extra: Partial<FakeIOOptions> = {}) => fakeIO({ stdinTTY: false, stderrTTY: false, ...extra });
 
@@ -126,7 +127,11 @@ export interface ScriptedPrompter extends Prompter {
 export const ask = {
   text: (message: RegExp | string, answer: string | Error): ExpectedPrompt => ({ kind: 'text', message, answer }),
   secret: (message: RegExp | string, answer: string | Error): ExpectedPrompt => ({ kind: 'secret', message, answer }),
-  choose: (message: RegExp | string, answer: RegExp | string | Error): ExpectedPrompt => ({ kind: 'choose', message, answer }),
+  choose: (message: RegExp | string, answer: RegExp | string | Error): ExpectedPrompt => ({
+    kind: 'choose',
+    message,
+    answer,
+  }),
 };
 
 /** What @inquirer/prompts throws when the person presses Ctrl-C. */
@@ -140,7 +145,8 @@ export class UnexpectedPrompt extends Error {
   override name = 'UnexpectedPrompt';
 }
 
-const matches = (pattern: RegExp | string, text: string) => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
+const matches = (pattern: RegExp | string, text: string) =>
+  typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
 
 export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
   const queue = [...script];
@@ -149,9 +155,12 @@ export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
   const next = (kind: PromptKind, message: string, choices?: string[]): ExpectedPrompt => {
     asked.push(choices ? { kind, message, choices } : { kind, message });
     const expected = queue.shift();
-    if (!expected) throw new UnexpectedPrompt(`unexpected ${kind} prompt ${JSON.stringify(message)}: the script is used up`);
+    if (!expected)
+      throw new UnexpectedPrompt(`unexpected ${kind} prompt ${JSON.stringify(message)}: the script is used up`);
     if (expected.kind !== kind || !matches(expected.message, message)) {
-      throw new UnexpectedPrompt(`expected a ${expected.kind} prompt matching ${String(expected.message)}, got ${kind} ${JSON.stringify(message)}`);
+      throw new UnexpectedPrompt(
+        `expected a ${expected.kind} prompt matching ${String(expected.message)}, got ${kind} ${JSON.stringify(message)}`,
+      );
     }
     if (expected.answer instanceof Error) throw expected.answer;
     return expected;
@@ -159,7 +168,8 @@ export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
 
   const typed = (kind: 'text' | 'secret', message: string): string => {
     const { answer } = next(kind, message);
-    if (typeof answer !== 'string') throw new UnexpectedPrompt(`the script answers the ${kind} prompt ${JSON.stringify(message)} with a pattern`);
+    if (typeof answer !== 'string')
+      throw new UnexpectedPrompt(`the script answers the ${kind} prompt ${JSON.stringify(message)} with a pattern`);
     return answer;
   };
 
@@ -169,7 +179,8 @@ export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
       const answer = typed('text', message);
       // The real prompt would not let an invalid answer through.
       const verdict = validate?.(answer) ?? true;
-      if (verdict !== true) throw new UnexpectedPrompt(`the scripted answer ${JSON.stringify(answer)} fails validation: ${verdict}`);
+      if (verdict !== true)
+        throw new UnexpectedPrompt(`the scripted answer ${JSON.stringify(answer)} fails validation: ${verdict}`);
       return answer;
     },
     async secret(message) {
@@ -187,7 +198,9 @@ export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
     },
     assertDone() {
       if (queue.length > 0) {
-        throw new UnexpectedPrompt(`${queue.length} scripted prompt(s) never asked: ${queue.map((p) => `${p.kind} ${String(p.message)}`).join(', ')}`);
+        throw new UnexpectedPrompt(
+          `${queue.length} scripted prompt(s) never asked: ${queue.map((p) => `${p.kind} ${String(p.message)}`).join(', ')}`,
+        );
       }
     },
   };
@@ -218,7 +231,9 @@ export interface Sandbox {
   storeFile: string;
   env: NodeJS.ProcessEnv;
   /** The store file as parsed JSON; undefined when there is none. */
-  readStore(): { profiles: Record<string, { credentials?: Record<string, unknown>; pendingCode?: Record<string, unknown> }> } | undefined;
+  readStore():
+    | { profiles: Record<string, { credentials?: Record<string, unknown>; pendingCode?: Record<string, unknown> }> }
+    | undefined;
   /** The store file's bytes; undefined when there is none. */
   storeBytes(): string | undefined;
   remove(): void;
@@ -260,7 +275,12 @@ const captured = Symbol('context captured');
  * The Context a command would get for `kash [globalArgs…] whoami`, for calling a run
  * function directly. Built by the real program, so global options resolve as they do in use.
  */
-export async function contextFor(io: IO, env: NodeJS.ProcessEnv, globalArgs: string[] = [], overrides: Overrides = {}): Promise<Context> {
+export async function contextFor(
+  io: IO,
+  env: NodeJS.ProcessEnv,
+  globalArgs: string[] = [],
+  overrides: Overrides = {},
+): Promise<Context> {
   let context: Context | undefined;
   const program = buildProgram(io, (command) => {
     context = createContext(io, env, command, overrides);
@@ -337,7 +357,11 @@ export function commandTestHooks(): () => Sandbox {
 }
 
 /** Saved credentials for a profile, written through the real store. */
-export async function seedProfile(dir: string, profile: string, credentials: Partial<SavedCredentials> = {}): Promise<SavedCredentials> {
+export async function seedProfile(
+  dir: string,
+  profile: string,
+  credentials: Partial<SavedCredentials> = {},
+): Promise<SavedCredentials> {
   const saved: SavedCredentials = {
     apiKey: 'KEY-abcdef0123456789-SECRET',
     shopId: '42',
@@ -356,4 +380,7 @@ export async function seedProfile(dir: string, profile: string, credentials: Par
 }
 
 /** The `error:` lines on stderr (spinner frames removed): the one exit point writes exactly one. */
-export const errorLines = (io: FakeIO): string[] => withoutSpinner(io.err).split('\n').filter((line) => line.startsWith('error:'));
+export const errorLines = (io: FakeIO): string[] =>
+  withoutSpinner(io.err)
+    .split('\n')
+    .filter((line) => line.startsWith('error:'));

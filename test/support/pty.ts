@@ -5,7 +5,7 @@
 //
 // Always asynchronous: the emulator answers from the test process, so a synchronous
 // spawn would deadlock.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { KASH_BIN } from './run-kash.js';
 
 const SCRIPT = '/usr/bin/script';
@@ -54,7 +54,8 @@ function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
-    if (/^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_OPTIONS$|COLUMNS$|LINES$)/i.test(name)) continue;
+    if (/^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_OPTIONS$|COLUMNS$|LINES$)/i.test(name))
+      continue;
     env[name] = value;
   }
   return env;
@@ -167,7 +168,10 @@ export function start(args: string[], env: Record<string, string | undefined> = 
             cursor += index + matched.length;
             return matched;
           }
-          if (ended) throw new Error(`the session ended (status ${ended.code ?? ended.signal}) before ${what} appeared\n${describe()}`);
+          if (ended)
+            throw new Error(
+              `the session ended (status ${ended.code ?? ended.signal}) before ${what} appeared\n${describe()}`,
+            );
           return undefined;
         },
         what,

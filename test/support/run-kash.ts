@@ -8,7 +8,7 @@
 // (`env`, a `--no-save` login). A run that leaks makes its promise reject, so the test
 // awaiting it fails with a message that names the secret by its fixture path and never
 // holds the secret itself.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +43,8 @@ export function tempConfigDir(): string {
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_)/i.test(name)) continue;
+    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_)/i.test(name))
+      continue;
     env[name] = value;
   }
   return env;
@@ -86,7 +87,11 @@ function formsOf(value: string): Secret['forms'] {
  * stdout): an OTP code read from the emulator's outbox, a wrong password a test types…
  * `label` names it in failure messages, which never show the value.
  */
-export function registerSecret(value: string, label = `registered secret #${registry.length + 1}`, options: SecretOptions = {}): void {
+export function registerSecret(
+  value: string,
+  label = `registered secret #${registry.length + 1}`,
+  options: SecretOptions = {},
+): void {
   if (value === '') throw new Error(`registerSecret(${label}): an empty value would match everything`);
   if (registry.some((secret) => secret.label === label && secret.forms[0]!.text === value)) return;
   registry.push({ label, forms: formsOf(value), stdoutAllowed: options.stdoutAllowed ?? false });

@@ -29,7 +29,10 @@ export function credentialsFor(apiKey: string, shopId: string): SavedCredentials
 }
 
 /** The two sets the loop alternates between: every field differs, so a mix would show. */
-export const LOOP_SETS = [credentialsFor('OLD-KEY-aaaaaaaaaaaaaaaa', '111'), credentialsFor('NEW-KEY-bbbbbbbbbbbbbbbb', '222')] as const;
+export const LOOP_SETS = [
+  credentialsFor('OLD-KEY-aaaaaaaaaaaaaaaa', '111'),
+  credentialsFor('NEW-KEY-bbbbbbbbbbbbbbbb', '222'),
+] as const;
 
 async function main(args: string[]): Promise<void> {
   const [mode, dir, ...rest] = args;

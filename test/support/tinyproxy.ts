@@ -4,7 +4,7 @@
 //
 // Everything here is asynchronous: the emulator answers from the test's own process, so
 // nothing may block its event loop.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,9 @@ function config(port: number, dir: string, options: TinyproxyOptions): string {
     'DisableViaHeader Yes',
   ];
   if (options.connectPorts !== undefined) {
-    lines.push(...(options.connectPorts.length === 0 ? ['ConnectPort 0'] : options.connectPorts.map((p) => `ConnectPort ${p}`)));
+    lines.push(
+      ...(options.connectPorts.length === 0 ? ['ConnectPort 0'] : options.connectPorts.map((p) => `ConnectPort ${p}`)),
+    );
   }
   if (options.basicAuth) lines.push(`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`);
   if (options.filter) {
@@ -93,8 +95,14 @@ async function startOn(port: number, dir: string): Promise<ChildProcess> {
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   let exited: string | undefined;
-  child.once('error', (error) => (exited = `could not run ${TINYPROXY_BIN}: ${error.message} (install the Debian package tinyproxy)`));
-  child.once('exit', (code, signal) => (exited ??= `tinyproxy exited (${signal ?? `status ${String(code)}`}) before listening`));
+  child.once(
+    'error',
+    (error) => (exited = `could not run ${TINYPROXY_BIN}: ${error.message} (install the Debian package tinyproxy)`),
+  );
+  child.once(
+    'exit',
+    (code, signal) => (exited ??= `tinyproxy exited (${signal ?? `status ${String(code)}`}) before listening`),
+  );
   const deadline = Date.now() + 10_000;
   for (;;) {
     const log = await readFile(logPath, 'utf8').catch(() => '');

@@ -48,10 +48,21 @@ export async function makeTestCa(): Promise<TestCa> {
   const caPath = join(dir, 'ca.pem');
   await openssl(
     [
-      'req', '-x509', ...NEW_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-      '-subj', '/CN=kash test CA (throw-away)',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=kash test CA (throw-away)',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ],
     dir,
   );
@@ -76,11 +87,38 @@ export async function makeTestCa(): Promise<TestCa> {
           '',
         ].join('\n'),
       );
-      await openssl(['req', '-new', ...NEW_KEY, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0] ?? 'server'}`], dir);
       await openssl(
         [
-          'x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
-          '-set_serial', String(1000 + n), '-days', '2', '-extfile', `${base}.ext`, '-out', `${base}.pem`,
+          'req',
+          '-new',
+          ...NEW_KEY,
+          '-keyout',
+          `${base}.key`,
+          '-out',
+          `${base}.csr`,
+          '-subj',
+          `/CN=${names[0] ?? 'server'}`,
+        ],
+        dir,
+      );
+      await openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${base}.csr`,
+          '-CA',
+          'ca.pem',
+          '-CAkey',
+          'ca.key',
+          '-set_serial',
+          String(1000 + n),
+          '-days',
+          '2',
+          '-extfile',
+          `${base}.ext`,
+          '-out',
+          `${base}.pem`,
         ],
         dir,
       );

@@ -71,7 +71,10 @@ describe('credentialsFrom: success', () => {
   });
 
   it('keeps a SHOPID string exactly', () => {
-    expect(credentialsFrom({ success: true, APIKEY: KEY, SHOPID: '007' }, HINT)).toEqual({ apiKey: KEY, shopId: '007' });
+    expect(credentialsFrom({ success: true, APIKEY: KEY, SHOPID: '007' }, HINT)).toEqual({
+      apiKey: KEY,
+      shopId: '007',
+    });
   });
 
   it('returns a numeric SHOPID as a string', () => {
@@ -177,7 +180,10 @@ describe('credentialsFrom: server faults (exit 4)', () => {
 
 describe('codeSentFrom', () => {
   it.each<[string, unknown]>([
-    ['the documented answer', { success: true, result: 'Email with OTP has been sent', consumeOTPlink: 'https://kash.click/x' }],
+    [
+      'the documented answer',
+      { success: true, result: 'Email with OTP has been sent', consumeOTPlink: 'https://kash.click/x' },
+    ],
     ['success "true"', { success: 'true', result: 'Email with OTP has been sent' }],
     ['success 1', { success: 1 }],
     ['the older shape', { result: 'OK' }],
@@ -223,23 +229,47 @@ describe('shopsFrom', () => {
       shopsFrom(
         [
           { accountTitle: 'My Shop', getOPTForAccount: link, accountID: '123' },
-          { accountTitle: 'Second', getOPTForAccount: 'https://kash.click/workers/getOTPForAccount.php?accountID=9&code=b', accountID: '9' },
+          {
+            accountTitle: 'Second',
+            getOPTForAccount: 'https://kash.click/workers/getOTPForAccount.php?accountID=9&code=b',
+            accountID: '9',
+          },
         ],
         email,
       ),
     ).toEqual([
       { accountId: '123', title: 'My Shop', otpLink: link },
-      { accountId: '9', title: 'Second', otpLink: 'https://kash.click/workers/getOTPForAccount.php?accountID=9&code=b' },
+      {
+        accountId: '9',
+        title: 'Second',
+        otpLink: 'https://kash.click/workers/getOTPForAccount.php?accountID=9&code=b',
+      },
     ]);
   });
 
   it.each<[string, Record<string, unknown>, { accountId: string; title: string; otpLink: string | null }]>([
-    ['a numeric accountID', { accountID: 123, accountTitle: 'A', getOPTForAccount: link }, { accountId: '123', title: 'A', otpLink: link }],
+    [
+      'a numeric accountID',
+      { accountID: 123, accountTitle: 'A', getOPTForAccount: link },
+      { accountId: '123', title: 'A', otpLink: link },
+    ],
     ['no link', { accountID: '5', accountTitle: 'B' }, { accountId: '5', title: 'B', otpLink: null }],
-    ['a null link', { accountID: '5', accountTitle: 'B', getOPTForAccount: null }, { accountId: '5', title: 'B', otpLink: null }],
-    ['a non-string link', { accountID: '5', accountTitle: 'B', getOPTForAccount: 17 }, { accountId: '5', title: 'B', otpLink: null }],
+    [
+      'a null link',
+      { accountID: '5', accountTitle: 'B', getOPTForAccount: null },
+      { accountId: '5', title: 'B', otpLink: null },
+    ],
+    [
+      'a non-string link',
+      { accountID: '5', accountTitle: 'B', getOPTForAccount: 17 },
+      { accountId: '5', title: 'B', otpLink: null },
+    ],
     ['no title', { accountID: '5' }, { accountId: '5', title: '', otpLink: null }],
-    ['a title with escapes and a line break', { accountID: '5', accountTitle: '\u001b[31mMy\nShop\u001b[0m\u0007' }, { accountId: '5', title: 'My Shop', otpLink: null }],
+    [
+      'a title with escapes and a line break',
+      { accountID: '5', accountTitle: '\u001b[31mMy\nShop\u001b[0m\u0007' },
+      { accountId: '5', title: 'My Shop', otpLink: null },
+    ],
   ])('reads an entry with %s', (_label, entry, shop) => {
     expect(shopsFrom([entry], email)).toEqual([shop]);
   });

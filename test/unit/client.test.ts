@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ANSWER_BYTES } from '../../src/api/body.js';
-import { ENDPOINTS, ServiceClient, type ClientOptions } from '../../src/api/client.js';
+import { type ClientOptions, ENDPOINTS, ServiceClient } from '../../src/api/client.js';
 import { ExitCode, KashError } from '../../src/errors.js';
 
 const BASE = 'https://kash.test';
@@ -17,7 +17,12 @@ const OTP = '77553311';
 const API_KEY = 'KEY-f3a9c1e07b5d42a8-SECRET';
 const SECRETS = [PASSWORD, encodeURIComponent(PASSWORD), OTP, API_KEY];
 
-const CREDENTIALS_JSON = JSON.stringify({ success: true, result: 'Here are your credentials', APIKEY: API_KEY, SHOPID: '42' });
+const CREDENTIALS_JSON = JSON.stringify({
+  success: true,
+  result: 'Here are your credentials',
+  APIKEY: API_KEY,
+  SHOPID: '42',
+});
 
 /** Requests nock could not match: a retry, a followed redirect, a wrong path or query. */
 const unmatched: string[] = [];
@@ -152,12 +157,24 @@ describe('the four endpoints', () => {
       ENDPOINTS.shops,
       200,
       JSON.stringify([
-        { accountTitle: 'My Shop', getOPTForAccount: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4`, accountID: '123' },
-        { accountTitle: 'Other', getOPTForAccount: `${BASE}/workers/getOTPForAccount.php?accountID=456&code=ffff`, accountID: 456 },
+        {
+          accountTitle: 'My Shop',
+          getOPTForAccount: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4`,
+          accountID: '123',
+        },
+        {
+          accountTitle: 'Other',
+          getOPTForAccount: `${BASE}/workers/getOTPForAccount.php?accountID=456&code=ffff`,
+          accountID: 456,
+        },
       ]),
     );
     await expect(client().listShops(EMAIL)).resolves.toEqual([
-      { accountId: '123', title: 'My Shop', otpLink: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4` },
+      {
+        accountId: '123',
+        title: 'My Shop',
+        otpLink: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4`,
+      },
       { accountId: '456', title: 'Other', otpLink: `${BASE}/workers/getOTPForAccount.php?accountID=456&code=ffff` },
     ]);
     expectFormPost(seen, '/workers/listShops.php', [['email', EMAIL]]);
@@ -165,7 +182,9 @@ describe('the four endpoints', () => {
 
   it('listShops posts email and accountTitle when a title is given', async () => {
     const { seen } = stub(ENDPOINTS.shops, 200, JSON.stringify([{ accountTitle: 'My Shop', accountID: '123' }]));
-    await expect(client().listShops(EMAIL, 'My Shop & Co')).resolves.toEqual([{ accountId: '123', title: 'My Shop', otpLink: null }]);
+    await expect(client().listShops(EMAIL, 'My Shop & Co')).resolves.toEqual([
+      { accountId: '123', title: 'My Shop', otpLink: null },
+    ]);
     expectFormPost(seen, '/workers/listShops.php', [
       ['email', EMAIL],
       ['accountTitle', 'My Shop & Co'],
@@ -173,7 +192,11 @@ describe('the four endpoints', () => {
   });
 
   it('requestCode without a shop posts only email', async () => {
-    const { seen } = stub(ENDPOINTS.requestCode, 200, JSON.stringify({ success: true, result: 'Email with OTP has been sent', consumeOTPlink: 'x' }));
+    const { seen } = stub(
+      ENDPOINTS.requestCode,
+      200,
+      JSON.stringify({ success: true, result: 'Email with OTP has been sent', consumeOTPlink: 'x' }),
+    );
     await expect(client().requestCode(EMAIL)).resolves.toBeUndefined();
     expectFormPost(seen, '/workers/getOTPForAccount.php', [['email', EMAIL]]);
   });
@@ -192,7 +215,10 @@ describe('the four endpoints', () => {
 
   it('puts the endpoints under a base URL that has a path', async () => {
     const { seen } = stub('/kash/workers/getAuthTokenWithPassword.php', 200, CREDENTIALS_JSON);
-    await expect(client({ baseUrl: `${BASE}/kash` }).loginWithPassword(LOGIN, PASSWORD)).resolves.toEqual({ apiKey: API_KEY, shopId: '42' });
+    await expect(client({ baseUrl: `${BASE}/kash` }).loginWithPassword(LOGIN, PASSWORD)).resolves.toEqual({
+      apiKey: API_KEY,
+      shopId: '42',
+    });
     expect(seen).toHaveLength(1);
   });
 });
@@ -228,7 +254,12 @@ describe('lenient parsing of what PHP sends', () => {
 
 describe('refusals exit 3 with the server words', () => {
   it.each([
-    ['loginWithPassword', ENDPOINTS.password, 'Authentication error', (c: ServiceClient) => c.loginWithPassword(LOGIN, PASSWORD)],
+    [
+      'loginWithPassword',
+      ENDPOINTS.password,
+      'Authentication error',
+      (c: ServiceClient) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
     ['loginWithCode', ENDPOINTS.code, 'OTP not found', (c: ServiceClient) => c.loginWithCode(EMAIL, OTP)],
     ['requestCode', ENDPOINTS.requestCode, 'Error sending email', (c: ServiceClient) => c.requestCode(EMAIL)],
   ])('%s', async (_name, path, result, call) => {
@@ -292,7 +323,10 @@ describe('server faults exit 4', () => {
     ['a JSON array where an object is expected', JSON.stringify([{ success: true, APIKEY: API_KEY, SHOPID: '42' }])],
     ['JSON null', 'null'],
     ['a JSON string', '"OK"'],
-    ['an object with no success field', JSON.stringify({ result: 'Here are your credentials', APIKEY: API_KEY, SHOPID: '42' })],
+    [
+      'an object with no success field',
+      JSON.stringify({ result: 'Here are your credentials', APIKEY: API_KEY, SHOPID: '42' }),
+    ],
     ['truncated JSON', CREDENTIALS_JSON.slice(0, 30)],
   ])('%s', async (_label, body) => {
     stub(ENDPOINTS.password, 200, body, { 'Content-Type': 'text/html' });
@@ -354,23 +388,36 @@ describe('server faults exit 4', () => {
 });
 
 describe('redirects are not followed', () => {
-  it.each([301, 302, 303, 307, 308])('a %i is exit 4 naming its target, and the target is never requested', async (status) => {
-    const { scope } = stub(ENDPOINTS.password, status, '', { Location: 'https://elsewhere.test/steal?x=1' });
-    const target = nock('https://elsewhere.test').post('/steal').query(true).reply(200, CREDENTIALS_JSON).get('/steal').query(true).reply(200, CREDENTIALS_JSON);
-    const error = await failure(client().loginWithPassword(LOGIN, PASSWORD));
-    expect(error.exitCode).toBe(4);
-    expect(error.message).toContain('https://elsewhere.test/steal?x=1');
-    expect(error.message).toMatch(/redirect/i);
-    expectCleanError(error);
-    expect(scope.isDone()).toBe(true);
-    expect(target.isDone()).toBe(false);
-    expect(target.pendingMocks()).toHaveLength(2);
-    nock.cleanAll(); // the target stubs are meant to stay unused
-  });
+  it.each([301, 302, 303, 307, 308])(
+    'a %i is exit 4 naming its target, and the target is never requested',
+    async (status) => {
+      const { scope } = stub(ENDPOINTS.password, status, '', { Location: 'https://elsewhere.test/steal?x=1' });
+      const target = nock('https://elsewhere.test')
+        .post('/steal')
+        .query(true)
+        .reply(200, CREDENTIALS_JSON)
+        .get('/steal')
+        .query(true)
+        .reply(200, CREDENTIALS_JSON);
+      const error = await failure(client().loginWithPassword(LOGIN, PASSWORD));
+      expect(error.exitCode).toBe(4);
+      expect(error.message).toContain('https://elsewhere.test/steal?x=1');
+      expect(error.message).toMatch(/redirect/i);
+      expectCleanError(error);
+      expect(scope.isDone()).toBe(true);
+      expect(target.isDone()).toBe(false);
+      expect(target.pendingMocks()).toHaveLength(2);
+      nock.cleanAll(); // the target stubs are meant to stay unused
+    },
+  );
 
   it('resolves a relative Location against the request URL, and does not follow it', async () => {
     stub(ENDPOINTS.code, 302, '', { Location: '/login.php' });
-    const target = nock(BASE).post('/login.php').reply(200, CREDENTIALS_JSON).get('/login.php').reply(200, CREDENTIALS_JSON);
+    const target = nock(BASE)
+      .post('/login.php')
+      .reply(200, CREDENTIALS_JSON)
+      .get('/login.php')
+      .reply(200, CREDENTIALS_JSON);
     const error = await failure(client().loginWithCode(EMAIL, OTP));
     expect(error.exitCode).toBe(4);
     expect(error.message).toContain('https://kash.test/login.php');
@@ -391,7 +438,10 @@ describe('answer size limit', () => {
 
   it('refuses a body over 1 MiB declared by Content-Length', async () => {
     const body = padded(CREDENTIALS_JSON, MAX_ANSWER_BYTES + 1);
-    stub(ENDPOINTS.password, 200, body, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
+    stub(ENDPOINTS.password, 200, body, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+    });
     const error = await failure(client().loginWithPassword(LOGIN, PASSWORD));
     expect(error.exitCode).toBe(4);
     expect(error.message).toMatch(/1 MiB/);
@@ -420,7 +470,10 @@ describe('answer size limit', () => {
   it('accepts exactly 1 MiB of valid JSON padded with spaces (with Content-Length)', async () => {
     const body = padded(CREDENTIALS_JSON, MAX_ANSWER_BYTES);
     expect(Buffer.byteLength(body)).toBe(1024 * 1024);
-    stub(ENDPOINTS.password, 200, body, { 'Content-Type': 'application/json', 'Content-Length': String(MAX_ANSWER_BYTES) });
+    stub(ENDPOINTS.password, 200, body, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(MAX_ANSWER_BYTES),
+    });
     await expect(client().loginWithPassword(LOGIN, PASSWORD)).resolves.toEqual({ apiKey: API_KEY, shopId: '42' });
   });
 
@@ -477,7 +530,9 @@ describe('network failures exit 4', () => {
     ['ECONNRESET', /closed the connection/],
     ['ETIMEDOUT', /timed out/],
   ])('%s is exit 4, requested exactly once', async (code, message) => {
-    const scope = nock(BASE).post(ENDPOINTS.password).replyWithError({ code, message: `connect ${code}` });
+    const scope = nock(BASE)
+      .post(ENDPOINTS.password)
+      .replyWithError({ code, message: `connect ${code}` });
     const error = await failure(client().loginWithPassword(LOGIN, PASSWORD));
     expect(scope.isDone()).toBe(true);
     expect(error.exitCode).toBe(4);
@@ -485,22 +540,28 @@ describe('network failures exit 4', () => {
     expectCleanError(error);
   });
 
-  it.each(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
-    'a TLS verification error %s is exit 4 with a NODE_EXTRA_CA_CERTS hint',
-    async (code) => {
-      nock(BASE).post(ENDPOINTS.code).replyWithError({ code, message: 'unable to verify the first certificate' });
-      const error = await failure(client().loginWithCode(EMAIL, OTP));
-      expect(error.exitCode).toBe(4);
-      expect(error.message).toContain('kash.test');
-      expect(error.message).toMatch(/certificate|TLS/i);
-      expect(error.hint).toContain('NODE_EXTRA_CA_CERTS');
-      expectCleanError(error);
-    },
-  );
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])('a TLS verification error %s is exit 4 with a NODE_EXTRA_CA_CERTS hint', async (code) => {
+    nock(BASE).post(ENDPOINTS.code).replyWithError({ code, message: 'unable to verify the first certificate' });
+    const error = await failure(client().loginWithCode(EMAIL, OTP));
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('kash.test');
+    expect(error.message).toMatch(/certificate|TLS/i);
+    expect(error.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expectCleanError(error);
+  });
 
   it('finds the TLS code when fetch wraps it as the cause of "fetch failed"', async () => {
-    const inner = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
-    nock(BASE).post(ENDPOINTS.shops).replyWithError(new TypeError('fetch failed', { cause: inner }));
+    const inner = Object.assign(new Error('unable to verify the first certificate'), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    nock(BASE)
+      .post(ENDPOINTS.shops)
+      .replyWithError(new TypeError('fetch failed', { cause: inner }));
     const error = await failure(client().listShops(EMAIL));
     expect(error.exitCode).toBe(4);
     expect(error.hint).toContain('NODE_EXTRA_CA_CERTS');
@@ -525,7 +586,10 @@ describe('no automatic retry', () => {
 
   it('a network error is requested exactly once', async () => {
     let hits = 0;
-    const scope = nock(BASE).post(ENDPOINTS.requestCode).times(5).replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+    const scope = nock(BASE)
+      .post(ENDPOINTS.requestCode)
+      .times(5)
+      .replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
     scope.on('request', () => hits++);
     const error = await failure(client().requestCode(EMAIL));
     expect(error.exitCode).toBe(4);
@@ -549,8 +613,17 @@ describe('requestCode with a shop picked from the list', () => {
   const sent = JSON.stringify({ success: true, result: 'Email with OTP has been sent', consumeOTPlink: 'x' });
 
   it('uses the shop link, with its query string, when it has the base URL origin', async () => {
-    const { seen } = stub(ENDPOINTS.requestCode, 200, sent, { 'Content-Type': 'text/html' }, { query: { accountID: '123', code: 'a25d5e4' } });
-    await client().requestCode(EMAIL, { accountId: '123', otpLink: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4` });
+    const { seen } = stub(
+      ENDPOINTS.requestCode,
+      200,
+      sent,
+      { 'Content-Type': 'text/html' },
+      { query: { accountID: '123', code: 'a25d5e4' } },
+    );
+    await client().requestCode(EMAIL, {
+      accountId: '123',
+      otpLink: `${BASE}/workers/getOTPForAccount.php?accountID=123&code=a25d5e4`,
+    });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.path).toBe('/workers/getOTPForAccount.php?accountID=123&code=a25d5e4');
     expect(seen[0]?.method).toBe('POST');
@@ -560,13 +633,19 @@ describe('requestCode with a shop picked from the list', () => {
 
   it('treats an explicit default port and upper-case host as the same origin', async () => {
     const { seen } = stub(ENDPOINTS.requestCode, 200, sent, undefined, { query: { accountID: '9', code: 'c0de' } });
-    await client().requestCode(EMAIL, { accountId: '9', otpLink: 'https://KASH.test:443/workers/getOTPForAccount.php?accountID=9&code=c0de' });
+    await client().requestCode(EMAIL, {
+      accountId: '9',
+      otpLink: 'https://KASH.test:443/workers/getOTPForAccount.php?accountID=9&code=c0de',
+    });
     expect(seen).toHaveLength(1);
   });
 
   it('uses the same-origin link even when the base URL has a path', async () => {
     const { seen } = stub('/other/getOTPForAccount.php', 200, sent, undefined, { query: { code: 'zz' } });
-    await client({ baseUrl: `${BASE}/kash` }).requestCode(EMAIL, { accountId: '7', otpLink: `${BASE}/other/getOTPForAccount.php?code=zz` });
+    await client({ baseUrl: `${BASE}/kash` }).requestCode(EMAIL, {
+      accountId: '7',
+      otpLink: `${BASE}/other/getOTPForAccount.php?code=zz`,
+    });
     expect(seen).toHaveLength(1);
   });
 
@@ -649,15 +728,51 @@ describe('--verbose debug lines', () => {
 
 describe('errors never carry a secret', () => {
   const failures: [string, () => void, (c: ServiceClient) => Promise<unknown>][] = [
-    ['password refusal echoing nothing', () => void stub(ENDPOINTS.password, 200, '{"success":false,"result":"Authentication error"}'), (c) => c.loginWithPassword(LOGIN, PASSWORD)],
-    ['OTP refusal', () => void stub(ENDPOINTS.code, 200, '{"success":false,"result":"OTP not found"}'), (c) => c.loginWithCode(EMAIL, OTP)],
-    ['key with a line break', () => void stub(ENDPOINTS.code, 200, JSON.stringify({ success: true, APIKEY: `${API_KEY}\n`, SHOPID: '1' })), (c) => c.loginWithCode(EMAIL, OTP)],
-    ['key but no shop', () => void stub(ENDPOINTS.password, 200, JSON.stringify({ success: true, APIKEY: API_KEY })), (c) => c.loginWithPassword(LOGIN, PASSWORD)],
-    ['key but bad shop', () => void stub(ENDPOINTS.password, 200, JSON.stringify({ success: true, APIKEY: API_KEY, SHOPID: 'a\u2028b' })), (c) => c.loginWithPassword(LOGIN, PASSWORD)],
-    ['key in a 500', () => void stub(ENDPOINTS.password, 500, CREDENTIALS_JSON), (c) => c.loginWithPassword(LOGIN, PASSWORD)],
-    ['key in an array', () => void stub(ENDPOINTS.code, 200, `[${CREDENTIALS_JSON}]`), (c) => c.loginWithCode(EMAIL, OTP)],
-    ['network error', () => void nock(BASE).post(ENDPOINTS.password).replyWithError({ code: 'ECONNRESET' }), (c) => c.loginWithPassword(LOGIN, PASSWORD)],
-    ['unknown network error', () => void nock(BASE).post(ENDPOINTS.code).replyWithError(`boom ${OTP} ${PASSWORD}`), (c) => c.loginWithCode(EMAIL, OTP)],
+    [
+      'password refusal echoing nothing',
+      () => void stub(ENDPOINTS.password, 200, '{"success":false,"result":"Authentication error"}'),
+      (c) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
+    [
+      'OTP refusal',
+      () => void stub(ENDPOINTS.code, 200, '{"success":false,"result":"OTP not found"}'),
+      (c) => c.loginWithCode(EMAIL, OTP),
+    ],
+    [
+      'key with a line break',
+      () => void stub(ENDPOINTS.code, 200, JSON.stringify({ success: true, APIKEY: `${API_KEY}\n`, SHOPID: '1' })),
+      (c) => c.loginWithCode(EMAIL, OTP),
+    ],
+    [
+      'key but no shop',
+      () => void stub(ENDPOINTS.password, 200, JSON.stringify({ success: true, APIKEY: API_KEY })),
+      (c) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
+    [
+      'key but bad shop',
+      () => void stub(ENDPOINTS.password, 200, JSON.stringify({ success: true, APIKEY: API_KEY, SHOPID: 'a\u2028b' })),
+      (c) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
+    [
+      'key in a 500',
+      () => void stub(ENDPOINTS.password, 500, CREDENTIALS_JSON),
+      (c) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
+    [
+      'key in an array',
+      () => void stub(ENDPOINTS.code, 200, `[${CREDENTIALS_JSON}]`),
+      (c) => c.loginWithCode(EMAIL, OTP),
+    ],
+    [
+      'network error',
+      () => void nock(BASE).post(ENDPOINTS.password).replyWithError({ code: 'ECONNRESET' }),
+      (c) => c.loginWithPassword(LOGIN, PASSWORD),
+    ],
+    [
+      'unknown network error',
+      () => void nock(BASE).post(ENDPOINTS.code).replyWithError(`boom ${OTP} ${PASSWORD}`),
+      (c) => c.loginWithCode(EMAIL, OTP),
+    ],
   ];
   it.each(failures)('%s', async (_label, arrange, call) => {
     arrange();

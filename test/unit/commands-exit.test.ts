@@ -12,18 +12,23 @@ import {
   kash,
   MARKER_COLOUR,
   prompterOverrides,
+  type Sandbox,
   scriptedPrompter,
   scriptIO,
   seedProfile,
   service,
-  type Sandbox,
 } from '../support/fakes.js';
 
 const sandbox = commandTestHooks();
 
 const LOGIN = 'owner@example.com';
 const PASSWORD = 'correct horse';
-const CREDENTIALS = { success: true, result: 'Here are your credentials', APIKEY: 'KEY-f3a9c1e07b5d42a8-SECRET', SHOPID: '42' };
+const CREDENTIALS = {
+  success: true,
+  result: 'Here are your credentials',
+  APIKEY: 'KEY-f3a9c1e07b5d42a8-SECRET',
+  SHOPID: '42',
+};
 const STACK_LINE = /^\s+at .+/m;
 const MARKERS = /<\/?(red|green|yellow|cyan|dim)>/;
 
@@ -32,7 +37,9 @@ describe('exit codes: KashError → status, one error line, the hint', () => {
   for (const [name, code] of codes) {
     it(`${name} → ${code}`, () => {
       const io = scriptIO();
-      expect(exitStatus(new KashError(code, `it went wrong (${name})`, { hint: `Do this about ${name}.` }), io, false)).toBe(code);
+      expect(
+        exitStatus(new KashError(code, `it went wrong (${name})`, { hint: `Do this about ${name}.` }), io, false),
+      ).toBe(code);
       expect(io.err).toBe(`error: it went wrong (${name})\nDo this about ${name}.\n`);
       expect(io.out).toBe('');
     });
@@ -45,7 +52,8 @@ describe('exit codes: KashError → status, one error line, the hint', () => {
   });
 
   it("the cause's stack only with --verbose", () => {
-    const error = () => new KashError(ExitCode.service, 'could not reach the service', { cause: new Error('ECONNREFUSED') });
+    const error = () =>
+      new KashError(ExitCode.service, 'could not reach the service', { cause: new Error('ECONNREFUSED') });
     const quiet = scriptIO();
     exitStatus(error(), quiet, false);
     expect(quiet.err).not.toMatch(STACK_LINE);
@@ -59,7 +67,9 @@ describe('exit codes: KashError → status, one error line, the hint', () => {
   it('an unexpected Error is exit 1, "unexpected internal error", no stack trace', () => {
     const io = scriptIO();
     expect(exitStatus(new TypeError('x is not a function'), io, false)).toBe(1);
-    expect(io.err).toBe('error: unexpected internal error: x is not a function\nRun again with --verbose for the stack trace, and report it.\n');
+    expect(io.err).toBe(
+      'error: unexpected internal error: x is not a function\nRun again with --verbose for the stack trace, and report it.\n',
+    );
   });
 
   it('an unexpected Error with --verbose shows its stack', () => {
@@ -81,10 +91,21 @@ describe('exit codes, through the whole program', () => {
   const passwordLogin = (answer: object, status = 200) =>
     service().post(ENDPOINTS.password, { login: LOGIN, password: PASSWORD }).reply(status, answer);
 
-  const scenarios: Array<{ name: string; status: number; args: string[]; setUp?: (box: Sandbox) => void | Promise<void>; says: RegExp }> = [
+  const scenarios: Array<{
+    name: string;
+    status: number;
+    args: string[];
+    setUp?: (box: Sandbox) => void | Promise<void>;
+    says: RegExp;
+  }> = [
     { name: 'a bad profile name', status: 2, args: ['whoami', '--profile', 'no spaces'], says: /invalid profile name/ },
     { name: 'a bad timeout', status: 2, args: ['--timeout', 'soon', 'whoami'], says: /invalid timeout/ },
-    { name: 'an http:// base URL off loopback', status: 2, args: ['whoami', '--base-url', 'http://kash.test'], says: /https/ },
+    {
+      name: 'an http:// base URL off loopback',
+      status: 2,
+      args: ['whoami', '--base-url', 'http://kash.test'],
+      says: /https/,
+    },
     {
       name: 'a wrong password',
       status: 3,

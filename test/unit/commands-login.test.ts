@@ -7,6 +7,7 @@ import {
   commandTestHooks,
   ctrlC,
   errorLines,
+  type FakeIO,
   fakeIO,
   interactiveIO,
   kash,
@@ -16,7 +17,6 @@ import {
   seedProfile,
   service,
   withoutSpinner,
-  type FakeIO,
 } from '../support/fakes.js';
 
 const sandbox = commandTestHooks();
@@ -30,13 +30,20 @@ const REFUSED = { success: false, result: 'Authentication error' };
 const OTP_NOT_FOUND = { success: false, result: 'OTP not found' };
 const CODE_SENT = { success: true, result: 'Email with OTP has been sent', consumeOTPlink: `${BASE_URL}/consume` };
 const SHOPS = [
-  { accountTitle: 'First Shop', getOPTForAccount: `${BASE_URL}/workers/getOTPForAccount.php?accountID=123&code=aaa111`, accountID: '123' },
-  { accountTitle: 'Second Shop', getOPTForAccount: `${BASE_URL}/workers/getOTPForAccount.php?accountID=456&code=c0de42`, accountID: '456' },
+  {
+    accountTitle: 'First Shop',
+    getOPTForAccount: `${BASE_URL}/workers/getOTPForAccount.php?accountID=123&code=aaa111`,
+    accountID: '123',
+  },
+  {
+    accountTitle: 'Second Shop',
+    getOPTForAccount: `${BASE_URL}/workers/getOTPForAccount.php?accountID=456&code=c0de42`,
+    accountID: '456',
+  },
 ];
 
 const passwordLoginAnswers = (answer: object, password = PASSWORD) =>
   service().post(ENDPOINTS.password, { login: LOGIN, password }).reply(200, answer, { 'content-type': 'text/html' });
-
 
 describe('kash login (password)', () => {
   it('asks the method, then login and password; stdout stays empty and stderr names the profile and the store', async () => {
@@ -56,7 +63,9 @@ describe('kash login (password)', () => {
     prompter.assertDone();
     expect(prompter.asked[0]?.choices).toEqual(['With my login and password', 'With a one-time code sent to my email']);
     expect(io.out).toBe('');
-    expect(withoutSpinner(io.err)).toContain(`Logged in to shop 42 as ${LOGIN}; saved as profile "default" in ${storeFile}`);
+    expect(withoutSpinner(io.err)).toContain(
+      `Logged in to shop 42 as ${LOGIN}; saved as profile "default" in ${storeFile}`,
+    );
     expect(io.err).not.toContain(API_KEY);
     expect(io.err).not.toContain(PASSWORD);
     expect(readStore()?.profiles.default?.credentials).toMatchObject({
@@ -74,7 +83,10 @@ describe('kash login (password)', () => {
     passwordLoginAnswers(CREDENTIALS);
     const io = scriptIO();
 
-    const status = await kash(['login', '--profile', 'work', '--login', LOGIN], io, { ...env, KASH_PASSWORD: PASSWORD });
+    const status = await kash(['login', '--profile', 'work', '--login', LOGIN], io, {
+      ...env,
+      KASH_PASSWORD: PASSWORD,
+    });
 
     expect(status).toBe(0);
     expect(io.err).toContain('saved as profile "work"');
@@ -92,7 +104,18 @@ describe('kash login (password)', () => {
     expect(io.out.endsWith('}\n')).toBe(true);
     const result = JSON.parse(io.out) as Record<string, unknown>;
     expect(Object.keys(result).sort()).toEqual(
-      ['profile', 'source', 'shopId', 'shopTitle', 'login', 'email', 'method', 'baseUrl', 'obtainedAt', 'apiKeyMasked'].sort(),
+      [
+        'profile',
+        'source',
+        'shopId',
+        'shopTitle',
+        'login',
+        'email',
+        'method',
+        'baseUrl',
+        'obtainedAt',
+        'apiKeyMasked',
+      ].sort(),
     );
     expect(result).toMatchObject({
       profile: 'default',
@@ -116,7 +139,10 @@ describe('kash login (password)', () => {
     passwordLoginAnswers(CREDENTIALS);
     const io = scriptIO();
 
-    const status = await kash(['login', '--no-save', '--login', LOGIN, '--format', 'dotenv'], io, { ...env, KASH_PASSWORD: PASSWORD });
+    const status = await kash(['login', '--no-save', '--login', LOGIN, '--format', 'dotenv'], io, {
+      ...env,
+      KASH_PASSWORD: PASSWORD,
+    });
 
     expect(status).toBe(0);
     expect(io.out).toBe(`KASH_APIKEY="${API_KEY}"\nKASH_SHOPID="42"\n`);
@@ -171,7 +197,12 @@ describe('kash login (password)', () => {
     passwordLoginAnswers(CREDENTIALS);
     const io = scriptIO({ stdin: `${PASSWORD}\r\nnot the password\n` });
 
-    const status = await kash(['login', '--login', LOGIN, '--password-stdin'], io, env, prompterOverrides(scriptedPrompter([])));
+    const status = await kash(
+      ['login', '--login', LOGIN, '--password-stdin'],
+      io,
+      env,
+      prompterOverrides(scriptedPrompter([])),
+    );
 
     expect(io.err).not.toContain('error:');
     expect(status).toBe(0);
@@ -199,7 +230,12 @@ describe('kash login (password)', () => {
     passwordLoginAnswers(REFUSED);
     const io = scriptIO();
 
-    const status = await kash(['login', '--login', LOGIN], io, { ...env, KASH_PASSWORD: PASSWORD }, prompterOverrides(scriptedPrompter([])));
+    const status = await kash(
+      ['login', '--login', LOGIN],
+      io,
+      { ...env, KASH_PASSWORD: PASSWORD },
+      prompterOverrides(scriptedPrompter([])),
+    );
 
     expect(status).toBe(3);
     expect(errorLines(io)).toEqual([expect.stringContaining('Authentication error')]);
@@ -214,7 +250,11 @@ describe('kash login (password)', () => {
   describe('Ctrl-C at a prompt is exit 130 and leaves the store exactly as it was', () => {
     const scripts = {
       'at the method prompt': () => [ask.choose('How do you want to log in?', ctrlC())],
-      'at the password prompt': () => [ask.choose('How do you want to log in?', /password/), ask.text(/^Login/, LOGIN), ask.secret(/^Password/, ctrlC())],
+      'at the password prompt': () => [
+        ask.choose('How do you want to log in?', /password/),
+        ask.text(/^Login/, LOGIN),
+        ask.secret(/^Password/, ctrlC()),
+      ],
     };
     for (const [where, script] of Object.entries(scripts)) {
       it(where, async () => {
@@ -239,7 +279,11 @@ describe('kash login (password)', () => {
       await seedProfile(dir, 'default');
       const before = storeBytes();
       const cancelled = new KashError(ExitCode.cancelled, 'cancelled; nothing was changed');
-      const prompter = scriptedPrompter([ask.choose('How do you want to log in?', /password/), ask.text(/^Login/, LOGIN), ask.secret(/^Password/, cancelled)]);
+      const prompter = scriptedPrompter([
+        ask.choose('How do you want to log in?', /password/),
+        ask.text(/^Login/, LOGIN),
+        ask.secret(/^Password/, cancelled),
+      ]);
       const io = interactiveIO();
 
       const status = await kash(['login'], io, env, prompterOverrides(prompter));
@@ -255,9 +299,13 @@ describe('kash login --otp (interactive)', () => {
   /** listShops → two shops; the code requested through the picked shop's own link. */
   function shopsAndCodeSent() {
     service().post(ENDPOINTS.shops, { email: EMAIL }).reply(200, SHOPS);
-    service().post(ENDPOINTS.requestCode, { email: EMAIL }).query({ accountID: '456', code: 'c0de42' }).reply(200, CODE_SENT);
+    service()
+      .post(ENDPOINTS.requestCode, { email: EMAIL })
+      .query({ accountID: '456', code: 'c0de42' })
+      .reply(200, CODE_SENT);
   }
-  const codeAnswers = (otp: string, answer: object) => service().post(ENDPOINTS.code, { email: EMAIL, otp }).reply(200, answer);
+  const codeAnswers = (otp: string, answer: object) =>
+    service().post(ENDPOINTS.code, { email: EMAIL, otp }).reply(200, answer);
 
   it('lets the person pick one of two shops, then allows exactly three tries at the code (exit 3)', async () => {
     const { env, readStore } = sandbox();
@@ -308,16 +356,28 @@ describe('kash login --otp (interactive)', () => {
     expect(status).toBe(0);
     prompter.assertDone();
     expect(io.out).toBe('');
-    expect(withoutSpinner(io.err)).toContain(`Logged in to shop 42 (Second Shop) as ${EMAIL}; saved as profile "default" in ${storeFile}`);
+    expect(withoutSpinner(io.err)).toContain(
+      `Logged in to shop 42 (Second Shop) as ${EMAIL}; saved as profile "default" in ${storeFile}`,
+    );
     const profile = readStore()?.profiles.default;
-    expect(profile?.credentials).toMatchObject({ apiKey: API_KEY, shopId: '42', method: 'otp', email: EMAIL, login: null, shopTitle: 'Second Shop' });
+    expect(profile?.credentials).toMatchObject({
+      apiKey: API_KEY,
+      shopId: '42',
+      method: 'otp',
+      email: EMAIL,
+      login: null,
+      shopTitle: 'Second Shop',
+    });
     expect(profile?.pendingCode).toBeUndefined();
   });
 
   it('the method prompt leads to the code flow too', async () => {
     const { env, readStore } = sandbox();
     service().post(ENDPOINTS.shops, { email: EMAIL }).reply(200, [SHOPS[0]]);
-    service().post(ENDPOINTS.requestCode, { email: EMAIL }).query({ accountID: '123', code: 'aaa111' }).reply(200, CODE_SENT);
+    service()
+      .post(ENDPOINTS.requestCode, { email: EMAIL })
+      .query({ accountID: '123', code: 'aaa111' })
+      .reply(200, CODE_SENT);
     codeAnswers('654321', CREDENTIALS);
     const prompter = scriptedPrompter([
       ask.choose('How do you want to log in?', /one-time code/),

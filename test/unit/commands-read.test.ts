@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runEnv, type EnvOptions } from '../../src/commands/env.js';
+import { type EnvOptions, runEnv } from '../../src/commands/env.js';
 import { runLogout } from '../../src/commands/logout.js';
 import { runWhoami } from '../../src/commands/whoami.js';
 import { ExitCode, KashError } from '../../src/errors.js';
@@ -9,7 +9,18 @@ const sandbox = commandTestHooks();
 
 const API_KEY = 'KEY-abcdef0123456789-SECRET';
 const ENV_KEY = 'ENVKEY-0123456789-FROMENV';
-const WHOAMI_KEYS = ['profile', 'source', 'shopId', 'shopTitle', 'login', 'email', 'method', 'baseUrl', 'obtainedAt', 'apiKeyMasked'];
+const WHOAMI_KEYS = [
+  'profile',
+  'source',
+  'shopId',
+  'shopTitle',
+  'login',
+  'email',
+  'method',
+  'baseUrl',
+  'obtainedAt',
+  'apiKeyMasked',
+];
 
 async function rejection(promise: Promise<unknown>): Promise<KashError> {
   const error = await promise.then(
@@ -23,7 +34,12 @@ async function rejection(promise: Promise<unknown>): Promise<KashError> {
 describe('kash whoami', () => {
   it('shows the saved profile on stderr for a person, the key masked, nothing on stdout', async () => {
     const { dir, env, storeFile } = sandbox();
-    await seedProfile(dir, 'default', { apiKey: API_KEY, shopId: '42', shopTitle: 'My Shop', login: 'owner@example.com' });
+    await seedProfile(dir, 'default', {
+      apiKey: API_KEY,
+      shopId: '42',
+      shopTitle: 'My Shop',
+      login: 'owner@example.com',
+    });
     const io = scriptIO();
 
     await runWhoami(await contextFor(io, env), { all: false });
@@ -43,7 +59,13 @@ describe('kash whoami', () => {
 
   it('--json: the documented fields, no key, nothing on stderr', async () => {
     const { dir, env } = sandbox();
-    const saved = await seedProfile(dir, 'work', { apiKey: API_KEY, method: 'otp', login: null, email: 'shop@example.com', shopTitle: 'Shop' });
+    const saved = await seedProfile(dir, 'work', {
+      apiKey: API_KEY,
+      method: 'otp',
+      login: null,
+      email: 'shop@example.com',
+      shopTitle: 'Shop',
+    });
     const io = scriptIO();
 
     await runWhoami(await contextFor(io, env, ['--json', '--profile', 'work']), { all: false });
@@ -219,7 +241,10 @@ describe('kash env', () => {
     const { env } = sandbox();
     const io = scriptIO();
 
-    await runEnv(await contextFor(io, { ...env, KASH_APIKEY: ENV_KEY, KASH_SHOPID: '77' }), { format: 'json', prefix: 'KASH_' });
+    await runEnv(await contextFor(io, { ...env, KASH_APIKEY: ENV_KEY, KASH_SHOPID: '77' }), {
+      format: 'json',
+      prefix: 'KASH_',
+    });
 
     expect(JSON.parse(io.out)).toEqual({ KASH_APIKEY: ENV_KEY, KASH_SHOPID: '77' });
   });

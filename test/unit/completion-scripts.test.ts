@@ -8,17 +8,33 @@ import { buildProgram } from '../../src/cli.js';
 import { completionSpec, runCompletion, runCompletionProfiles } from '../../src/commands/completion.js';
 import type { Context } from '../../src/context.js';
 import { KashError } from '../../src/errors.js';
-import { NO_COLOUR, type IO } from '../../src/io.js';
+import { type IO, NO_COLOUR } from '../../src/io.js';
 import { completionScript } from '../../src/output/completion-scripts.js';
-import { INSTALL, SHELLS, type CommandSpec, type CompletionSpec, type Shell } from '../../src/output/completion-shells.js';
+import {
+  type CommandSpec,
+  type CompletionSpec,
+  INSTALL,
+  SHELLS,
+  type Shell,
+} from '../../src/output/completion-shells.js';
 import { ENV_FORMATS } from '../../src/output/env-format.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small spec, written by hand
 
 const GLOBALS = [
-  { long: '--profile', description: 'which saved credentials', value: { kind: 'profiles' as const }, valueName: 'name' },
-  { long: '--config-dir', description: 'where the store lives', value: { kind: 'directory' as const }, valueName: 'dir' },
+  {
+    long: '--profile',
+    description: 'which saved credentials',
+    value: { kind: 'profiles' as const },
+    valueName: 'name',
+  },
+  {
+    long: '--config-dir',
+    description: 'where the store lives',
+    value: { kind: 'directory' as const },
+    valueName: 'dir',
+  },
   { long: '--json', description: 'machine-readable' },
   { long: '--help', short: '-h', description: 'display help' },
 ];
@@ -48,7 +64,12 @@ const SPEC: CompletionSpec = {
     }),
     command(['login'], {
       options: [
-        { long: '--format', description: 'with --no-save', value: { kind: 'choices', values: ['sh', 'json'] }, valueName: 'format' },
+        {
+          long: '--format',
+          description: 'with --no-save',
+          value: { kind: 'choices', values: ['sh', 'json'] },
+          valueName: 'format',
+        },
         { long: '--otp', description: 'by email' },
         { long: '--login', description: 'your login', value: { kind: 'text' }, valueName: 'login' },
         ...GLOBALS,
@@ -61,7 +82,9 @@ const SPEC: CompletionSpec = {
       ],
     }),
     command(['otp', 'request']),
-    command(['otp', 'consume'], { options: [{ long: '--otp', description: 'the code', value: { kind: 'text' }, valueName: 'code' }, ...GLOBALS] }),
+    command(['otp', 'consume'], {
+      options: [{ long: '--otp', description: 'the code', value: { kind: 'text' }, valueName: 'code' }, ...GLOBALS],
+    }),
     command(['exec'], { passthrough: true }),
     command(['completion'], { operands: ['bash', 'zsh', 'fish', 'powershell'] }),
   ],
@@ -72,16 +95,30 @@ const script = (shell: Shell, spec: CompletionSpec = SPEC) => completionScript(s
 describe('completionScript', () => {
   it.each(SHELLS)('%s: names every subcommand, option and choice of the spec', (shell) => {
     const text = script(shell);
-    for (const word of ['login', 'otp', 'request', 'consume', 'exec', 'completion', '--format', '--otp', '--login', '--profile', '--config-dir', '--json']) {
+    for (const word of [
+      'login',
+      'otp',
+      'request',
+      'consume',
+      'exec',
+      'completion',
+      '--format',
+      '--otp',
+      '--login',
+      '--profile',
+      '--config-dir',
+      '--json',
+    ]) {
       expect(text).toContain(shell === 'fish' && word.startsWith('--') ? `-l ${word.slice(2)}` : word);
     }
-    for (const value of ['sh', 'json', 'bash', 'zsh', 'fish', 'powershell']) expect(text).toMatch(new RegExp(`\\b${value}\\b`));
+    for (const value of ['sh', 'json', 'bash', 'zsh', 'fish', 'powershell'])
+      expect(text).toMatch(new RegExp(`\\b${value}\\b`));
   });
 
   it.each<[Shell, string]>([
     ['bash', 'complete -F _kash kash\n'],
     ['zsh', '#compdef kash\n'],
-    ['zsh', "compdef _kash kash\n"],
+    ['zsh', 'compdef _kash kash\n'],
     ['fish', 'complete -c kash -f\n'],
     ['powershell', "Register-ArgumentCompleter -Native -CommandName @('kash', 'kash.cmd', 'kash.ps1') -ScriptBlock {"],
   ])('%s: registers itself for the program: %j', (shell, fragment) => {
@@ -108,13 +145,22 @@ describe('completionScript', () => {
     ['zsh', '$(command kash completion profiles 2>/dev/null)'],
     ['zsh', '$(command kash completion profiles --config-dir "$dir" 2>/dev/null)'],
     ['fish', `complete -c kash -n '__kash_at "kash login"' -l format -x -a 'sh json' -d 'with --no-save'`],
-    ['fish', `complete -c kash -n '__kash_at "kash"' -l profile -x -a '(__kash_profiles)' -d 'which saved credentials'`],
+    [
+      'fish',
+      `complete -c kash -n '__kash_at "kash"' -l profile -x -a '(__kash_profiles)' -d 'which saved credentials'`,
+    ],
     ['fish', `complete -c kash -n '__kash_at "kash"' -l help -s h -d 'display help'`],
     ['fish', `complete -c kash -n '__kash_operand_at "kash otp"' -a consume -d 'trade the code'`],
     ['fish', `complete -c kash -n '__kash_operand_at "kash completion"' -a 'bash zsh fish powershell'`],
     ['fish', 'command kash completion profiles --config-dir $dir 2>/dev/null'],
-    ['powershell', "@{ Name = '--format'; Value = 'choices'; Choices = @('sh', 'json'); Description = 'with --no-save' }"],
-    ['powershell', "@{ Name = '--profile'; Value = 'profiles'; Choices = @(); Description = 'which saved credentials' }"],
+    [
+      'powershell',
+      "@{ Name = '--format'; Value = 'choices'; Choices = @('sh', 'json'); Description = 'with --no-save' }",
+    ],
+    [
+      'powershell',
+      "@{ Name = '--profile'; Value = 'profiles'; Choices = @(); Description = 'which saved credentials' }",
+    ],
     ['powershell', "@{ Name = '--json'; Value = ''; Choices = @(); Description = 'machine-readable' }"],
     ['powershell', "Operands = @('bash', 'zsh', 'fish', 'powershell')"],
     ['powershell', "& 'kash' 'completion' 'profiles' '--config-dir' $configDir 2>$null"],
@@ -127,8 +173,16 @@ describe('completionScript', () => {
   it.each<[Shell, RegExp, RegExp]>([
     ['bash', /'otp consume'\) case \$2 in --otp[|)][^;]*echo 'text'/, /'login'\) case \$2 in [^\n]*--otp[|)]/],
     ['zsh', /'--otp=\[the code\]:code: '/, /'--otp=\[by email\]/],
-    ['fish', /case 'kash otp consume'\n\s+contains -- \$argv\[2\] --otp /, /case 'kash login'\n\s+contains -- \$argv\[2\] [^\n]*--otp[ \n]/],
-    ['powershell', /Name = '--otp'; Value = 'text'/, /Name = '--otp'; Value = 'text'; Choices = @\(\); Description = 'by email'/],
+    [
+      'fish',
+      /case 'kash otp consume'\n\s+contains -- \$argv\[2\] --otp /,
+      /case 'kash login'\n\s+contains -- \$argv\[2\] [^\n]*--otp[ \n]/,
+    ],
+    [
+      'powershell',
+      /Name = '--otp'; Value = 'text'/,
+      /Name = '--otp'; Value = 'text'; Choices = @\(\); Description = 'by email'/,
+    ],
   ])('%s: an option takes a value only where it does', (shell, takes, notTakes) => {
     const text = script(shell);
     expect(text).toMatch(takes);
@@ -172,11 +226,22 @@ describe('completionScript', () => {
   });
 
   // Names are written unquoted in places: anything a shell could read as code is refused.
-  const withCommand = (name: string): CompletionSpec => ({ ...SPEC, commands: [{ ...SPEC.commands[0]!, subcommands: [{ name, description: 'x' }] }] });
-  const withOption = (long: string): CompletionSpec => ({ ...SPEC, commands: [{ ...SPEC.commands[0]!, options: [{ long, description: 'x' }] }] });
+  const withCommand = (name: string): CompletionSpec => ({
+    ...SPEC,
+    commands: [{ ...SPEC.commands[0]!, subcommands: [{ name, description: 'x' }] }],
+  });
+  const withOption = (long: string): CompletionSpec => ({
+    ...SPEC,
+    commands: [{ ...SPEC.commands[0]!, options: [{ long, description: 'x' }] }],
+  });
   const withChoice = (value: string): CompletionSpec => ({
     ...SPEC,
-    commands: [{ ...SPEC.commands[0]!, options: [{ long: '--format', description: 'x', value: { kind: 'choices', values: [value] } }] }],
+    commands: [
+      {
+        ...SPEC.commands[0]!,
+        options: [{ long: '--format', description: 'x', value: { kind: 'choices', values: [value] } }],
+      },
+    ],
   });
   it.each<[string, CompletionSpec]>([
     ['a program name with a ;', { ...SPEC, program: 'kash;rm' }],
@@ -249,7 +314,8 @@ const program = () =>
   });
 const at = (spec: CompletionSpec, path: string) => {
   const found = spec.commands.find((c) => c.path.join(' ') === path);
-  if (!found) throw new Error(`no command ${JSON.stringify(path)} in ${spec.commands.map((c) => c.path.join(' ')).join(', ')}`);
+  if (!found)
+    throw new Error(`no command ${JSON.stringify(path)} in ${spec.commands.map((c) => c.path.join(' ')).join(', ')}`);
   return found;
 };
 const option = (c: CommandSpec, long: string) => c.options.find((o) => o.long === long);
@@ -259,7 +325,9 @@ describe('completionSpec, read from the commander program', () => {
 
   it('lists the commands of shared/CLI.md, completion and help, and not the hidden profiles command', () => {
     const names = at(spec, '').subcommands.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['login', 'otp', 'whoami', 'env', 'exec', 'logout', 'shops', 'completion', 'help']));
+    expect(names).toEqual(
+      expect.arrayContaining(['login', 'otp', 'whoami', 'env', 'exec', 'logout', 'shops', 'completion', 'help']),
+    );
     expect(names).not.toContain('profiles');
     expect(spec.commands.map((c) => c.path.join(' '))).not.toContain('completion profiles');
     expect(at(spec, 'otp').subcommands.map((s) => s.name)).toEqual(['request', 'consume', 'help']);
@@ -276,7 +344,20 @@ describe('completionSpec, read from the commander program', () => {
     ['exec', ['--prefix']],
   ])('%s: its own options, the help option and every global option', (path, own) => {
     const longs = at(spec, path).options.map((o) => o.long);
-    expect(longs).toEqual(expect.arrayContaining([...own, '--help', '--profile', '--base-url', '--config-dir', '--timeout', '--json', '--no-input', '--verbose', '--no-color']));
+    expect(longs).toEqual(
+      expect.arrayContaining([
+        ...own,
+        '--help',
+        '--profile',
+        '--base-url',
+        '--config-dir',
+        '--timeout',
+        '--json',
+        '--no-input',
+        '--verbose',
+        '--no-color',
+      ]),
+    );
     expect(at(spec, path).options.find((o) => o.long === '--help')?.short).toBe('-h');
   });
 
@@ -315,7 +396,9 @@ describe('completionSpec, read from the commander program', () => {
   it('the scripts ask kash for profiles with the hidden command, passing --config-dir on', () => {
     expect(spec.profilesCommand).toEqual(['completion', 'profiles']);
     expect(spec.configDirOption).toBe('--config-dir');
-    const hidden = program().commands.find((c) => c.name() === 'completion')?.commands.find((c) => c.name() === 'profiles');
+    const hidden = program()
+      .commands.find((c) => c.name() === 'completion')
+      ?.commands.find((c) => c.name() === 'profiles');
     expect(hidden).toBeDefined();
   });
 
@@ -348,7 +431,11 @@ describe('completionSpec, read from the commander program', () => {
 // ---------------------------------------------------------------------------------------------
 // The run functions, with fakes
 
-function fakeContext(read: () => { profiles: Record<string, unknown> }): { ctx: Context; stdout: () => string; stderr: () => string } {
+function fakeContext(read: () => { profiles: Record<string, unknown> }): {
+  ctx: Context;
+  stdout: () => string;
+  stderr: () => string;
+} {
   let out = '';
   let err = '';
   const io = {

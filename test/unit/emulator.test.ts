@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   accounts,
+  type Emulator,
+  type Fault,
   MAX_WRONG_OTP,
   ONE_MIB,
   OTP_TTL_MS,
   otpEmails,
   shops,
   startEmulator,
-  type Emulator,
-  type Fault,
 } from '../support/emulator.js';
 
 const PASSWORD = '/workers/getAuthTokenWithPassword.php';
@@ -107,7 +107,9 @@ describe('password login', () => {
 
 describe('listShops', () => {
   it('lists both shops of two@ with same-origin links to request a code', async () => {
-    const list = (await answer(await post(LIST_SHOPS, { email: otpEmails.two.email }))) as Array<Record<string, string>>;
+    const list = (await answer(await post(LIST_SHOPS, { email: otpEmails.two.email }))) as Array<
+      Record<string, string>
+    >;
     expect(list.map((s) => [s.accountTitle, s.accountID])).toEqual([
       ['Corner Café', '101'],
       ['Harbour Store', '102'],
@@ -173,7 +175,9 @@ describe('one-time codes', () => {
   });
 
   it('follows the listShops link, whose query carries accountID and code', async () => {
-    const list = (await answer(await post(LIST_SHOPS, { email: otpEmails.two.email }))) as Array<Record<string, string>>;
+    const list = (await answer(await post(LIST_SHOPS, { email: otpEmails.two.email }))) as Array<
+      Record<string, string>
+    >;
     const link = list.find((s) => s.accountID === '102')!.getOPTForAccount!;
     const sent = await post(link, { email: otpEmails.two.email });
     expect(await answer(sent)).toMatchObject({ success: 1 });
@@ -243,16 +247,22 @@ describe('HTTP', () => {
   });
 
   it('answers 400 to a body that is not form-encoded', async () => {
-    const res = await post(PASSWORD, {}, {
-      body: JSON.stringify({ login: accounts.demo.login, password: accounts.demo.password }),
-      headers: { 'content-type': 'application/json' },
-    });
+    const res = await post(
+      PASSWORD,
+      {},
+      {
+        body: JSON.stringify({ login: accounts.demo.login, password: accounts.demo.password }),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Bad Request');
   });
 
   it('logs each request with its path and query, fields and headers', async () => {
-    await (await post(`${LIST_SHOPS}?x=1`, { email: 'one@kash.click' }, { headers: { 'user-agent': 'kash-test' } })).text();
+    await (
+      await post(`${LIST_SHOPS}?x=1`, { email: 'one@kash.click' }, { headers: { 'user-agent': 'kash-test' } })
+    ).text();
     expect(emulator.requests).toEqual([
       {
         path: `${LIST_SHOPS}?x=1`,

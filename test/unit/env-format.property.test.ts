@@ -28,7 +28,7 @@ import { parseEnv, promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExitCode, KashError } from '../../src/errors.js';
-import { ENV_FORMATS, formatEnv, type EnvFormat } from '../../src/output/env-format.js';
+import { ENV_FORMATS, type EnvFormat, formatEnv } from '../../src/output/env-format.js';
 
 const run = promisify(execFile);
 
@@ -64,7 +64,7 @@ const carries = (format: EnvFormat, value: string) => !CANNOT_CARRY[format](valu
 // Generated values.
 
 const char = (code: number) => String.fromCodePoint(code);
-const METACHARS = [..."'\"$`\\;|&<>(){}[]*?!#~%^=,.:/@+- ", '\n', '\t', '\r'];
+const METACHARS = [...'\'"$`\\;|&<>(){}[]*?!#~%^=,.:/@+- ', '\n', '\t', '\r'];
 const SNIPPETS = [
   '${IFS}',
   '$IFS',
@@ -108,7 +108,21 @@ const SNIPPETS = [
  * zsh's Meta byte (0x83), dash's CTL bytes (0x81–0x88, here inside UTF-8 encodings),
  * noncharacters, the last code point.
  */
-const INTERNAL = ['\uf600', '\uf6ff', '\uf680', '\u0083', '\u0081', '\u0088', '\u0101', '\u0141', '\u0208', '\ufffe', '\uffff', '\ufdd0', '\u{10ffff}'];
+const INTERNAL = [
+  '\uf600',
+  '\uf6ff',
+  '\uf680',
+  '\u0083',
+  '\u0081',
+  '\u0088',
+  '\u0101',
+  '\u0141',
+  '\u0208',
+  '\ufffe',
+  '\uffff',
+  '\ufdd0',
+  '\u{10ffff}',
+];
 const LEADING = ['', '', '-', '--', '-e ', '-n ', '-gx ', '--help', '-E'];
 
 /** Printable ASCII, mostly shell metacharacters and injection snippets, sometimes a leading dash. */
@@ -169,20 +183,23 @@ function refusal(act: () => unknown): KashError | undefined {
 // ---------------------------------------------------------------------------
 
 describe('formatEnv refuses exactly what a format cannot carry', () => {
-  it.each(ENV_FORMATS)('%s: any value is printed if and only if the contract lets the format carry it, else exit 2', (format) => {
-    fc.assert(
-      fc.property(anyValue, (value) => {
-        const error = refusal(() => formatEnv(format, [['KASH_APIKEY', value]]));
-        if (carries(format, value)) {
-          expect(error, `wrongly refused ${JSON.stringify(value)}`).toBeUndefined();
-        } else {
-          expect(error, `printed ${JSON.stringify(value)}, which ${format} cannot carry`).toBeDefined();
-          expect(error?.exitCode).toBe(ExitCode.usage);
-        }
-      }),
-      { numRuns: runs(400) },
-    );
-  });
+  it.each(ENV_FORMATS)(
+    '%s: any value is printed if and only if the contract lets the format carry it, else exit 2',
+    (format) => {
+      fc.assert(
+        fc.property(anyValue, (value) => {
+          const error = refusal(() => formatEnv(format, [['KASH_APIKEY', value]]));
+          if (carries(format, value)) {
+            expect(error, `wrongly refused ${JSON.stringify(value)}`).toBeUndefined();
+          } else {
+            expect(error, `printed ${JSON.stringify(value)}, which ${format} cannot carry`).toBeDefined();
+            expect(error?.exitCode).toBe(ExitCode.usage);
+          }
+        }),
+        { numRuns: runs(400) },
+      );
+    },
+  );
 
   it.each(ENV_FORMATS)('%s: one value it cannot carry refuses the whole output, whatever surrounds it', (format) => {
     const good = anyValue.filter((value) => carries(format, value));
@@ -202,7 +219,8 @@ describe('formatEnv refuses exactly what a format cannot carry', () => {
       const value = `a${String.fromCharCode(code)}b`;
       for (const format of ENV_FORMATS) {
         const refused = refusal(() => formatEnv(format, [['KASH_APIKEY', value]])) !== undefined;
-        if (refused !== !carries(format, value)) wrong.push(`${format} U+${code.toString(16).padStart(4, '0')} refused=${refused}`);
+        if (refused !== !carries(format, value))
+          wrong.push(`${format} U+${code.toString(16).padStart(4, '0')} refused=${refused}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -219,20 +237,39 @@ describe('evaluated by the real shells', () => {
     {
       shell: '/usr/bin/bash',
       format: 'sh',
-      args: (n) => ['--norc', '--noprofile', '-c', `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`, 'bash'],
+      args: (n) => [
+        '--norc',
+        '--noprofile',
+        '-c',
+        `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`,
+        'bash',
+      ],
     },
-    { shell: '/usr/bin/dash', format: 'sh', args: (n) => ['-c', `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`, 'dash'] },
-    { shell: '/usr/bin/zsh', format: 'sh', args: (n) => ['-f', '-c', `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`, 'zsh'] },
+    {
+      shell: '/usr/bin/dash',
+      format: 'sh',
+      args: (n) => ['-c', `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`, 'dash'],
+    },
+    {
+      shell: '/usr/bin/zsh',
+      format: 'sh',
+      args: (n) => ['-f', '-c', `eval "$(cat "$1")" && ${printAll(n, (v) => `"$${v}"`)} && exec env -0`, 'zsh'],
+    },
     {
       shell: '/usr/bin/fish',
       format: 'fish',
-      args: (n) => ['--no-config', '-c', `cat $argv[1] | source; and ${printAll(n, (v) => `"$${v}"`)}; and exec env -0`],
+      args: (n) => [
+        '--no-config',
+        '-c',
+        `cat $argv[1] | source; and ${printAll(n, (v) => `"$${v}"`)}; and exec env -0`,
+      ],
     },
   ];
 
   /** Bytes as a string of one char per byte, so that comparisons are byte for byte. */
   const bytesOf = (value: string) => Buffer.from(value, 'utf8').toString('latin1');
-  const textOf = (bytes: string | undefined) => (bytes === undefined ? undefined : Buffer.from(bytes, 'latin1').toString('utf8'));
+  const textOf = (bytes: string | undefined) =>
+    bytes === undefined ? undefined : Buffer.from(bytes, 'latin1').toString('utf8');
 
   /**
    * Runs `shell` on `text` in an empty working directory; returns what it printed (as
@@ -266,50 +303,60 @@ describe('evaluated by the real shells', () => {
     }
   }
 
-  it.each(shells)('$shell: each variable equals its value byte for byte, nothing else runs, stderr is empty', async ({ shell, format, args }) => {
-    await fc.assert(
-      fc.asyncProperty(batch, async (generated) => {
-        const values = generated.filter((value) => carries(format, value));
-        const vars = varsOf(values);
-        const text = formatEnv(format, vars);
-        for (const [locale, env] of Object.entries(locales)) {
-          const { stdout, stderr, code, files } = await evaluate(shell, args(values.length), text, env);
-          expect({ code, stderr }, `${shell} in the ${locale} locale`).toEqual({ code: 0, stderr: '' });
-          const fields = stdout.split('\0');
-          const printed = fields.slice(0, values.length);
-          const exported = Object.fromEntries(
-            fields
-              .slice(values.length)
-              .filter((entry) => entry.startsWith('KASH_'))
-              .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-          );
-          // Name the values that went wrong, rather than shrink a batch through hundreds of shell runs.
-          const wrong = values.flatMap((value, i) =>
-            printed[i] === bytesOf(value) && exported[`KASH_V${i}`] === bytesOf(value)
-              ? []
-              : [
-                  {
-                    value,
-                    line: formatEnv(format, [[`KASH_V${i}`, value]]),
-                    shellVariable: textOf(printed[i]),
-                    exported: textOf(exported[`KASH_V${i}`]),
-                  },
-                ],
-          );
-          expect(wrong, `${shell} in the ${locale} locale`).toEqual([]);
-          expect(Object.keys(exported).sort(), `${shell} in the ${locale} locale exports exactly the variables`).toEqual(
-            vars.map(([name]) => name).sort(),
-          );
-          expect(files, `${shell} in the ${locale} locale: a command ran`).toEqual([]);
-        }
-      }),
-      { numRuns: runs(4), endOnFailure: true },
-    );
-  }, 20_000 * SCALE);
+  it.each(shells)(
+    '$shell: each variable equals its value byte for byte, nothing else runs, stderr is empty',
+    async ({ shell, format, args }) => {
+      await fc.assert(
+        fc.asyncProperty(batch, async (generated) => {
+          const values = generated.filter((value) => carries(format, value));
+          const vars = varsOf(values);
+          const text = formatEnv(format, vars);
+          for (const [locale, env] of Object.entries(locales)) {
+            const { stdout, stderr, code, files } = await evaluate(shell, args(values.length), text, env);
+            expect({ code, stderr }, `${shell} in the ${locale} locale`).toEqual({ code: 0, stderr: '' });
+            const fields = stdout.split('\0');
+            const printed = fields.slice(0, values.length);
+            const exported = Object.fromEntries(
+              fields
+                .slice(values.length)
+                .filter((entry) => entry.startsWith('KASH_'))
+                .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+            );
+            // Name the values that went wrong, rather than shrink a batch through hundreds of shell runs.
+            const wrong = values.flatMap((value, i) =>
+              printed[i] === bytesOf(value) && exported[`KASH_V${i}`] === bytesOf(value)
+                ? []
+                : [
+                    {
+                      value,
+                      line: formatEnv(format, [[`KASH_V${i}`, value]]),
+                      shellVariable: textOf(printed[i]),
+                      exported: textOf(exported[`KASH_V${i}`]),
+                    },
+                  ],
+            );
+            expect(wrong, `${shell} in the ${locale} locale`).toEqual([]);
+            expect(
+              Object.keys(exported).sort(),
+              `${shell} in the ${locale} locale exports exactly the variables`,
+            ).toEqual(vars.map(([name]) => name).sort());
+            expect(files, `${shell} in the ${locale} locale: a command ran`).toEqual([]);
+          }
+        }),
+        { numRuns: runs(4), endOnFailure: true },
+      );
+    },
+    20_000 * SCALE,
+  );
 
   it('the canary and the comparison catch a format that is not safe (checked against a naive double-quoting sh format)', async () => {
     const naive = `export KASH_V0="$(touch ${CANARY})"\n`;
-    const { files } = await evaluate('/usr/bin/bash', ['--norc', '--noprofile', '-c', 'eval "$(cat "$1")"', 'bash'], naive, {});
+    const { files } = await evaluate(
+      '/usr/bin/bash',
+      ['--norc', '--noprofile', '-c', 'eval "$(cat "$1")"', 'bash'],
+      naive,
+      {},
+    );
     expect(files).toContain(CANARY);
   });
 });

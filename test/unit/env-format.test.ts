@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseEnv, promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KashError } from '../../src/errors.js';
-import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix, type EnvFormat } from '../../src/output/env-format.js';
+import { ENV_FORMATS, type EnvFormat, formatEnv, parseEnvFormat, parsePrefix } from '../../src/output/env-format.js';
 
 const run = promisify(execFile);
 
@@ -115,8 +115,12 @@ describe('formatEnv', () => {
     ['fish', "ab'c", "set -gx KASH_APIKEY 'ab\\'c'\n"],
     ['fish', 'a\\b', "set -gx KASH_APIKEY 'a\\\\b'\n"],
     ['powershell', "ab'c", "$env:KASH_APIKEY = 'ab''c'\n"],
-    ['powershell', 'a\u2018b\u2019c\u201ad\u201be', "$env:KASH_APIKEY = 'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'\n"],
-    ['powershell', '$x "y"', "$env:KASH_APIKEY = '$x \"y\"'\n"],
+    [
+      'powershell',
+      'a\u2018b\u2019c\u201ad\u201be',
+      "$env:KASH_APIKEY = 'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'\n",
+    ],
+    ['powershell', '$x "y"', '$env:KASH_APIKEY = \'$x "y"\'\n'],
     ['cmd', 'abc', 'set "KASH_APIKEY=abc"\n'],
     ['cmd', 'a&b|c<d>e', 'set "KASH_APIKEY=a&b|c<d>e"\n'],
     ['dotenv', "ab'c", 'KASH_APIKEY="ab\'c"\n'],
@@ -160,9 +164,12 @@ describe('formatEnv', () => {
     expect(refusal(() => formatEnv(format, [['KASH_APIKEY', '"\n']])).hint).toContain('--format json');
   });
 
-  it.each(pairs(ENV_FORMATS, ['', '1A', 'A-B', 'A B', 'A=B', 'Ä', 'A;B', 'A\n']))('%s refuses the variable name %j', (format, name) => {
-    expect(refusal(() => formatEnv(format, [[name, 'v']])).exitCode).toBe(ExitCode.usage);
-  });
+  it.each(pairs(ENV_FORMATS, ['', '1A', 'A-B', 'A B', 'A=B', 'Ä', 'A;B', 'A\n']))(
+    '%s refuses the variable name %j',
+    (format, name) => {
+      expect(refusal(() => formatEnv(format, [[name, 'v']])).exitCode).toBe(ExitCode.usage);
+    },
+  );
 
   it.each(ENV_FORMATS)('%s carries exactly the nasty values that the spec does not forbid it', (format) => {
     for (const value of NASTY) {

@@ -64,23 +64,34 @@ const glyphFree = (key: string) => !GLYPHS.test(key);
 describe('maskApiKey', () => {
   it('noninterference: a long key shows the same mask whatever its middle and length, given the same first and last 4', () => {
     fc.assert(
-      fc.property(keyChars(SHOWN, SHOWN), keyChars(4, 40), keyChars(4, 40), keyChars(SHOWN, SHOWN), (head, middle1, middle2, tail) => {
-        // The parts must not fuse into a surrogate pair where they meet.
-        fc.pre(chars(head + middle1 + tail).length === chars(middle1).length + 2 * SHOWN);
-        fc.pre(chars(head + middle2 + tail).length === chars(middle2).length + 2 * SHOWN);
-        // A key holding a control character shows none of itself (the property below).
-        fc.pre(!hasControlChars(head + middle1 + middle2 + tail));
-        expect(maskApiKey(head + middle1 + tail)).toBe(maskApiKey(head + middle2 + tail));
-      }),
+      fc.property(
+        keyChars(SHOWN, SHOWN),
+        keyChars(4, 40),
+        keyChars(4, 40),
+        keyChars(SHOWN, SHOWN),
+        (head, middle1, middle2, tail) => {
+          // The parts must not fuse into a surrogate pair where they meet.
+          fc.pre(chars(head + middle1 + tail).length === chars(middle1).length + 2 * SHOWN);
+          fc.pre(chars(head + middle2 + tail).length === chars(middle2).length + 2 * SHOWN);
+          // A key holding a control character shows none of itself (the property below).
+          fc.pre(!hasControlChars(head + middle1 + middle2 + tail));
+          expect(maskApiKey(head + middle1 + tail)).toBe(maskApiKey(head + middle2 + tail));
+        },
+      ),
       { numRuns: runs(500) },
     );
   });
 
   it('a key holding a control character or line break shows none of itself, so nothing reaches the terminal', () => {
     fc.assert(
-      fc.property(keyChars(0, 30), fc.constantFrom('\u001b', '\n', '\r', '\u0007', '\u009b', '\u2028', '\u007f'), keyChars(0, 30), (before, control, after) => {
-        expect(maskApiKey(before + control + after)).toBe(maskApiKey('short'));
-      }),
+      fc.property(
+        keyChars(0, 30),
+        fc.constantFrom('\u001b', '\n', '\r', '\u0007', '\u009b', '\u2028', '\u007f'),
+        keyChars(0, 30),
+        (before, control, after) => {
+          expect(maskApiKey(before + control + after)).toBe(maskApiKey('short'));
+        },
+      ),
       { numRuns: runs(300) },
     );
   });
@@ -128,18 +139,24 @@ describe('maskApiKey', () => {
 
   it('the key itself (3 characters or more) never appears in its mask', () => {
     fc.assert(
-      fc.property(anyKey.filter((key) => glyphFree(key) && chars(key).length >= 3), (key) => {
-        expect(maskApiKey(key)).not.toContain(key);
-      }),
+      fc.property(
+        anyKey.filter((key) => glyphFree(key) && chars(key).length >= 3),
+        (key) => {
+          expect(maskApiKey(key)).not.toContain(key);
+        },
+      ),
       { numRuns: runs(1000) },
     );
   });
 
   it('never splits a surrogate pair', () => {
     fc.assert(
-      fc.property(anyKey.filter((key) => !illFormed(key)), (key) => {
-        expect(illFormed(maskApiKey(key)), JSON.stringify(key)).toBe(false);
-      }),
+      fc.property(
+        anyKey.filter((key) => !illFormed(key)),
+        (key) => {
+          expect(illFormed(maskApiKey(key)), JSON.stringify(key)).toBe(false);
+        },
+      ),
       { numRuns: runs(1000) },
     );
   });

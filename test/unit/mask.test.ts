@@ -11,9 +11,12 @@ describe('maskApiKey', () => {
     expect(maskApiKey(key)).toBe(masked);
   });
 
-  it.each(['', 'a', 'abcd', 'abcdefgh', 'abcdefghijk', '🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑'])('hides all of the short key %j', (key) => {
-    expect(maskApiKey(key)).toBe(maskApiKey('x'));
-  });
+  it.each(['', 'a', 'abcd', 'abcdefgh', 'abcdefghijk', '🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑'])(
+    'hides all of the short key %j',
+    (key) => {
+      expect(maskApiKey(key)).toBe(maskApiKey('x'));
+    },
+  );
 
   it('the short placeholder holds nothing of the key', () => {
     expect(maskApiKey('abcdefghijk')).toMatch(/^[^a-k]+$/u);

@@ -32,7 +32,9 @@ describe('defaultConfigDir', () => {
 
   it('is ~/Library/Preferences/kash on macOS, whatever XDG_CONFIG_HOME says', () => {
     expect(defaultConfigDir({}, 'darwin')).toBe(join(HOME, 'Library', 'Preferences', 'kash'));
-    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/srv/conf' }, 'darwin')).toBe(join(HOME, 'Library', 'Preferences', 'kash'));
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/srv/conf' }, 'darwin')).toBe(
+      join(HOME, 'Library', 'Preferences', 'kash'),
+    );
   });
 
   it('is %APPDATA%\\kash\\Config on Windows', () => {
@@ -44,11 +46,14 @@ describe('defaultConfigDir', () => {
     expect(defaultConfigDir({}, 'win32')).toBe(join(HOME, 'AppData', 'Roaming', 'kash', 'Config'));
   });
 
-  it.each(['linux', 'darwin', 'win32'] as const)('has no "-nodejs" suffix (conf/env-paths default) on %s', (platform) => {
-    const dir = defaultConfigDir({ APPDATA: 'C:\\AppData', XDG_CONFIG_HOME: '/xdg' }, platform);
-    expect(dir).not.toMatch(/nodejs/);
-    expect(dir.split(/[\\/]/)).toContain('kash');
-  });
+  it.each(['linux', 'darwin', 'win32'] as const)(
+    'has no "-nodejs" suffix (conf/env-paths default) on %s',
+    (platform) => {
+      const dir = defaultConfigDir({ APPDATA: 'C:\\AppData', XDG_CONFIG_HOME: '/xdg' }, platform);
+      expect(dir).not.toMatch(/nodejs/);
+      expect(dir.split(/[\\/]/)).toContain('kash');
+    },
+  );
 
   it('defaults to the running platform', () => {
     expect(defaultConfigDir({ XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData' })).toBe(

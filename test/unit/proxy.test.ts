@@ -9,33 +9,79 @@ const HTTPS = new URL('https://kash.click');
 const HTTP = new URL('http://127.0.0.1:8080');
 
 /** The proxy's href for `url` under `env`, or null when the request goes direct. */
-const via = (url: URL | string, env: NodeJS.ProcessEnv): string | null => proxyFor(typeof url === 'string' ? new URL(url) : url, env)?.href ?? null;
+const via = (url: URL | string, env: NodeJS.ProcessEnv): string | null =>
+  proxyFor(typeof url === 'string' ? new URL(url) : url, env)?.href ?? null;
 
 describe('proxyFor: which variable applies', () => {
   it.each<[string, URL, NodeJS.ProcessEnv, string | null]>([
     ['no variable: direct', HTTPS, {}, null],
     ['HTTPS_PROXY for an https URL', HTTPS, { HTTPS_PROXY: 'http://upper:3128' }, 'http://upper:3128/'],
     ['https_proxy for an https URL', HTTPS, { https_proxy: 'http://lower:3128' }, 'http://lower:3128/'],
-    ['both cases set: the lower case wins, as in undici and curl', HTTPS, { HTTPS_PROXY: 'http://upper:3128', https_proxy: 'http://lower:3128' }, 'http://lower:3128/'],
+    [
+      'both cases set: the lower case wins, as in undici and curl',
+      HTTPS,
+      { HTTPS_PROXY: 'http://upper:3128', https_proxy: 'http://lower:3128' },
+      'http://lower:3128/',
+    ],
     ['https falls back to HTTP_PROXY', HTTPS, { HTTP_PROXY: 'http://plain:8080' }, 'http://plain:8080/'],
     ['https falls back to http_proxy', HTTPS, { http_proxy: 'http://plain:8080' }, 'http://plain:8080/'],
-    ['HTTPS_PROXY beats HTTP_PROXY for https', HTTPS, { HTTPS_PROXY: 'http://secure:3128', HTTP_PROXY: 'http://plain:8080' }, 'http://secure:3128/'],
+    [
+      'HTTPS_PROXY beats HTTP_PROXY for https',
+      HTTPS,
+      { HTTPS_PROXY: 'http://secure:3128', HTTP_PROXY: 'http://plain:8080' },
+      'http://secure:3128/',
+    ],
     ['an http URL uses HTTP_PROXY', HTTP, { HTTP_PROXY: 'http://plain:8080' }, 'http://plain:8080/'],
     ['an http URL uses http_proxy', HTTP, { http_proxy: 'http://plain:8080' }, 'http://plain:8080/'],
-    ['http_proxy beats HTTP_PROXY', HTTP, { HTTP_PROXY: 'http://upper:8080', http_proxy: 'http://lower:8080' }, 'http://lower:8080/'],
-    ['an http URL never uses HTTPS_PROXY', HTTP, { HTTPS_PROXY: 'http://secure:3128', https_proxy: 'http://secure:3128' }, null],
-    ['an http URL with both: HTTP_PROXY', HTTP, { HTTPS_PROXY: 'http://secure:3128', HTTP_PROXY: 'http://plain:8080' }, 'http://plain:8080/'],
-    ['an empty HTTPS_PROXY is ignored: HTTP_PROXY applies', HTTPS, { HTTPS_PROXY: '', HTTP_PROXY: 'http://plain:8080' }, 'http://plain:8080/'],
-    ['a blank HTTPS_PROXY is ignored: HTTP_PROXY applies', HTTPS, { HTTPS_PROXY: '   ', HTTP_PROXY: 'http://plain:8080' }, 'http://plain:8080/'],
+    [
+      'http_proxy beats HTTP_PROXY',
+      HTTP,
+      { HTTP_PROXY: 'http://upper:8080', http_proxy: 'http://lower:8080' },
+      'http://lower:8080/',
+    ],
+    [
+      'an http URL never uses HTTPS_PROXY',
+      HTTP,
+      { HTTPS_PROXY: 'http://secure:3128', https_proxy: 'http://secure:3128' },
+      null,
+    ],
+    [
+      'an http URL with both: HTTP_PROXY',
+      HTTP,
+      { HTTPS_PROXY: 'http://secure:3128', HTTP_PROXY: 'http://plain:8080' },
+      'http://plain:8080/',
+    ],
+    [
+      'an empty HTTPS_PROXY is ignored: HTTP_PROXY applies',
+      HTTPS,
+      { HTTPS_PROXY: '', HTTP_PROXY: 'http://plain:8080' },
+      'http://plain:8080/',
+    ],
+    [
+      'a blank HTTPS_PROXY is ignored: HTTP_PROXY applies',
+      HTTPS,
+      { HTTPS_PROXY: '   ', HTTP_PROXY: 'http://plain:8080' },
+      'http://plain:8080/',
+    ],
     ['an empty HTTP_PROXY: direct', HTTP, { HTTP_PROXY: '' }, null],
     ['empty everything: direct', HTTPS, { HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: '', http_proxy: '' }, null],
     // undici reads `https_proxy ?? HTTPS_PROXY`: an empty lower-case variable hides the upper-case one.
-    ['an empty https_proxy hides HTTPS_PROXY, as in undici', HTTPS, { https_proxy: '', HTTPS_PROXY: 'http://upper:3128' }, null],
+    [
+      'an empty https_proxy hides HTTPS_PROXY, as in undici',
+      HTTPS,
+      { https_proxy: '', HTTPS_PROXY: 'http://upper:3128' },
+      null,
+    ],
     ['surrounding spaces are trimmed', HTTPS, { HTTPS_PROXY: '  http://spaced:3128  ' }, 'http://spaced:3128/'],
     ['an https:// proxy is kept', HTTPS, { HTTPS_PROXY: 'https://tls-proxy:443' }, 'https://tls-proxy/'],
     ['a proxy without a scheme is http://', HTTPS, { HTTPS_PROXY: 'proxy:3128' }, 'http://proxy:3128/'],
     ['a bare host name is http://', HTTPS, { HTTPS_PROXY: 'proxy.corp' }, 'http://proxy.corp/'],
-    ['credentials without a scheme are kept', HTTPS, { HTTPS_PROXY: 'user:pw@proxy:3128' }, 'http://user:pw@proxy:3128/'],
+    [
+      'credentials without a scheme are kept',
+      HTTPS,
+      { HTTPS_PROXY: 'user:pw@proxy:3128' },
+      'http://user:pw@proxy:3128/',
+    ],
     ['an IPv4 proxy without a scheme', HTTP, { HTTP_PROXY: '10.0.0.1:3128' }, 'http://10.0.0.1:3128/'],
     ['an IPv6 proxy', HTTP, { HTTP_PROXY: 'http://[fd00::1]:3128' }, 'http://[fd00::1]:3128/'],
   ])('%s', (_name, url, env, expected) => {

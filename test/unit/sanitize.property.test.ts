@@ -62,14 +62,34 @@ const csi = fc
   .map((parts) => parts.join(''));
 /** Two- or three-byte ESC sequences (charset, reset, keypad…), but not the introducers of CSI and string sequences. */
 const shortEscape = fc
-  .tuple(intermediates, fc.integer({ min: 0x30, max: 0x7e }).map(char).filter((c) => !'[]PX^_'.includes(c)))
+  .tuple(
+    intermediates,
+    fc
+      .integer({ min: 0x30, max: 0x7e })
+      .map(char)
+      .filter((c) => !'[]PX^_'.includes(c)),
+  )
   .map(([i, final]) => `\u001b${i}${final}`);
 /** OSC, DCS, SOS, PM and APC introducers, 7-bit and 8-bit. */
-const stringIntroducer = fc.constantFrom('\u001b]', '\u001bP', '\u001bX', '\u001b^', '\u001b_', '\u009d', '\u0090', '\u0098', '\u009e', '\u009f');
+const stringIntroducer = fc.constantFrom(
+  '\u001b]',
+  '\u001bP',
+  '\u001bX',
+  '\u001b^',
+  '\u001b_',
+  '\u009d',
+  '\u0090',
+  '\u0098',
+  '\u009e',
+  '\u009f',
+);
 const stringTerminator = fc.constantFrom('\u0007', '\u001b\\', '\u009c');
 /** What a string sequence may carry before its terminator: anything but BEL, ESC and \x9c. */
 const stringPayload = fc
-  .string({ unit: fc.oneof(asciiChar, asciiChar, c0, c1, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 20 })
+  .string({
+    unit: fc.oneof(asciiChar, asciiChar, c0, c1, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })),
+    maxLength: 20,
+  })
   .map((payload) => payload.replace(/[\u0007\u001b\u009c]/gu, ''));
 const terminatedString = fc.tuple(stringIntroducer, stringPayload, stringTerminator).map((parts) => parts.join(''));
 const unterminatedString = fc.tuple(stringIntroducer, stringPayload).map((parts) => parts.join(''));
@@ -159,9 +179,14 @@ describe('sanitizeServerText', () => {
 
   it('keeps the words on either side of a line-breaking control apart', () => {
     fc.assert(
-      fc.property(word, fc.constantFrom('\t', '\n', '\v', '\f', '\r', '\r\n', '\u0085', '\u2028', '\u2029'), word, (a, br, b) => {
-        expect(sanitizeServerText(`${a}${br}${b}`)).toBe(`${a} ${b}`);
-      }),
+      fc.property(
+        word,
+        fc.constantFrom('\t', '\n', '\v', '\f', '\r', '\r\n', '\u0085', '\u2028', '\u2029'),
+        word,
+        (a, br, b) => {
+          expect(sanitizeServerText(`${a}${br}${b}`)).toBe(`${a} ${b}`);
+        },
+      ),
       { numRuns: runs(300) },
     );
   });

@@ -1,16 +1,16 @@
 // Real OS processes against one store folder: concurrent saves, and kill -9 mid-save.
 // The worker (test/support/store-worker.ts) is bundled with esbuild so that plain `node`
 // runs it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildStoreWorker, type BuiltWorker } from '../support/build-store-worker.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeProblem, type StoreData } from '../../src/store/records.js';
+import { type StoreData, storeProblem } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
+import { type BuiltWorker, buildStoreWorker } from '../support/build-store-worker.js';
 import { credentialsFor, LOOP_SETS } from '../support/store-worker.js';
 
 let built: BuiltWorker;
@@ -74,7 +74,9 @@ function waitForLine(child: ChildProcess, wanted: string): Promise<void> {
       seen += chunk.toString();
       if (seen.split('\n').includes(wanted)) resolve();
     });
-    child.once('exit', (code, signal) => reject(new Error(`worker ended (${code ?? signal}) before "${wanted}": ${stderr}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`worker ended (${code ?? signal}) before "${wanted}": ${stderr}`)),
+    );
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -16,11 +16,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildStoreWorker, type BuiltWorker } from '../support/build-store-worker.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode, KashError, usageError } from '../../src/errors.js';
 import type { StoreData } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
+import { type BuiltWorker, buildStoreWorker } from '../support/build-store-worker.js';
 import { credentialsFor } from '../support/store-worker.js';
 
 const STORE_CORRUPT_PREFIX = 'credentials.json.corrupt-';
@@ -58,7 +58,12 @@ function seed(content: string | StoreData, at = dir): string {
   return file;
 }
 
-const save = (store: CredentialStore, profile: string, apiKey = `key-${profile}`, options: { setAsideCorrupt?: boolean } = {}) =>
+const save = (
+  store: CredentialStore,
+  profile: string,
+  apiKey = `key-${profile}`,
+  options: { setAsideCorrupt?: boolean } = {},
+) =>
   store.update((data) => {
     data.profiles[profile] = { ...data.profiles[profile], credentials: credentialsFor(apiKey, `shop-${profile}`) };
   }, options);
@@ -122,7 +127,10 @@ describe('CredentialStore basics', () => {
     const store = openStore();
     const returned = await store.update((data) => {
       data.profiles.default = {
-        credentials: { ...credentialsFor('k"ey\\with\u00e9\u{1f511}', '42'), shopTitle: 'Caf\u00e9 "L\'\u00e9t\u00e9"\n' },
+        credentials: {
+          ...credentialsFor('k"ey\\with\u00e9\u{1f511}', '42'),
+          shopTitle: 'Caf\u00e9 "L\'\u00e9t\u00e9"\n',
+        },
         pendingCode: {
           email: 'a@b.c',
           accountId: null,
@@ -279,7 +287,10 @@ describe('a corrupt store', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(asidePath);
 
-      expect(saved).toEqual({ version: 1, profiles: { default: { credentials: credentialsFor('fresh-key', 'shop-default') } } });
+      expect(saved).toEqual({
+        version: 1,
+        profiles: { default: { credentials: credentialsFor('fresh-key', 'shop-default') } },
+      });
       expect(openStore().read()).toEqual(saved);
       expect(modeOf(file)).toBe(0o600);
       expect(existsSync(lockOf(store))).toBe(false);
@@ -508,7 +519,9 @@ describe('the lock', () => {
     const store = openStore();
     seed(storeWith('default'));
     const dead = await deadPid();
-    writeFileSync(join(dir, 'credentials.json.tmp-0123456789abcdef'), '{"version":1,"profiles":{"old":{}}}', { mode: 0o600 });
+    writeFileSync(join(dir, 'credentials.json.tmp-0123456789abcdef'), '{"version":1,"profiles":{"old":{}}}', {
+      mode: 0o600,
+    });
     writeFileSync(`${lockOf(store)}.${dead}`, String(dead), { mode: 0o600 });
     // A claim whose owner lives is someone's attempt in progress: it stays.
     writeFileSync(`${lockOf(store)}.${process.ppid}`, String(process.ppid), { mode: 0o600 });
