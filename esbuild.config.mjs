@@ -68,12 +68,12 @@ const LAZY = {
   undici: { contents: "export { fetch, ProxyAgent } from 'undici';" },
 };
 const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.js`;
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const lazyLibraries = {
   name: 'lazy-libraries',
   setup(build) {
-    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).map(escape).join('|')})$`) }, (args) => {
+    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).map(escapeRegExp).join('|')})$`) }, (args) => {
       if (args.kind !== 'dynamic-import') {
         return {
           errors: [

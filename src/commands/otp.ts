@@ -82,13 +82,15 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
   const { profile, baseUrl } = ctx.settings;
   const pending = ctx.store().read().profiles[profile]?.pendingCode;
   const explicit = options.email ?? (ctx.env.KASH_EMAIL || undefined);
-  if (explicit === undefined && !pending) {
+  let email: string;
+  if (explicit !== undefined) email = await askEmail(ctx, explicit);
+  else if (pending) email = pending.email;
+  else {
     throw usageError(
       `no code request is pending for profile "${profile}", and no email was given`,
       'Start with `kash otp request --email you@example.com`, or pass --email to this command.',
     );
   }
-  const email = explicit === undefined ? pending!.email : await askEmail(ctx, explicit);
   const matching = pending && sameEmail(pending.email, email) ? pending : undefined;
   if (matching && matching.baseUrl !== baseUrl) {
     throw usageError(

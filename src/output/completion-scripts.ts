@@ -88,8 +88,11 @@ function bash(spec: CompletionSpec): string {
   const valueCases = (command: CommandSpec) => {
     const taking = command.options.filter((option) => option.value !== undefined);
     const byKind = new Map<string, string[]>();
-    for (const option of taking)
-      byKind.set(valueKind(option.value!), [...(byKind.get(valueKind(option.value!)) ?? []), ...names(option)]);
+    for (const option of taking) {
+      if (option.value === undefined) continue;
+      const kind = valueKind(option.value);
+      byKind.set(kind, [...(byKind.get(kind) ?? []), ...names(option)]);
+    }
     const cases = [...byKind].map(([kind, flags]) => `${flags.join('|')}) echo ${bashQuote(kind)} ;;`);
     return `case $2 in ${[...cases, '*) return 1 ;;'].join(' ')} esac`;
   };

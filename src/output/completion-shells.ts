@@ -51,6 +51,7 @@ export const INSTALL: Record<Shell, Array<[command: string, where: string]>> = {
   bash: [['source <(kash completion bash)', 'bash: in ~/.bashrc']],
   zsh: [
     [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's own syntax, printed as it is
       'kash completion zsh > "${fpath[1]}/_kash"',
       'zsh: saved in a folder of your $fpath, before compinit runs (then start a new shell)',
     ],

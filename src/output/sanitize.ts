@@ -34,12 +34,10 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
   const chars = Array.from(clean);
   if (maxLength < 1) return '';
   if (chars.length <= maxLength) return clean;
-  return (
-    chars
-      .slice(0, maxLength - 1)
-      .join('')
-      .trimEnd() + '…'
-  );
+  return `${chars
+    .slice(0, maxLength - 1)
+    .join('')
+    .trimEnd()}…`;
 }
 
 /** Whether `s` holds a C0 or C1 control, DEL, or a Unicode line or paragraph separator. */

@@ -216,7 +216,10 @@ describe.concurrent('a login while the service misbehaves', () => {
           withEmulator(
             {
               fault: 'redirect',
-              tweak: (e) => ((e.redirectStatus = status), (e.redirectLocation = `${elsewhere.url}${PASSWORD_PATH}`)),
+              tweak: (e) => {
+                e.redirectStatus = status;
+                e.redirectLocation = `${elsewhere.url}${PASSWORD_PATH}`;
+              },
             },
             async (emulator) => {
               const dir = loggedIn();
@@ -249,7 +252,13 @@ describe.concurrent('answers that are valid however they travel', () => {
     { name: 'dribbled within the timeout', fault: 'dribble' },
   ])('$name: exit 0, the demo credentials saved', async ({ fault, chunked }) => {
     await withEmulator(
-      { fault: fault ?? undefined, tweak: (e) => ((e.chunked = chunked ?? false), (e.dribbleMs = 1)) },
+      {
+        fault: fault ?? undefined,
+        tweak: (e) => {
+          e.chunked = chunked ?? false;
+          e.dribbleMs = 1;
+        },
+      },
       async (emulator) => {
         const dir = loggedIn();
         const run = await loginDemo(dir, emulator.url, ['--timeout', '10']);

@@ -599,7 +599,7 @@ describe.concurrent('profile names', () => {
           }),
         ),
       );
-      runs.forEach((run, i) => expect(run.code, `${names[i]}: ${run.stderr}`).toBe(0));
+      for (const [i, run] of runs.entries()) expect(run.code, `${names[i]}: ${run.stderr}`).toBe(0);
       expect(savedProfiles(dir)).toEqual(['.', '..', '...']);
       // Nothing beside the config folder, nothing in it but the store.
       expect(listDir(root)).toEqual(['kash']);

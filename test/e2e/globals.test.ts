@@ -279,7 +279,7 @@ describe('help, version and usage errors', () => {
       kash(dir, ['whoami', '--frobnicate']),
       kash(dir, ['login', '--password', 'x']),
     ]);
-    runs.forEach((run, i) => expectUsage(run, `case ${i}`));
+    for (const [i, run] of runs.entries()) expectUsage(run, `case ${i}`);
   });
 
   it('errors are error: lines with no stack trace without --verbose', async () => {

@@ -394,7 +394,7 @@ describe('kash login and what is already there', () => {
             }),
       ),
     );
-    runs.forEach((run, i) => expect(run.code, `${profiles[i]}: ${run.stderr}`).toBe(0));
+    for (const [i, run] of runs.entries()) expect(run.code, `${profiles[i]}: ${run.stderr}`).toBe(0);
     expect(requestsTo(PASSWORD_PATH) - from).toBe(20);
 
     const store = readStore(dir);

@@ -361,43 +361,48 @@ function sendFault(
   const plain = { ...how, fault: null };
   switch (fault) {
     case 'http500':
-      return send(res, 500, page('500 Internal Server Error'), {}, plain);
+      send(res, 500, page('500 Internal Server Error'), {}, plain);
+      return;
     case 'html':
-      return send(res, 200, LOGIN_PAGE, {}, plain);
+      send(res, 200, LOGIN_PAGE, {}, plain);
+      return;
     case 'redirect':
-      return send(res, emulator.redirectStatus, page('302 Found'), { Location: emulator.redirectLocation }, plain);
+      send(res, emulator.redirectStatus, page('302 Found'), { Location: emulator.redirectLocation }, plain);
+      return;
     case 'redirectSameOrigin':
-      return send(res, 302, page('302 Found'), { Location: SAME_ORIGIN_REDIRECT_PATH }, plain);
+      send(res, 302, page('302 Found'), { Location: SAME_ORIGIN_REDIRECT_PATH }, plain);
+      return;
     case 'huge': {
       // Valid JSON, so that only a size limit catches it.
       const head = '{"success":true,"result":"Here are your credentials","APIKEY":"';
       const tail = '","SHOPID":"42"}';
-      return send(res, 200, head + 'k'.repeat(ONE_MIB + 1024 - head.length - tail.length) + tail, {}, plain);
+      send(res, 200, head + 'k'.repeat(ONE_MIB + 1024 - head.length - tail.length) + tail, {}, plain);
+      return;
     }
     case 'exact1MiB':
-      return send(res, 200, success.padEnd(ONE_MIB, ' '), {}, plain);
+      send(res, 200, success.padEnd(ONE_MIB, ' '), {}, plain);
+      return;
     case 'over1MiB':
-      return send(res, 200, success.padEnd(ONE_MIB + 1, ' '), {}, plain);
+      send(res, 200, success.padEnd(ONE_MIB + 1, ' '), {}, plain);
+      return;
     case 'gzipHuge':
-      return send(res, 200, gzipSync(success.padEnd(ONE_MIB + 1, ' ')), { 'Content-Encoding': 'gzip' }, plain);
+      send(res, 200, gzipSync(success.padEnd(ONE_MIB + 1, ' ')), { 'Content-Encoding': 'gzip' }, plain);
+      return;
     case 'noKey':
-      return send(
-        res,
-        200,
-        '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}',
-        {},
-        plain,
-      );
+      send(res, 200, '{"success":true,"result":"Here are your credentials","APIKEY":"","SHOPID":"42"}', {}, plain);
+      return;
     case 'keyNewline':
-      return send(
+      send(
         res,
         200,
         JSON.stringify(credentials({ ...accounts.demo, apiKey: 'demo-api-key\nexport EVIL=1' }, true)),
         {},
         plain,
       );
+      return;
     case 'emptyBody':
-      return send(res, 200, '', {}, plain);
+      send(res, 200, '', {}, plain);
+      return;
     case 'drop':
       req.socket.destroy();
       return;
@@ -481,9 +486,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     const endpoint = service.endpoints.get(url.pathname);
-    if (!endpoint) return send(res, 404, page('404 Not Found'), {}, how);
-    if (req.method !== 'POST') return send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' }, how);
-    if (!isForm) return send(res, 400, page('400 Bad Request'), {}, how);
+    if (!endpoint) send(res, 404, page('404 Not Found'), {}, how);
+    if (!endpoint) return;
+    if (req.method !== 'POST') send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' }, how);
+    if (req.method !== 'POST') return;
+    if (!isForm) send(res, 400, page('400 Bad Request'), {}, how);
+    if (!isForm) return;
 
     // Like PHP's $_REQUEST: the listShops link carries accountID and code in its query.
     const reply = endpoint({ ...Object.fromEntries(url.searchParams), ...fields });

@@ -33,7 +33,7 @@ import { ENV_FORMATS, type EnvFormat, formatEnv } from '../../src/output/env-for
 const run = promisify(execFile);
 
 /** `KASH_PROPERTY_SCALE=50 npx vitest run …` searches fifty times harder than the quick default. */
-const SCALE = Math.max(1, Number(process.env['KASH_PROPERTY_SCALE'] ?? 1) || 1);
+const SCALE = Math.max(1, Number(process.env.KASH_PROPERTY_SCALE ?? 1) || 1);
 const runs = (numRuns: number) => Math.ceil(numRuns * SCALE);
 if (SCALE > 1) vi.setConfig({ testTimeout: 10_000 * SCALE });
 
@@ -284,7 +284,7 @@ describe('evaluated by the real shells', () => {
       await Promise.all([writeFile(file, text), mkdir(cwd), mkdir(home)]);
       const { stdout, stderr, code } = await run(shell, [...args, file], {
         cwd,
-        env: { PATH: process.env['PATH'], HOME: home, ...locale },
+        env: { PATH: process.env.PATH, HOME: home, ...locale },
         timeout: 10_000,
         maxBuffer: 64 * 1024 * 1024,
         encoding: 'latin1',

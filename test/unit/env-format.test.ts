@@ -68,7 +68,7 @@ const FORBIDDEN: Record<EnvFormat, RegExp> = {
   json: /\u0000/u,
   powershell: new RegExp(`[${CONTROLS}]`, 'u'),
   cmd: new RegExp(`["%!^${CONTROLS}]`, 'u'),
-  dotenv: new RegExp('["\\\\$`' + CONTROLS + ']', 'u'),
+  dotenv: new RegExp(`["\\\\$\`${CONTROLS}]`, 'u'),
 };
 const carries = (format: EnvFormat, value: string) => !FORBIDDEN[format].test(value);
 
@@ -205,7 +205,7 @@ describe('round trips', () => {
       await Promise.all([writeFile(file, text), mkdir(cwd), mkdir(home)]);
       const { stdout, stderr } = await run(shell, [...args, file], {
         cwd,
-        env: { PATH: process.env['PATH'], HOME: home },
+        env: { PATH: process.env.PATH, HOME: home },
         timeout: 10_000,
       });
       const exported = stdout

@@ -25,7 +25,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { hasControlChars, sanitizeServerText } from '../../src/output/sanitize.js';
 
 /** `KASH_PROPERTY_SCALE=50 npx vitest run …` searches fifty times harder than the quick default. */
-const SCALE = Math.max(1, Number(process.env['KASH_PROPERTY_SCALE'] ?? 1) || 1);
+const SCALE = Math.max(1, Number(process.env.KASH_PROPERTY_SCALE ?? 1) || 1);
 const runs = (numRuns: number) => Math.ceil(numRuns * SCALE);
 if (SCALE > 1) vi.setConfig({ testTimeout: 10_000 * SCALE });
 
