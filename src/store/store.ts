@@ -1,4 +1,14 @@
-import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
 import { removeDeadClaims, withLock } from './lock.js';
@@ -209,5 +219,21 @@ export class CredentialStore {
       hint,
       cause: error,
     });
+  }
+}
+
+/**
+ * The saved profile names, for shell completion: it never writes, tightens or warns, and
+ * never fails; a store that is missing, unreadable or corrupt has none.
+ */
+export function peekProfileNames(dir: string): string[] {
+  try {
+    const file = join(dir, STORE_FILE_NAME);
+    const stat = lstatSync(file);
+    if (!stat.isFile() || stat.size > 1024 * 1024) return [];
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return storeProblem(parsed) === undefined ? Object.keys((parsed as StoreData).profiles) : [];
+  } catch {
+    return [];
   }
 }
