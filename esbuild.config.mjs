@@ -61,7 +61,6 @@ const LAZY = {
       "export { default as input } from '@inquirer/input'; export { default as password } from '@inquirer/password'; export { default as select } from '@inquirer/select';",
     resolveDir: dirname(fileURLToPath(import.meta.resolve('@inquirer/prompts'))),
   },
-  conf: { contents: "export { default } from 'conf';" },
   chalk: { contents: "export { Chalk } from 'chalk';" },
   // Only when HTTPS_PROXY or HTTP_PROXY applies. (Taking fetch and ProxyAgent from
   // undici's own files rather than its index breaks its initialisation order.)
@@ -99,27 +98,6 @@ const libraryEntries = {
   },
 };
 
-/**
- * conf validates with ajv only when given a schema, and kash gives it none (the store is
- * checked by src/store/records.ts): its 150 kB of validator stay out of the package.
- * Should conf ever reach for them, the stand-ins say so instead of passing silently.
- */
-const confWithoutSchemas = {
-  name: 'conf-without-schemas',
-  setup(build) {
-    build.onResolve({ filter: /^(ajv\/dist\/2020\.js|ajv-formats)$/ }, (args) => ({
-      path: args.path,
-      namespace: 'no-schema',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'no-schema' }, () => ({
-      contents: `const refuse = () => { throw new Error('kash bundles conf without ajv: pass it no schema'); };
-        export class Ajv2020 { constructor() { refuse(); } }
-        export default { default: refuse };`,
-      loader: 'js',
-    }));
-  },
-};
-
 const shipped = {
   bundle: true,
   platform: 'node',
@@ -151,7 +129,7 @@ await Promise.all([
       Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`]),
     ),
     outdir: 'dist',
-    plugins: [libraryEntries, confWithoutSchemas, builtinsByRequire],
+    plugins: [libraryEntries, builtinsByRequire],
   }),
   build({
     bundle: true,

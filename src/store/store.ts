@@ -1,13 +1,19 @@
 import {
   chmodSync,
+  closeSync,
+  constants,
+  fsyncSync,
   linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
@@ -27,8 +33,19 @@ const errnoCode = (error: unknown) => {
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
 
+/** So that a rename is on disk before kash says "saved"; Windows cannot open a folder for it. */
+function syncFolder(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * What a kash killed mid-save can leave beside the store: conf's temporary copy of the
+ * What a kash killed mid-save can leave beside the store: its temporary copy of the
  * store, API keys and all. Called with the lock held, when no live kash can be writing one.
  */
 function removeTemporaryCopies(storeFile: string): void {
@@ -39,8 +56,8 @@ function removeTemporaryCopies(storeFile: string): void {
 }
 
 /**
- * The credential store: one JSON file of profiles. Reads are plain fs so the print path
- * (`whoami`, `env`) stays light; writes go through conf, under a lock, and are atomic.
+ * The credential store: one JSON file of profiles, read and written with plain fs (the
+ * print path, `whoami` and `env`, stays light); writes happen under a lock, atomically.
  */
 export class CredentialStore {
   readonly dir: string;
@@ -94,7 +111,7 @@ export class CredentialStore {
         change(data);
         const aside = 'corrupt' in loaded ? this.#keepCopy() : undefined;
         try {
-          await this.#write(data);
+          this.#write(data);
         } catch (error) {
           if (aside) unlinkSync(aside);
           throw error;
@@ -178,26 +195,30 @@ export class CredentialStore {
     return aside;
   }
 
-  async #write(data: StoreData): Promise<void> {
-    const { default: Conf } = await import('conf');
-    const conf = new Conf<Record<string, unknown>>({
-      cwd: this.dir,
-      configName: STORE_FILE_NAME.replace(/\.json$/, ''),
-      projectSuffix: '',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      // We have read and judged the file already; a corrupt one being replaced is kept aside by us.
-      clearInvalidConfig: true,
-    });
-    // conf writes in place, not atomically, when it believes it runs as a Snap
-    // (sindresorhus/conf#82); a kill -9 then could leave an empty store. Keep it atomic.
-    const snap = process.env.SNAP;
-    delete process.env.SNAP;
+  /**
+   * Atomic: a new file of our own (0600, our owner: never the old file's), written and
+   * synced, then renamed over the store, then the folder synced so the rename survives a
+   * crash. A reader sees the old store or the new one, never a part.
+   */
+  #write(data: StoreData): void {
+    // node:crypto loads the stream machinery: only a save pays for it, never the print path.
+    const token = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
+    const temporary = `${this.file}.tmp-${process.pid}-${token}`;
+    const { O_WRONLY, O_CREAT, O_EXCL } = constants;
+    const fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      conf.store = data as unknown as Record<string, unknown>;
-    } finally {
-      if (snap !== undefined) process.env.SNAP = snap;
+      try {
+        writeFileSync(fd, `${JSON.stringify(data, null, '\t')}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, this.file);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
     }
+    syncFolder(this.dir);
   }
 
   #corrupt(reason: string): KashError {

@@ -104,7 +104,7 @@ describe('the print path', () => {
     expect(libraries(events)).toEqual([]);
   });
 
-  it('logout loads only the store writer (conf), never the client or the prompts', async () => {
+  it('logout loads no library: not the client, not the prompts', async () => {
     const { code, events } = await traced(['logout', '--profile', 'nobody']);
     expect(code).toBe(0);
     expect(libraries(events)).toEqual([]);
@@ -114,12 +114,12 @@ describe('the print path', () => {
 
 describe('the tracer itself', () => {
   // Without this, a tracer that records nothing would pass every test above.
-  it('sees a login load ky and conf, touch fetch, connect and write the store', async () => {
+  it('sees a login load ky, touch fetch, connect and write the store', async () => {
     const { code, events } = await traced(['login', '--login', accounts.demo.login, '--profile', 'traced'], {
       KASH_PASSWORD: accounts.demo.password,
     });
     expect(code).toBe(0);
-    expect(libraries(events)).toEqual(expect.arrayContaining(['dist/lib/ky.js', 'dist/lib/conf.js']));
+    expect(libraries(events)).toEqual(['dist/lib/ky.js']);
     expect(libraries(events)).not.toContain('dist/lib/prompts.js');
     expect(events.some((e) => e.kind === 'fetch')).toBe(true);
     expect(events.some((e) => e.kind === 'connect')).toBe(true);
