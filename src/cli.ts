@@ -9,9 +9,9 @@ import { shopsCommand } from './commands/shops.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { type ContextFactory, createContext, type Overrides, VERSION } from './context.js';
 import { causes, ExitCode, KashError } from './errors.js';
-import { type IO, processIO, withoutColour } from './io.js';
+import { colorLevel, type IO, processIO, withColor } from './io.js';
 import { examples } from './output/examples.js';
-import { truthy } from './settings.js';
+import { type GlobalFlags, isVerbose, resolveSettings } from './settings.js';
 import { onInterrupt } from './signals.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
@@ -25,7 +25,27 @@ function addGlobalOptions(command: Command): Command {
     .addOption(global('--json', 'machine-readable result on stdout'))
     .addOption(global('--no-input', 'never prompt (env: KASH_NO_INPUT=1 or CI=true)'))
     .addOption(global('--verbose', 'requests, statuses and timings on stderr, secrets redacted (env: KASH_DEBUG=1)'))
-    .addOption(global('--no-color', 'no colour (env: NO_COLOR; FORCE_COLOR forces it)'));
+    .addOption(global('--no-color', 'no color (env: NO_COLOR; FORCE_COLOR forces it)'));
+}
+
+/**
+ * The global options the user typed, wherever on the line: the one place that asks
+ * commander where a value came from, so that nothing else reads argv again.
+ */
+export function globalFlags(command: Command): GlobalFlags {
+  const values = command.optsWithGlobals();
+  const typed = <T>(key: string): T | undefined =>
+    command.getOptionValueSourceWithGlobals(key) === 'cli' ? (values[key] as T) : undefined;
+  return {
+    profile: typed('profile'),
+    baseUrl: typed('baseUrl'),
+    configDir: typed('configDir'),
+    timeout: typed('timeout'),
+    json: typed('json'),
+    verbose: typed('verbose'),
+    noInput: typed<boolean>('input') === false,
+    noColor: typed<boolean>('color') === false,
+  };
 }
 
 export function buildProgram(io: IO, context: ContextFactory): Command {
@@ -67,6 +87,12 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
   return program;
 }
 
+/** How the outcome is shown: with the run's own settings once resolved, the environment's alone before. */
+export interface Shown {
+  io: IO;
+  verbose: boolean;
+}
+
 /** The only place that turns an outcome into an exit status and the `error:` line. */
 export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
   if (error instanceof CommanderError) {
@@ -74,17 +100,17 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof KashError) {
-    io.stderr.write(`${io.colour.red('error:')} ${error.message}\n`);
-    if (error.hint) io.stderr.write(`${io.colour.dim(error.hint)}\n`);
+    io.stderr.write(`${io.color.red('error:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${io.color.dim(error.hint)}\n`);
     // The whole chain: fetch wraps the failure that says what happened (Node 24 gives its own wrapper no frames).
-    if (verbose)
+    if (verbose) {
       for (const cause of causes(error.cause))
         if (cause instanceof Error) io.stderr.write(`${cause.stack ?? cause.message}\n`);
+    }
     return error.exitCode;
   }
-  io.stderr.write(
-    `${io.colour.red('error:')} unexpected internal error: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`${io.color.red('error:')} unexpected internal error: ${message}\n`);
   io.stderr.write(
     verbose && error instanceof Error && error.stack
       ? `${error.stack}\n`
@@ -93,30 +119,57 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
   return ExitCode.internal;
 }
 
+/**
+ * How each command gets its context: the flags read once, color and verbosity decided
+ * first (so that a setting that fails is itself shown as asked), then the settings.
+ */
+export function contextFactory(
+  io: IO,
+  env: NodeJS.ProcessEnv,
+  overrides: Overrides,
+  on: { shown(shown: Shown): void; exitWith(status: number): void },
+): ContextFactory {
+  return async (command) => {
+    const flags = globalFlags(command);
+    const shownIO = await withColor(io, colorLevel(flags.noColor === true, env, io.stderrIsTTY));
+    on.shown({ io: shownIO, verbose: isVerbose(flags, env) });
+    return createContext(shownIO, env, resolveSettings(flags, env), overrides, on.exitWith);
+  };
+}
+
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
   let status: number = ExitCode.ok;
-  const program = buildProgram(io, (command) =>
-    createContext(io, env, command, overrides, (chosen) => (status = chosen)),
-  );
+  let shown: Shown = { io, verbose: isVerbose({}, env) };
+  const context = contextFactory(io, env, overrides, {
+    shown: (now) => {
+      shown = now;
+    },
+    exitWith: (chosen) => {
+      status = chosen;
+    },
+  });
   try {
-    await program.parseAsync(argv);
+    await buildProgram(io, context).parseAsync(argv);
     return status;
   } catch (error) {
-    // Settings may be what failed, so read these two flags straight from the arguments.
-    const verbose = argv.includes('--verbose') || truthy(env.KASH_DEBUG);
-    return exitStatus(error, argv.includes('--no-color') ? withoutColour(io) : io, verbose);
+    return exitStatus(error, shown.io, shown.verbose);
   }
 }
 
 export async function main(): Promise<void> {
-  const io = await processIO(process.env, process.argv);
+  // The contract has no switch to skip certificate checks, so Node's own is not one either.
+  // Node reads it from the process's environment at each TLS connection; `env` keeps the
+  // user's copy for what kash hands on (`kash exec`) and for the warning.
+  const env = { ...process.env };
+  delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  const io = processIO();
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
   onInterrupt(() => {
-    io.stderr.write(`\n${io.colour.red('error:')} cancelled; nothing was changed\n`);
+    io.stderr.write('\nerror: cancelled; nothing was changed\n');
     process.exit(ExitCode.cancelled);
   });
-  const status = await run(process.argv, io, process.env);
+  const status = await run(process.argv, io, env);
   // Output is written synchronously, so nothing is lost; keep-alive sockets must not hold the process open.
   process.exit(status);
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ServiceClient } from './api/client.js';
-import { type IO, withoutColour } from './io.js';
+import type { IO } from './io.js';
 import { Ui } from './output/ui.js';
 import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
-import { resolveSettings, type Settings } from './settings.js';
+import type { Settings } from './settings.js';
 import { CredentialStore } from './store/store.js';
 
 declare const KASH_VERSION: string | undefined;
@@ -19,6 +19,8 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   settings: Settings;
   ui: Ui;
+  /** The profile in use: the one --profile or KASH_PROFILE names, else "default". */
+  profile(): string;
   /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
   readonly canPrompt: boolean;
   /** Ends kash with this status rather than 0, once the command returns (`kash exec`). */
@@ -28,44 +30,56 @@ export interface Context {
   prompter(): Promise<Prompter>;
 }
 
+/** Builds a command's context from the commander command it runs as. */
+export type ContextFactory = (command: Command) => Promise<Context>;
+
+/** What tests replace: the prompter, which would otherwise need a terminal. */
 export interface Overrides {
   prompter?: () => Promise<Prompter>;
 }
 
+/** `io` already carries the run's color; `settings` are resolved. */
 export function createContext(
   io: IO,
   env: NodeJS.ProcessEnv,
-  command: Command,
+  settings: Settings,
   overrides: Overrides = {},
   exitWith: (status: number) => void = () => undefined,
 ): Context {
-  const settings = resolveSettings(command, env);
-  const shownIO = settings.colour ? io : withoutColour(io);
-  const ui = new Ui(shownIO, settings.verbose);
+  const ui = new Ui(io, settings.verbose);
   let store: CredentialStore | undefined;
+  let client: ServiceClient | undefined;
   return {
-    io: shownIO,
+    io,
     env,
     settings,
     ui,
+    profile: () => settings.profile?.name ?? 'default',
     // A getter: asking whether stdin is a terminal opens it, which the print path need not pay for.
     get canPrompt() {
-      return settings.inputAllowed && io.stdinIsTTY && io.stderrIsTTY;
+      return settings.noInputBecause === undefined && io.stdinIsTTY && io.stderrIsTTY;
     },
     exitWith,
-    store: () => (store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message))),
-    client: async () =>
-      new ServiceClient({
-        baseUrl: settings.baseUrl,
-        timeoutMs: settings.timeoutMs,
-        env,
-        warn: (message) => ui.warn(message),
-        userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
-        debug: settings.verbose ? (line) => ui.debug(line) : undefined,
-      }),
-    prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(shownIO)))()),
+    store: () => {
+      store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message));
+      return store;
+    },
+    client: async () => {
+      client ??= buildClient(env, settings, ui);
+      return client;
+    },
+    prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))()),
   };
 }
 
-/** Builds a command's context from the commander command it runs as. */
-export type ContextFactory = (command: Command) => Context;
+function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui): ServiceClient {
+  const { baseUrl, timeoutMs } = settings.network();
+  return new ServiceClient({
+    baseUrl,
+    timeoutMs,
+    env,
+    warn: (message) => ui.warn(message),
+    userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
+    debug: settings.verbose ? (line) => ui.debug(line) : undefined,
+  });
+}

@@ -3,17 +3,21 @@ import type { Readable, Writable } from 'node:stream';
 
 type Paint = (text: string) => string;
 
-/** The few colours kash uses; a ChalkInstance is one. */
-export interface Colour {
+/** The few colors kash uses; a ChalkInstance is one. */
+export interface Color {
   red: Paint;
   green: Paint;
   yellow: Paint;
   cyan: Paint;
   dim: Paint;
+  bold: Paint;
 }
 
 const same: Paint = (text) => text;
-export const NO_COLOUR: Colour = { red: same, green: same, yellow: same, cyan: same, dim: same };
+export const NO_COLOR: Color = { red: same, green: same, yellow: same, cyan: same, dim: same, bold: same };
+
+/** 0 for none, then chalk's levels: 16 colors, 256, true color. */
+export type ColorLevel = 0 | 1 | 2 | 3;
 
 /** Where kash's own text goes: written whole, at once. */
 export interface Sink {
@@ -32,8 +36,10 @@ export interface IO {
   readonly stderrStream: Writable;
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
-  /** Colour for stderr, where everything meant for a person goes. */
-  readonly colour: Colour;
+  /** Color for stderr, where everything meant for a person goes; none until `withColor`. */
+  readonly color: Color;
+  /** How this IO paints at a level: chalk for the real streams, loaded only then. */
+  palette(level: ColorLevel): Promise<Color>;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -82,15 +88,8 @@ function isTerminal(fd: number): boolean {
   }
 }
 
-/**
- * The real streams. stdin is opened only when asked for (the print path never reads it),
- * and chalk is loaded only when there is colour to show.
- */
-export async function processIO(env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<IO> {
-  const stderrIsTTY = isTerminal(2);
-  // --no-color is read here too, before the options are parsed: chalk is then not even loaded.
-  const level = argv.includes('--no-color') ? 0 : stderrColourLevel(env, stderrIsTTY);
-  const colour = level === 0 ? NO_COLOUR : new (await import('chalk')).Chalk({ level });
+/** The real streams. stdin is opened only when asked for: the print path never reads it. */
+export function processIO(): IO {
   return {
     get stdin() {
       return process.stdin;
@@ -103,27 +102,32 @@ export async function processIO(env: NodeJS.ProcessEnv, argv: readonly string[])
     get stderrStream() {
       return process.stderr;
     },
-    stderrIsTTY,
-    colour,
+    stderrIsTTY: isTerminal(2),
+    color: NO_COLOR,
+    palette: async (level) => (level === 0 ? NO_COLOR : new (await import('chalk')).Chalk({ level })),
   };
 }
 
 /**
- * chalk's own detection looks at stdout; our colour goes to stderr, so decide here
- * with the same rules (NO_COLOR, FORCE_COLOR, a terminal that is not dumb).
+ * How much color stderr gets, decided once per run: --no-color first, then NO_COLOR and
+ * FORCE_COLOR as chalk reads them, then whether stderr is a terminal that is not dumb.
+ * (chalk's own detection looks at stdout, and kash's colors go to stderr.)
  */
-export function stderrColourLevel(env: NodeJS.ProcessEnv, isTTY: boolean): 0 | 1 | 2 | 3 {
+export function colorLevel(noColorFlag: boolean, env: NodeJS.ProcessEnv, stderrIsTTY: boolean): ColorLevel {
+  if (noColorFlag) return 0;
   if (env.FORCE_COLOR !== undefined) {
     if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return 0;
     const forced = Number.parseInt(env.FORCE_COLOR, 10);
-    return forced >= 1 && forced <= 3 ? (forced as 1 | 2 | 3) : 1;
+    return forced >= 1 && forced <= 3 ? (forced as ColorLevel) : 1;
   }
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
-  if (!isTTY || env.TERM === 'dumb') return 0;
+  if (!stderrIsTTY || env.TERM === 'dumb') return 0;
   return env.COLORTERM === 'truecolor' || env.COLORTERM === '24bit' ? 3 : 2;
 }
 
-/** The same streams without colour; getters (the lazy stdin) keep working. */
-export function withoutColour(io: IO): IO {
-  return Object.create(io, { colour: { value: NO_COLOUR } }) as IO;
+/** The same streams with that much color. */
+export async function withColor(io: IO, level: ColorLevel): Promise<IO> {
+  const color = await io.palette(level);
+  // A prototype link, not a copy, so that the lazy getters (stdin) stay lazy.
+  return Object.create(io, { color: { value: color } }) as IO;
 }

@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from './errors.js';
-import type { IO } from './io.js';
+import type { Color, IO } from './io.js';
 
 export interface Choice<T> {
   name: string;
@@ -34,14 +34,39 @@ export function cancellable(prompter: Prompter): Prompter {
   };
 }
 
+/**
+ * inquirer's look, painted with kash's colors: its own palette decides by itself, so
+ * --no-color would not reach it.
+ */
+function theme(color: Color) {
+  return {
+    prefix: { idle: color.cyan('?'), done: color.green('✔') },
+    style: {
+      answer: color.cyan,
+      message: color.bold,
+      error: (text: string) => color.red(`> ${text}`),
+      defaultAnswer: (text: string) => color.dim(`(${text})`),
+      help: color.dim,
+      highlight: color.cyan,
+      key: (text: string) => color.cyan(color.bold(`<${text}>`)),
+      disabled: (text: string) => color.dim(`- ${text}`),
+      description: color.cyan,
+      keysHelpTip: (keys: [string, string][]) =>
+        keys.map(([key, action]) => `${color.bold(key)} ${color.dim(action)}`).join(color.dim(' • ')),
+    },
+  };
+}
+
 /** @inquirer/prompts, loaded only when a person is actually asked something. */
 export async function inquirerPrompter(io: IO): Promise<Prompter> {
   const { input, password, select } = await import('@inquirer/prompts');
   const context = { input: io.stdin, output: io.stderrStream, clearPromptOnDone: false };
+  const look = theme(io.color);
   return {
     text: (message, validate) =>
-      input({ message, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context),
-    secret: (message) => password({ message, mask: '*', validate: (v) => v !== '' || 'Required' }, context),
-    choose: (message, choices) => select({ message, choices }, context),
+      input({ message, theme: look, validate: validate ?? ((v) => v.trim() !== '' || 'Required') }, context),
+    secret: (message) =>
+      password({ message, mask: '*', theme: look, validate: (v) => v !== '' || 'Required' }, context),
+    choose: (message, choices) => select({ message, choices, theme: look }, context),
   };
 }

@@ -1,56 +1,93 @@
-import type { Command } from 'commander';
 import { parseBaseUrl } from './api/base-url.js';
 import { usageError } from './errors.js';
-import { quote } from './output/sanitize.js';
+import { quote } from './sanitize.js';
 import { defaultConfigDir } from './store/paths.js';
 
 const DEFAULT_BASE_URL = 'https://kash.click';
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The global options as the user typed them: absent means not typed. */
+export interface GlobalFlags {
+  profile?: string | undefined;
+  baseUrl?: string | undefined;
+  configDir?: string | undefined;
+  timeout?: string | undefined;
+  json?: boolean | undefined;
+  verbose?: boolean | undefined;
+  /** `--no-input`. */
+  noInput?: boolean | undefined;
+  /** `--no-color`. */
+  noColor?: boolean | undefined;
+}
+
+/** What only the network needs: checked by the commands that use it, so a bad one never breaks `env`. */
+export interface NetworkSettings {
+  baseUrl: string;
+  timeoutMs: number;
+}
+
 /** The global options of ../shared/CLI.md, resolved: flag, then variable, then default. */
 export interface Settings {
-  profile: string;
-  baseUrl: string;
+  /**
+   * The profile that --profile or KASH_PROFILE names, or undefined when neither does (the
+   * store's default then applies). `fromFlag` matters: an explicit --profile beats
+   * credentials in the environment.
+   */
+  profile: { name: string; fromFlag: boolean } | undefined;
   configDir: string;
-  timeoutMs: number;
   json: boolean;
   verbose: boolean;
-  /** False when --no-input, KASH_NO_INPUT=1 or CI=true forbid prompting. */
-  inputAllowed: boolean;
-  colour: boolean;
+  /** Why prompting is off (`--no-input`, `KASH_NO_INPUT=1`, `CI=…`), or undefined when it is allowed. */
+  noInputBecause: string | undefined;
+  /** The base URL and timeout, checked on first use. */
+  network(): NetworkSettings;
 }
 
-/**
- * A global option may be given before or after the subcommand, so look for a value
- * the user typed anywhere from the subcommand up to the program.
- */
-function typed<T>(command: Command, key: string): T | undefined {
-  for (let c: Command | null = command; c; c = c.parent) {
-    if (c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key) as T;
-  }
-  return undefined;
-}
+/** A variable counts as given when it is set and not empty; the one rule for every KASH_* input. */
+export const variable = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+};
 
-const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 export const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
 
-export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
-  const profile = typed<string>(command, 'profile') ?? nonEmpty(env.KASH_PROFILE) ?? 'default';
-  const baseUrl = typed<string>(command, 'baseUrl') ?? nonEmpty(env.KASH_BASE_URL) ?? DEFAULT_BASE_URL;
-  const configDir = typed<string>(command, 'configDir') ?? nonEmpty(env.KASH_CONFIG_DIR) ?? defaultConfigDir(env);
-  if (configDir.trim() === '')
+/** `CI` disables prompts unless it is empty, `0` or `false`, as CI services set it. */
+const ciSet = (value: string | undefined) => value !== undefined && !/^(|0|false)$/i.test(value);
+
+/** --verbose or KASH_DEBUG; also what an error is shown with when the other settings failed. */
+export const isVerbose = (flags: GlobalFlags, env: NodeJS.ProcessEnv) => flags.verbose ?? truthy(env.KASH_DEBUG);
+
+/** Pure: the same flags and variables always give the same settings. */
+export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings {
+  const profileName = flags.profile ?? variable(env, 'KASH_PROFILE');
+  const configDir = flags.configDir ?? variable(env, 'KASH_CONFIG_DIR') ?? defaultConfigDir(env);
+  if (configDir.trim() === '') {
     throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
-  const timeout = typed<string>(command, 'timeout') ?? nonEmpty(env.KASH_TIMEOUT);
+  }
+  let network: NetworkSettings | undefined;
   return {
-    profile: parseProfileName(profile),
-    baseUrl: parseBaseUrl(baseUrl),
+    profile:
+      profileName === undefined
+        ? undefined
+        : { name: parseProfileName(profileName), fromFlag: flags.profile !== undefined },
     configDir,
-    timeoutMs: parseTimeout(timeout),
-    json: typed<boolean>(command, 'json') ?? false,
-    verbose: typed<boolean>(command, 'verbose') ?? truthy(env.KASH_DEBUG),
-    inputAllowed: typed<boolean>(command, 'input') ?? !(truthy(env.KASH_NO_INPUT) || env.CI === 'true'),
-    colour: typed<boolean>(command, 'color') ?? true,
+    json: flags.json === true,
+    verbose: isVerbose(flags, env),
+    noInputBecause: flags.noInput
+      ? '--no-input'
+      : truthy(env.KASH_NO_INPUT)
+        ? 'KASH_NO_INPUT is set'
+        : ciSet(env.CI)
+          ? 'CI is set'
+          : undefined,
+    network() {
+      network ??= {
+        baseUrl: parseBaseUrl(flags.baseUrl ?? variable(env, 'KASH_BASE_URL') ?? DEFAULT_BASE_URL),
+        timeoutMs: parseTimeout(flags.timeout ?? variable(env, 'KASH_TIMEOUT')),
+      };
+      return network;
+    },
   };
 }
 
@@ -61,6 +98,8 @@ export function parseProfileName(name: string): string {
     'A profile name is 1-64 letters, digits, ".", "_" or "-" (--profile or KASH_PROFILE).',
   );
 }
+
+export const isProfileName = (name: string) => PROFILE_NAME.test(name);
 
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;

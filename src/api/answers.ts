@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
-import { hasControlChars, quote, sanitizeServerText } from '../output/sanitize.js';
+import { hasControlChars, quote, sanitizeServerText } from '../sanitize.js';
 
 export interface Credentials {
   apiKey: string;

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { quote } from '../output/sanitize.js';
+import { quote } from '../sanitize.js';
 
 const hint =
   'Use an https:// URL, e.g. --base-url https://kash.click (http:// is allowed only for 127.0.0.1, ::1 or localhost).';

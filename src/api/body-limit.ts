@@ -7,8 +7,8 @@ const tooLarge = (where: string) =>
     hint: 'Check --base-url / KASH_BASE_URL points at the kash.click service.',
   });
 
-/** Reads the body as UTF-8, stopping as soon as it passes the limit rather than buffering it all. */
-export async function readLimited(response: Response, where: string, limit = MAX_ANSWER_BYTES): Promise<string> {
+/** Reads the body as UTF-8, up to 1 MiB: it stops as soon as the body passes that, rather than buffering it all. */
+export async function readAtMost1MiB(response: Response, where: string, limit = MAX_ANSWER_BYTES): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > limit) {
     await response.body?.cancel();

@@ -9,7 +9,7 @@ import {
   serverMessage,
   shopsFrom,
 } from './answers.js';
-import { readLimited } from './body.js';
+import { readAtMost1MiB } from './body-limit.js';
 import { networkError } from './network-errors.js';
 import { proxyFor, shownProxy } from './proxy.js';
 
@@ -51,7 +51,7 @@ export class ServiceClient {
   }
 
   async #createKy(): Promise<KyInstance> {
-    this.#refuseUnverifiedTls();
+    this.#warnUnverifiedTls();
     const proxy = this.#proxy();
     const [{ default: ky }, proxied] = await Promise.all([
       import('ky'),
@@ -68,16 +68,11 @@ export class ServiceClient {
     });
   }
 
-  /**
-   * The contract has no switch to skip certificate checks, so Node's own is not one
-   * either. Node reads it from process.env at each TLS connection: it is removed there,
-   * by the commands that connect only (`kash exec` hands the user's environment on as is).
-   */
-  #refuseUnverifiedTls(): void {
-    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === undefined) return;
-    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0')
+  /** main() removed it from Node's view; a person who set it should hear it had no effect. */
+  #warnUnverifiedTls(): void {
+    if (this.#options.env?.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
       this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
-    delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
   }
 
   /** Every request goes to the base URL's origin, so one decision serves them all. */
@@ -144,12 +139,12 @@ export class ServiceClient {
         await response.body?.cancel();
         throw redirected(where, response.headers.get('location'));
       }
-      const text = await readLimited(response, where);
+      const text = await readAtMost1MiB(response, where);
       debug?.(
         `read ${Buffer.byteLength(text)} bytes (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`,
       );
       if (!response.ok) throw httpStatus(where, response.status, text, this.#proxy());
-      return located(where, () => interpret(parseAnswer(text)));
+      return namingTheUrl(where, () => interpret(parseAnswer(text)));
     } catch (error) {
       if (error instanceof KashError) throw error;
       const secrets = Object.entries(fields).flatMap(([name, value]) => (SECRET_FIELDS.has(name) ? [value] : []));
@@ -159,7 +154,7 @@ export class ServiceClient {
 }
 
 /** A bad answer names the URL it came from, as every other service failure does. */
-function located<T>(where: string, read: () => T): T {
+function namingTheUrl<T>(where: string, read: () => T): T {
   try {
     return read();
   } catch (error) {

@@ -1,5 +1,5 @@
 import { causes, ExitCode, KashError } from '../errors.js';
-import { sanitizeServerText } from '../output/sanitize.js';
+import { sanitizeServerText } from '../sanitize.js';
 import { shownProxy } from './proxy.js';
 
 const TLS_CODES = new Set([

@@ -1,4 +1,3 @@
-import type { Credentials } from '../api/answers.js';
 import type { Context } from '../context.js';
 import { credentialsFromEnv } from '../credentials.js';
 import { usageError } from '../errors.js';
@@ -6,14 +5,7 @@ import { type EnvFormat, formatEnv, parseEnvFormat } from '../output/env-format.
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
 import type { SavedCredentials } from '../store/records.js';
-
-export interface Obtained {
-  credentials: Credentials;
-  method: 'password' | 'otp';
-  login: string | null;
-  email: string | null;
-  shopTitle: string | null;
-}
+import type { Obtained } from './obtained.js';
 
 /** --format says how --no-save prints; with saving there is nothing to print. */
 export function printFormat(save: boolean, format: string | undefined): EnvFormat {
@@ -38,7 +30,8 @@ export interface DeliverOptions {
  * the credentials on stdout exactly as `kash env` would.
  */
 export async function deliver(ctx: Context, obtained: Obtained, options: DeliverOptions): Promise<void> {
-  const { profile, baseUrl } = ctx.settings;
+  const profile = ctx.profile();
+  const { baseUrl } = ctx.settings.network();
   const saved: SavedCredentials = {
     apiKey: obtained.credentials.apiKey,
     shopId: obtained.credentials.shopId,

@@ -2,29 +2,9 @@ import type { Shop } from '../api/answers.js';
 import type { ServiceClient } from '../api/client.js';
 import type { Context } from '../context.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
-import { checkEmail, checked, gather } from '../inputs.js';
+import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, optionalInput, promptCheck } from '../inputs.js';
 import type { PendingCode } from '../store/records.js';
-import type { Obtained } from './deliver.js';
-
-export const askEmail = (ctx: Context, given: string | undefined) =>
-  gather(ctx, {
-    label: 'email',
-    flag: '--email <email>',
-    variable: 'KASH_EMAIL',
-    given,
-    ask: (prompter) => prompter.text('Email of your kash.click account:'),
-  }).then(checkEmail);
-
-/** People paste codes as "123 456" or "123-456"; the service wants the bare code. */
-export function normaliseCode(value: string): string {
-  const code = checked('code', value).replace(/[\s-]/g, '');
-  if (!/^[A-Za-z0-9]{1,64}$/.test(code))
-    throw usageError(
-      'the code holds characters other than letters and digits',
-      'Type the code exactly as the email shows it.',
-    );
-  return code;
-}
+import type { Obtained } from './obtained.js';
 
 /**
  * Which shop the code is for: the one given, the only one, or the person's pick. A script
@@ -63,14 +43,9 @@ export interface SendCodeOptions {
  * Asks the service to email a code, and remembers the request unless told not to. The
  * caller has checked the store can take it: an email must not go out for nothing.
  */
-export async function sendCode(
-  ctx: Context,
-  inputs: { email?: string | undefined; accountId?: string | undefined },
-  how: SendCodeOptions,
-): Promise<PendingCode> {
-  const email = await askEmail(ctx, inputs.email);
-  const accountIdGiven = inputs.accountId ?? (ctx.env.KASH_ACCOUNT_ID || undefined);
-  const accountId = accountIdGiven === undefined ? undefined : checked('account ID', accountIdGiven);
+export async function sendCode(ctx: Context, given: Given, how: SendCodeOptions): Promise<PendingCode> {
+  const email = await gather(ctx, EMAIL_INPUT, given);
+  const accountId = await optionalInput(ctx, ACCOUNT_ID, given);
   const client = await ctx.client();
   const shop = await chooseShop(ctx, client, email, accountId);
   await ctx.ui.spin('Sending the code…', () =>
@@ -80,10 +55,10 @@ export async function sendCode(
     email,
     accountId: shop?.accountId ?? accountId ?? null,
     shopTitle: shop?.title || null,
-    baseUrl: ctx.settings.baseUrl,
+    baseUrl: ctx.settings.network().baseUrl,
     requestedAt: new Date().toISOString(),
   };
-  const { profile } = ctx.settings;
+  const profile = ctx.profile();
   if (how.remember) {
     await ctx.store().update(
       (data) => {
@@ -113,19 +88,11 @@ const TRIES = 3;
 /** A person gets three tries at typing the code; each wrong one is said plainly. */
 export async function promptForCode(ctx: Context, pending: PendingCode): Promise<Obtained> {
   const prompter = await ctx.prompter();
-  // A typo (a letter too many, a stray sign) is caught at the prompt, not counted as a try.
-  const wellFormed = (value: string) => {
-    try {
-      normaliseCode(value);
-      return true;
-    } catch (error) {
-      return error instanceof KashError ? error.message : String(error);
-    }
-  };
   for (let attempt = 1; ; attempt++) {
-    const code = normaliseCode(await prompter.text(`Code from the email sent to ${pending.email}:`, wellFormed));
+    // A typo (a letter too many, a stray sign) is caught at the prompt, not counted as a try.
+    const typed = await prompter.text(`Code from the email sent to ${pending.email}:`, promptCheck(CODE));
     try {
-      return await exchangeCode(ctx, pending.email, code, pending.shopTitle);
+      return await exchangeCode(ctx, pending.email, CODE.check(typed), pending.shopTitle);
     } catch (error) {
       if (!(error instanceof KashError) || error.exitCode !== ExitCode.refused || attempt === TRIES) throw error;
       const left = TRIES - attempt;

@@ -40,16 +40,16 @@ export function completionCommand(context: ContextFactory): Command {
     .usage('<shell>')
     .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
     .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
-    .action((shell: Shell, _options: unknown, self: Command) =>
-      runCompletion(context(self), { shell, spec: completionSpec(root(self)) }),
+    .action(async (shell: Shell, _options: unknown, self: Command) =>
+      runCompletion(await context(self), { shell, spec: completionSpec(root(self)) }),
     );
   completion
     .command(PROFILES, { hidden: true })
     .description('print the saved profile names, one per line (for the completion scripts)')
-    .action((_options: unknown, self: Command) => {
+    .action(async (_options: unknown, self: Command) => {
       let ctx: Context;
       try {
-        ctx = context(self);
+        ctx = await context(self);
       } catch {
         // A bad KASH_* variable: completion must not print an error into the prompt.
         return;

@@ -16,8 +16,8 @@ export function envCommand(context: ContextFactory): Command {
     .description('print the credentials as shell variables, for eval "$(kash env)"')
     .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((options: EnvOptions, command: Command) =>
-      runEnv(context(command), options, command.getOptionValueSource('format') === 'cli'),
+    .action(async (options: EnvOptions, command: Command) =>
+      runEnv(await context(command), options, command.getOptionValueSource('format') === 'cli'),
     )
     .addHelpText(
       'after',

@@ -17,8 +17,8 @@ export function execCommand(context: ContextFactory): Command {
     .description('run a command with the credentials in its environment, and only there')
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action((command: string[], options: { prefix: string }, self: Command) =>
-      runExec(context(self), { prefix: options.prefix, command }),
+    .action(async (command: string[], options: { prefix: string }, self: Command) =>
+      runExec(await context(self), { prefix: options.prefix, command }),
     )
     .addHelpText(
       'after',

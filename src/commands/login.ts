@@ -1,17 +1,19 @@
 import { Command } from 'commander';
-import { promptForCode, sendCode } from '../auth/code.js';
-import { deliver, type Obtained, printFormat } from '../auth/deliver.js';
+import { deliver, printFormat } from '../auth/deliver.js';
+import type { Obtained } from '../auth/obtained.js';
+import { promptForCode, sendCode } from '../auth/otp.js';
 import { passwordLogin } from '../auth/password.js';
 import type { Context, ContextFactory } from '../context.js';
-import { profileFlag } from '../credentials.js';
 import { usageError } from '../errors.js';
+import { profileFlag } from '../hints.js';
+import { ACCOUNT_ID, EMAIL_INPUT, type Given, inputOption, LOGIN, PASSWORD, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 
-export interface LoginOptions {
+export interface LoginOptions extends Given {
   login?: string | undefined;
-  passwordStdin: boolean;
-  otp: boolean;
+  passwordStdin?: boolean | undefined;
+  otp?: boolean | undefined;
   email?: string | undefined;
   accountId?: string | undefined;
   save: boolean;
@@ -22,24 +24,14 @@ export function loginCommand(context: ContextFactory): Command {
   return new Command('login')
     .helpGroup('Log in and out:')
     .description('log in to kash.click and save the API key and shop ID')
-    .option('--login <login>', 'your kash.click login (env: KASH_LOGIN)')
-    .option('--password-stdin', 'read the password from standard input (env: KASH_PASSWORD)')
+    .addOption(inputOption(LOGIN))
+    .addOption(inputOption(PASSWORD))
     .option('--otp', 'log in with a one-time code sent by email instead of a password')
-    .option('--email <email>', 'with --otp: the account email (env: KASH_EMAIL)')
-    .option('--account-id <id>', 'with --otp: which shop, when the email has several (env: KASH_ACCOUNT_ID)')
+    .addOption(inputOption(EMAIL_INPUT, 'with --otp: the account email'))
+    .addOption(inputOption(ACCOUNT_ID, 'with --otp: which shop, when the email has several'))
     .option('--no-save', 'print the credentials on stdout instead of saving them')
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
-    .action(
-      (
-        options: Omit<LoginOptions, 'passwordStdin' | 'otp'> & { passwordStdin?: boolean; otp?: boolean },
-        command: Command,
-      ) =>
-        runLogin(context(command), {
-          ...options,
-          passwordStdin: options.passwordStdin === true,
-          otp: options.otp === true,
-        }),
-    )
+    .action(async (options: LoginOptions, command: Command) => runLogin(await context(command), options))
     .addHelpText(
       'after',
       examples(
@@ -67,11 +59,10 @@ export async function runLogin(ctx: Context, options: LoginOptions): Promise<voi
 
 /** With nothing to go on, a person at a terminal is asked; anyone else gets the password way. */
 async function chooseMethod(ctx: Context, options: LoginOptions): Promise<'password' | 'otp'> {
-  if (options.otp || options.email !== undefined || options.accountId !== undefined) return 'otp';
-  const given =
-    options.login !== undefined ||
-    options.passwordStdin ||
-    ['KASH_LOGIN', 'KASH_PASSWORD'].some((name) => ctx.env[name]);
+  if (options.otp || [EMAIL_INPUT, ACCOUNT_ID].some((input) => suppliedBy(ctx, input, options) === 'flag')) {
+    return 'otp';
+  }
+  const given = [LOGIN, PASSWORD].some((input) => suppliedBy(ctx, input, options) !== undefined);
   if (given || !ctx.canPrompt) return 'password';
   const prompter = await ctx.prompter();
   return prompter.choose('How do you want to log in?', [
@@ -87,7 +78,7 @@ async function codeLogin(ctx: Context, options: LoginOptions): Promise<Obtained>
     const rest = options.save ? '' : ` --email ${pending.email} --no-save`;
     throw usageError(
       'the code was sent, but kash cannot ask for it here (no terminal, or prompting is disabled)',
-      `When the email arrives, run: kash otp consume${profileFlag(ctx.settings.profile)}${rest} --otp <code>`,
+      `When the email arrives, run: kash otp consume${profileFlag(ctx.profile())}${rest} --otp <code>`,
     );
   }
   return promptForCode(ctx, pending);

@@ -13,8 +13,8 @@ export function logoutCommand(context: ContextFactory): Command {
     .helpGroup('Log in and out:')
     .description('remove saved credentials (logging out when logged out is fine)')
     .option('--all', 'remove every saved profile')
-    .action((options: { all?: boolean }, command: Command) =>
-      runLogout(context(command), { all: options.all === true }),
+    .action(async (options: { all?: boolean }, command: Command) =>
+      runLogout(await context(command), { all: options.all === true }),
     )
     .addHelpText(
       'after',
@@ -28,7 +28,7 @@ export function logoutCommand(context: ContextFactory): Command {
 
 export async function runLogout(ctx: Context, options: LogoutOptions): Promise<void> {
   const store = ctx.store();
-  const { profile } = ctx.settings;
+  const profile = ctx.profile();
   const targets = (data: { profiles: Record<string, unknown> }) =>
     options.all ? Object.keys(data.profiles) : Object.hasOwn(data.profiles, profile) ? [profile] : [];
 

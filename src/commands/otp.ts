@@ -1,20 +1,20 @@
 import { Command } from 'commander';
-import { askEmail, exchangeCode, normaliseCode, sendCode } from '../auth/code.js';
 import { deliver, printFormat } from '../auth/deliver.js';
+import { exchangeCode, sendCode } from '../auth/otp.js';
 import type { Context, ContextFactory } from '../context.js';
-import { profileFlag } from '../credentials.js';
 import { usageError } from '../errors.js';
-import { gather, readLine } from '../inputs.js';
+import { profileFlag } from '../hints.js';
+import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 
-export interface OtpRequestOptions {
+export interface OtpRequestOptions extends Given {
   email?: string | undefined;
   accountId?: string | undefined;
 }
 
-export interface OtpConsumeOptions {
+export interface OtpConsumeOptions extends Given {
   email?: string | undefined;
   otp?: string | undefined;
   save: boolean;
@@ -35,9 +35,9 @@ export function otpCommand(context: ContextFactory): Command {
   otp
     .command('request')
     .description('email a one-time code, and remember the request for `kash otp consume`')
-    .option('--email <email>', 'the account email (env: KASH_EMAIL)')
-    .option('--account-id <id>', 'which shop, when the email has several (env: KASH_ACCOUNT_ID)')
-    .action((options: OtpRequestOptions, command: Command) => runOtpRequest(context(command), options))
+    .addOption(inputOption(EMAIL_INPUT))
+    .addOption(inputOption(ACCOUNT_ID))
+    .action(async (options: OtpRequestOptions, command: Command) => runOtpRequest(await context(command), options))
     .addHelpText(
       'after',
       examples(
@@ -51,11 +51,11 @@ export function otpCommand(context: ContextFactory): Command {
   otp
     .command('consume')
     .description('trade the emailed code for the API key and shop ID, and save them')
-    .option('--email <email>', 'the account email; default: the one of the pending request (env: KASH_EMAIL)')
-    .option('--otp <code>', 'the code; otherwise KASH_OTP, standard input when it is not a terminal, or a prompt')
+    .addOption(inputOption(EMAIL_INPUT, 'the account email; default: the one of the pending request'))
+    .addOption(inputOption(CODE))
     .option('--no-save', 'print the credentials on stdout instead of saving them')
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
-    .action((options: OtpConsumeOptions, command: Command) => runOtpConsume(context(command), options))
+    .action(async (options: OtpConsumeOptions, command: Command) => runOtpConsume(await context(command), options))
     .addHelpText(
       'after',
       examples(
@@ -72,18 +72,19 @@ export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): P
   ctx.store().read();
   await ctx.store().checkWritable();
   const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
-  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.settings.profile)}`);
-  if (ctx.settings.json)
+  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.profile())}`);
+  if (ctx.settings.json) {
     writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
+  }
 }
 
 export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): Promise<void> {
   const format = printFormat(options.save, options.format);
-  const { profile, baseUrl } = ctx.settings;
+  const profile = ctx.profile();
+  const { baseUrl } = ctx.settings.network();
   const pending = ctx.store().read().profiles[profile]?.pendingCode;
-  const explicit = options.email ?? (ctx.env.KASH_EMAIL || undefined);
   let email: string;
-  if (explicit !== undefined) email = await askEmail(ctx, explicit);
+  if (suppliedBy(ctx, EMAIL_INPUT, options) !== undefined) email = await gather(ctx, EMAIL_INPUT, options);
   else if (pending) email = pending.email;
   else {
     throw usageError(
@@ -98,7 +99,7 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
       `Consume it with --base-url ${matching.baseUrl}, or request a new code from ${baseUrl}.`,
     );
   }
-  const code = normaliseCode(await codeFrom(ctx, options.otp, email));
+  const code = await gather(ctx, CODE, options, `Code from the email sent to ${email}:`);
   // A code is good once: learn that it could not be saved before spending it.
   if (options.save) await ctx.store().checkWritable();
   const obtained = await exchangeCode(ctx, email, code, matching?.shopTitle ?? null);
@@ -106,17 +107,3 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
 }
 
 const sameEmail = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-/** --otp, KASH_OTP, a pipe, or a prompt: in that order. */
-async function codeFrom(ctx: Context, given: string | undefined, email: string): Promise<string> {
-  if (given === undefined && !ctx.env.KASH_OTP && !ctx.io.stdinIsTTY) {
-    return readLine(ctx.io.stdin, 'code', 'Pass --otp <code>, set KASH_OTP, or pipe the code on standard input.');
-  }
-  return gather(ctx, {
-    label: 'code',
-    flag: '--otp <code>',
-    variable: 'KASH_OTP',
-    given,
-    ask: (prompter) => prompter.text(`Code from the email sent to ${email}:`),
-  });
-}

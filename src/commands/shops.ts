@@ -1,11 +1,10 @@
 import { Command } from 'commander';
-import { askEmail } from '../auth/code.js';
 import type { Context, ContextFactory } from '../context.js';
-import { checked } from '../inputs.js';
+import { EMAIL_INPUT, type Given, gather, inputOption, validInput } from '../inputs.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 
-export interface ShopsOptions {
+export interface ShopsOptions extends Given {
   email?: string | undefined;
   title?: string | undefined;
 }
@@ -14,9 +13,9 @@ export function shopsCommand(context: ContextFactory): Command {
   return new Command('shops')
     .helpGroup('Log in and out:')
     .description('list the shops linked to an email, with their account IDs')
-    .option('--email <email>', 'the account email (env: KASH_EMAIL)')
+    .addOption(inputOption(EMAIL_INPUT))
     .option('--title <accountTitle>', 'only shops with this title')
-    .action((options: ShopsOptions, command: Command) => runShops(context(command), options))
+    .action(async (options: ShopsOptions, command: Command) => runShops(await context(command), options))
     .addHelpText(
       'after',
       examples(
@@ -27,8 +26,8 @@ export function shopsCommand(context: ContextFactory): Command {
 }
 
 export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {
-  const email = await askEmail(ctx, options.email);
-  const title = options.title === undefined ? undefined : checked('title', options.title);
+  const email = await gather(ctx, EMAIL_INPUT, options);
+  const title = options.title === undefined ? undefined : validInput('title', options.title);
   const client = await ctx.client();
   const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email, title));
   if (ctx.settings.json) {

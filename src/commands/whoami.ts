@@ -14,8 +14,8 @@ export function whoamiCommand(context: ContextFactory): Command {
     .helpGroup('Use the credentials:')
     .description('show which credentials are in use: shop, login, where they come from; the key masked')
     .option('--all', 'every saved profile')
-    .action((options: { all?: boolean }, command: Command) =>
-      runWhoami(context(command), { all: options.all === true }),
+    .action(async (options: { all?: boolean }, command: Command) =>
+      runWhoami(await context(command), { all: options.all === true }),
     )
     .addHelpText(
       'after',
@@ -44,13 +44,24 @@ export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<v
 }
 
 function current(ctx: Context): ProfileView {
-  return effectiveView(ctx.settings.profile, effectiveCredentials(ctx), ctx.settings.baseUrl);
+  const effective = effectiveCredentials(ctx);
+  // Only environment credentials are shown with the base URL setting; an unusable one is not whoami's to refuse.
+  const baseUrl = effective.source === 'env' ? networkBaseUrl(ctx) : null;
+  return effectiveView(ctx.profile(), effective, baseUrl);
+}
+
+function networkBaseUrl(ctx: Context): string | null {
+  try {
+    return ctx.settings.network().baseUrl;
+  } catch {
+    return null;
+  }
 }
 
 function allProfiles(ctx: Context): ProfileView[] {
   const views = Object.entries(ctx.store().read().profiles).flatMap(([name, record]) =>
     record.credentials ? [savedView(name, record.credentials)] : [],
   );
-  if (views.length === 0) throw notLoggedIn(ctx.settings.profile, 'not logged in: no saved profile');
+  if (views.length === 0) throw notLoggedIn(ctx.profile(), 'not logged in: no saved profile');
   return views;
 }

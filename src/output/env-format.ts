@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { hasControlChars, quote } from './sanitize.js';
+import { hasControlChars, quote } from '../sanitize.js';
 
 export const ENV_FORMATS = ['sh', 'fish', 'powershell', 'cmd', 'dotenv', 'json'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];

@@ -1,4 +1,4 @@
-import { hasControlChars } from './sanitize.js';
+import { hasControlChars } from '../sanitize.js';
 
 /** Shown instead of a short key: fixed, so that it tells nothing of the key's length. */
 const SHORT_KEY_PLACEHOLDER = '••••';

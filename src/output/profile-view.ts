@@ -1,7 +1,7 @@
 import type { Effective } from '../credentials.js';
+import { sanitizeServerText } from '../sanitize.js';
 import type { SavedCredentials } from '../store/records.js';
 import { maskApiKey } from './mask.js';
-import { sanitizeServerText } from './sanitize.js';
 
 /** The `whoami --json` object of ../shared/CLI.md; it never holds the key itself. */
 export interface ProfileView {
@@ -32,7 +32,7 @@ export function savedView(profile: string, saved: SavedCredentials): ProfileView
   };
 }
 
-export function effectiveView(profile: string, effective: Effective, baseUrl: string): ProfileView {
+export function effectiveView(profile: string, effective: Effective, baseUrl: string | null): ProfileView {
   if (effective.source === 'store') return savedView(profile, effective.saved);
   return {
     profile,

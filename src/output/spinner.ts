@@ -1,12 +1,12 @@
-import type { Colour, Sink } from '../io.js';
+import type { Color, Sink } from '../io.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Draws on one line of a terminal until stopped, then erases itself. Returns stop. */
-export function startSpinner(stream: Sink, text: string, colour: Colour): () => void {
+export function startSpinner(stream: Sink, text: string, color: Color): () => void {
   let frame = 0;
   const draw = () => {
-    stream.write(`\r${colour.cyan(FRAMES[frame % FRAMES.length] ?? '')} ${text}`);
+    stream.write(`\r${color.cyan(FRAMES[frame % FRAMES.length] ?? '')} ${text}`);
     frame++;
   };
   draw();

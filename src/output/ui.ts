@@ -12,7 +12,7 @@ export class Ui {
   }
 
   success(message: string): void {
-    this.#line(`${this.#io.colour.green('✓')} ${message}`);
+    this.#line(`${this.#io.color.green('✓')} ${message}`);
   }
 
   info(message: string): void {
@@ -20,21 +20,21 @@ export class Ui {
   }
 
   warn(message: string): void {
-    this.#line(`${this.#io.colour.yellow('warning:')} ${message}`);
+    this.#line(`${this.#io.color.yellow('warning:')} ${message}`);
   }
 
   hint(message: string): void {
-    this.#line(this.#io.colour.dim(message));
+    this.#line(this.#io.color.dim(message));
   }
 
   debug(message: string): void {
-    if (this.#verbose) this.#line(this.#io.colour.dim(`[kash] ${message}`));
+    if (this.#verbose) this.#line(this.#io.color.dim(`[kash] ${message}`));
   }
 
   /** A spinner only where a person watches; elsewhere (CI logs) it would be noise. */
   async spin<T>(text: string, work: () => Promise<T>): Promise<T> {
     if (!this.#io.stderrIsTTY || this.#verbose) return work();
-    const stop = startSpinner(this.#io.stderr, text, this.#io.colour);
+    const stop = startSpinner(this.#io.stderr, text, this.#io.color);
     try {
       return await work();
     } finally {

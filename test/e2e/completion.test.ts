@@ -536,10 +536,10 @@ describe('kash completion profiles (hidden)', () => {
   });
 
   it('with a bad KASH_PROFILE or KASH_TIMEOUT: exit 0 and silent, not a usage error in the prompt', async () => {
-    const { code, stdout, stderr } = await traced(['completion', 'profiles'], { KASH_TIMEOUT: 'soon' });
+    const { code, stdout, stderr } = await traced(['completion', 'profiles'], { KASH_PROFILE: 'no spaces' });
     expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     // The same variable does stop an ordinary command, so the silence above is the command's doing.
-    expect((await runKash(['whoami'], { env: { KASH_CONFIG_DIR: store, KASH_TIMEOUT: 'soon' } })).code).toBe(2);
+    expect((await runKash(['whoami'], { env: { KASH_CONFIG_DIR: store, KASH_PROFILE: 'no spaces' } })).code).toBe(2);
   });
 
   it('the script itself loads only its own generator, and touches nothing', async () => {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { buildProgram, run } from '../../src/cli.js';
-import { type Context, createContext, type Overrides } from '../../src/context.js';
-import { type Colour, type IO, NO_COLOUR } from '../../src/io.js';
+import { buildProgram, contextFactory, run } from '../../src/cli.js';
+import type { Context, Overrides } from '../../src/context.js';
+import { type Color, type IO, NO_COLOR } from '../../src/io.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
 import type { SavedCredentials } from '../../src/store/records.js';
@@ -20,13 +20,14 @@ import { CredentialStore } from '../../src/store/store.js';
 // ---------------------------------------------------------------------------------------------
 // IO
 
-/** A colour that shows where it painted: `red('x')` is `<red>x</red>`. */
-export const MARKER_COLOUR: Colour = {
+/** A color that shows where it painted: `red('x')` is `<red>x</red>`. */
+export const MARKER_COLOR: Color = {
   red: (text) => `<red>${text}</red>`,
   green: (text) => `<green>${text}</green>`,
   yellow: (text) => `<yellow>${text}</yellow>`,
   cyan: (text) => `<cyan>${text}</cyan>`,
   dim: (text) => `<dim>${text}</dim>`,
+  bold: (text) => `<bold>${text}</bold>`,
 };
 
 export interface FakeIOOptions {
@@ -34,8 +35,8 @@ export interface FakeIOOptions {
   stderrTTY: boolean;
   /** What standard input holds; empty when not given. */
   stdin?: string;
-  /** NO_COLOUR unless given. */
-  colour?: Colour;
+  /** What the IO paints with when the run decides on color (stderr a terminal, FORCE_COLOR…); none unless given. */
+  palette?: Color;
 }
 
 export interface FakeIO extends IO {
@@ -69,7 +70,8 @@ export function fakeIO(options: FakeIOOptions): FakeIO {
     stderrStream,
     stdinIsTTY: options.stdinTTY,
     stderrIsTTY: options.stderrTTY,
-    colour: options.colour ?? NO_COLOUR,
+    color: NO_COLOR,
+    palette: async (level) => (level === 0 ? NO_COLOR : (options.palette ?? NO_COLOR)),
     get out() {
       return out;
     },
@@ -85,6 +87,8 @@ export function fakeIO(options: FakeIOOptions): FakeIO {
 /** A terminal session: a person can be asked. */
 export const interactiveIO = (extra: Partial<FakeIOOptions> = {}) =>
   fakeIO({ stdinTTY: true, stderrTTY: true, ...extra });
+/** A script that paints with MARKER_COLOR wherever the run decides on color (FORCE_COLOR, say). */
+export const paintedIO = () => scriptIO({ palette: MARKER_COLOR });
 /** A script: pipes both ways. */
 export const scriptIO = (extra: Partial<FakeIOOptions> = {}) => fakeIO({ stdinTTY: false, stderrTTY: false, ...extra });
 
@@ -120,9 +124,15 @@ export interface AskedPrompt {
 export interface ScriptedPrompter extends Prompter {
   /** Every prompt asked, in order (including a failing one). */
   readonly asked: AskedPrompt[];
-  /** Throws unless every scripted prompt was asked. */
-  assertDone(): void;
 }
+
+/** The prompters of the running test: each must have been asked its whole script when the test ends. */
+const scripted: Array<{ unasked(): string | undefined }> = [];
+
+afterEach(() => {
+  const problems = scripted.splice(0).flatMap((prompter) => prompter.unasked() ?? []);
+  if (problems.length > 0) throw new UnexpectedPrompt(problems.join('; '));
+});
 
 export const ask = {
   text: (message: RegExp | string, answer: string | Error): ExpectedPrompt => ({ kind: 'text', message, answer }),
@@ -148,9 +158,16 @@ export class UnexpectedPrompt extends Error {
 const matches = (pattern: RegExp | string, text: string) =>
   typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
 
+/** A prompter that follows `script` and fails the test on anything else, also on a scripted prompt never asked. */
 export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
   const queue = [...script];
   const asked: AskedPrompt[] = [];
+  scripted.push({
+    unasked: () =>
+      queue.length === 0
+        ? undefined
+        : `${queue.length} scripted prompt(s) never asked: ${queue.map((p) => `${p.kind} ${String(p.message)}`).join(', ')}`,
+  });
 
   const next = (kind: PromptKind, message: string, choices?: string[]): ExpectedPrompt => {
     asked.push(choices ? { kind, message, choices } : { kind, message });
@@ -195,13 +212,6 @@ export function scriptedPrompter(script: ExpectedPrompt[]): ScriptedPrompter {
       const picked = choices.find((choice) => matches(answer as RegExp | string, choice.name));
       if (!picked) throw new UnexpectedPrompt(`no choice of ${JSON.stringify(message)} matches ${String(answer)}`);
       return picked.value;
-    },
-    assertDone() {
-      if (queue.length > 0) {
-        throw new UnexpectedPrompt(
-          `${queue.length} scripted prompt(s) never asked: ${queue.map((p) => `${p.kind} ${String(p.message)}`).join(', ')}`,
-        );
-      }
     },
   };
 }
@@ -282,8 +292,9 @@ export async function contextFor(
   overrides: Overrides = {},
 ): Promise<Context> {
   let context: Context | undefined;
-  const program = buildProgram(io, (command) => {
-    context = createContext(io, env, command, overrides);
+  const factory = contextFactory(io, env, overrides, { shown: () => undefined, exitWith: () => undefined });
+  const program = buildProgram(io, async (command) => {
+    context = await factory(command);
     throw captured;
   });
   try {

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ANSWER_BYTES } from '../../src/api/body.js';
+import { MAX_ANSWER_BYTES } from '../../src/api/body-limit.js';
 import { type ClientOptions, ENDPOINTS, ServiceClient } from '../../src/api/client.js';
 import { ExitCode, KashError } from '../../src/errors.js';
 

@@ -10,7 +10,7 @@ import {
   errorLines,
   interactiveIO,
   kash,
-  MARKER_COLOUR,
+  paintedIO,
   prompterOverrides,
   type Sandbox,
   scriptedPrompter,
@@ -20,6 +20,8 @@ import {
 } from '../support/fakes.js';
 
 const sandbox = commandTestHooks();
+/** What makes the run paint stderr when it is not a terminal. */
+const FORCED = { FORCE_COLOR: '1' };
 
 const LOGIN = 'owner@example.com';
 const PASSWORD = 'correct horse';
@@ -30,7 +32,7 @@ const CREDENTIALS = {
   SHOPID: '42',
 };
 const STACK_LINE = /^\s+at .+/m;
-const MARKERS = /<\/?(red|green|yellow|cyan|dim)>/;
+const MARKERS = /<\/?(red|green|yellow|cyan|dim|bold)>/;
 
 describe('exit codes: KashError → status, one error line, the hint', () => {
   const codes = Object.entries(ExitCode).filter(([, code]) => code !== ExitCode.ok);
@@ -98,12 +100,24 @@ describe('exit codes, through the whole program', () => {
     setUp?: (box: Sandbox) => void | Promise<void>;
     says: RegExp;
   }> = [
+    // Only the commands that use the network check its settings (CLI.md, "Commands").
+    {
+      name: 'whoami with a bad timeout and base URL',
+      status: 5,
+      args: ['whoami', '--timeout', 'soon', '--base-url', 'http://kash.test'],
+      says: /not logged in/,
+    },
     { name: 'a bad profile name', status: 2, args: ['whoami', '--profile', 'no spaces'], says: /invalid profile name/ },
-    { name: 'a bad timeout', status: 2, args: ['--timeout', 'soon', 'whoami'], says: /invalid timeout/ },
+    {
+      name: 'a bad timeout',
+      status: 2,
+      args: ['--timeout', 'soon', 'login', '--login', LOGIN],
+      says: /invalid timeout/,
+    },
     {
       name: 'an http:// base URL off loopback',
       status: 2,
-      args: ['whoami', '--base-url', 'http://kash.test'],
+      args: ['login', '--login', LOGIN, '--base-url', 'http://kash.test'],
       says: /https/,
     },
     {
@@ -192,13 +206,13 @@ describe('exit codes, through the whole program', () => {
   });
 });
 
-describe('colour', () => {
+describe('color', () => {
   const notLoggedIn = 'not logged in (profile "default")';
   const hint = 'Run `kash login`, or set KASH_APIKEY and KASH_SHOPID.';
 
-  it('the error line and its hint are painted when colour is on', async () => {
-    const io = scriptIO({ colour: MARKER_COLOUR });
-    expect(await kash(['whoami'], io, sandbox().env)).toBe(5);
+  it('the error line and its hint are painted when color is on', async () => {
+    const io = paintedIO();
+    expect(await kash(['whoami'], io, { ...sandbox().env, ...FORCED })).toBe(5);
     expect(io.err).toBe(`<red>error:</red> ${notLoggedIn}\n<dim>${hint}</dim>\n`);
   });
 
@@ -207,29 +221,29 @@ describe('colour', () => {
     ['--no-color', 'whoami'],
   ]) {
     it(`the error line is plain with ${args.join(' ')}`, async () => {
-      const io = scriptIO({ colour: MARKER_COLOUR });
-      expect(await kash(args, io, sandbox().env)).toBe(5);
+      const io = paintedIO();
+      expect(await kash(args, io, { ...sandbox().env, ...FORCED })).toBe(5);
       expect(io.err).toBe(`error: ${notLoggedIn}\n${hint}\n`);
     });
   }
 
-  it('an IO without colour (NO_COLOR, not a terminal) prints plain lines', async () => {
+  it('an IO without color (NO_COLOR, not a terminal) prints plain lines', async () => {
     const io = scriptIO();
     expect(await kash(['whoami'], io, sandbox().env)).toBe(5);
     expect(io.err).toBe(`error: ${notLoggedIn}\n${hint}\n`);
   });
 
-  it('success lines are painted when colour is on, plain with --no-color', async () => {
+  it('success lines are painted when color is on, plain with --no-color', async () => {
     const { env } = sandbox();
     service().post(ENDPOINTS.password, { login: LOGIN, password: PASSWORD }).reply(200, CREDENTIALS);
     service().post(ENDPOINTS.password, { login: LOGIN, password: PASSWORD }).reply(200, CREDENTIALS);
-    const withPassword = { ...env, KASH_PASSWORD: PASSWORD };
+    const withPassword = { ...env, KASH_PASSWORD: PASSWORD, ...FORCED };
 
-    const painted = scriptIO({ colour: MARKER_COLOUR });
+    const painted = paintedIO();
     expect(await kash(['login', '--login', LOGIN], painted, withPassword)).toBe(0);
     expect(painted.err).toMatch(/^<green>✓<\/green> Logged in to shop 42/m);
 
-    const plain = scriptIO({ colour: MARKER_COLOUR });
+    const plain = paintedIO();
     expect(await kash(['login', '--login', LOGIN, '--no-color'], plain, withPassword)).toBe(0);
     expect(plain.err).toMatch(/^✓ Logged in to shop 42/m);
     expect(plain.err).not.toMatch(MARKERS);
@@ -237,16 +251,16 @@ describe('colour', () => {
 
   it('warnings and the logout line are plain with --no-color', async () => {
     const { dir, env } = sandbox();
-    const withEnvKeys = { ...env, KASH_APIKEY: 'ENVKEY-0123456789-FROMENV', KASH_SHOPID: '77' };
+    const withEnvKeys = { ...env, KASH_APIKEY: 'ENVKEY-0123456789-FROMENV', KASH_SHOPID: '77', ...FORCED };
 
     await seedProfile(dir, 'default');
-    const painted = scriptIO({ colour: MARKER_COLOUR });
+    const painted = paintedIO();
     expect(await kash(['logout'], painted, withEnvKeys)).toBe(0);
     expect(painted.err).toMatch(/^<green>✓<\/green> Logged out/m);
     expect(painted.err).toMatch(/^<yellow>warning:<\/yellow> KASH_APIKEY/m);
 
     await seedProfile(dir, 'default');
-    const plain = scriptIO({ colour: MARKER_COLOUR });
+    const plain = paintedIO();
     expect(await kash(['logout', '--no-color'], plain, withEnvKeys)).toBe(0);
     expect(plain.err).toMatch(/^✓ Logged out/m);
     expect(plain.err).toMatch(/^warning: KASH_APIKEY/m);
@@ -256,8 +270,8 @@ describe('colour', () => {
   it('--json output is never painted', async () => {
     const { dir, env } = sandbox();
     await seedProfile(dir, 'default');
-    const io = scriptIO({ colour: MARKER_COLOUR });
-    expect(await kash(['whoami', '--json'], io, env)).toBe(0);
+    const io = paintedIO();
+    expect(await kash(['whoami', '--json'], io, { ...env, ...FORCED })).toBe(0);
     expect(io.out).not.toMatch(MARKERS);
     expect(JSON.parse(io.out)).toMatchObject({ profile: 'default' });
   });

@@ -60,7 +60,6 @@ describe('kash login (password)', () => {
 
     expect(io.err).not.toContain('error:');
     expect(status).toBe(0);
-    prompter.assertDone();
     expect(prompter.asked[0]?.choices).toEqual(['With my login and password', 'With a one-time code sent to my email']);
     expect(io.out).toBe('');
     expect(withoutSpinner(io.err)).toContain(
@@ -266,7 +265,6 @@ describe('kash login (password)', () => {
 
         const status = await kash(['login'], io, env, prompterOverrides(prompter));
 
-        prompter.assertDone();
         expect(status).toBe(130);
         expect(errorLines(io)).toEqual([expect.stringContaining('cancelled')]);
         expect(io.err).not.toContain('unexpected internal error');
@@ -325,7 +323,6 @@ describe('kash login --otp (interactive)', () => {
     const status = await kash(['login', '--otp'], io, env, prompterOverrides(prompter));
 
     expect(status).toBe(3);
-    prompter.assertDone();
     expect(prompter.asked.filter((prompt) => prompt.message.startsWith('Code'))).toHaveLength(3);
     expect(prompter.asked[1]?.choices).toEqual(['First Shop  [123]', 'Second Shop  [456]']);
     const err = withoutSpinner(io.err);
@@ -354,7 +351,6 @@ describe('kash login --otp (interactive)', () => {
 
     expect(io.err).not.toContain('error:');
     expect(status).toBe(0);
-    prompter.assertDone();
     expect(io.out).toBe('');
     expect(withoutSpinner(io.err)).toContain(
       `Logged in to shop 42 (Second Shop) as ${EMAIL}; saved as profile "default" in ${storeFile}`,
@@ -389,7 +385,6 @@ describe('kash login --otp (interactive)', () => {
     const status = await kash(['login'], interactiveIO(), env, prompterOverrides(prompter));
 
     expect(status).toBe(0);
-    prompter.assertDone();
     expect(readStore()?.profiles.default?.credentials).toMatchObject({ method: 'otp', shopTitle: 'First Shop' });
   });
 });

@@ -8,7 +8,7 @@ import { buildProgram } from '../../src/cli.js';
 import { completionSpec, runCompletion, runCompletionProfiles } from '../../src/commands/completion.js';
 import type { Context } from '../../src/context.js';
 import { KashError } from '../../src/errors.js';
-import { type IO, NO_COLOUR } from '../../src/io.js';
+import { type IO, NO_COLOR } from '../../src/io.js';
 import { completionScript } from '../../src/output/completion-scripts.js';
 import {
   type CommandSpec,
@@ -309,7 +309,7 @@ function unbalanced(text: string): string | undefined {
 
 const silentIO = { stdout: { write: () => undefined }, stderr: { write: () => undefined } } as unknown as IO;
 const program = () =>
-  buildProgram(silentIO, () => {
+  buildProgram(silentIO, async () => {
     throw new Error('no command runs here');
   });
 const at = (spec: CompletionSpec, path: string) => {
@@ -441,7 +441,8 @@ function fakeContext(read: () => { profiles: Record<string, unknown> }): {
   const io = {
     stdout: { write: (text: string) => void (out += text) },
     stderr: { write: (text: string) => void (err += text) },
-    colour: NO_COLOUR,
+    color: NO_COLOR,
+    palette: async () => NO_COLOR,
   };
   const ctx = { io, store: () => ({ read }) } as unknown as Context;
   return { ctx, stdout: () => out, stderr: () => err };

@@ -21,7 +21,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { maskApiKey } from '../../src/output/mask.js';
-import { hasControlChars } from '../../src/output/sanitize.js';
+import { hasControlChars } from '../../src/sanitize.js';
 
 /** `KASH_PROPERTY_SCALE=50 npx vitest run …` searches fifty times harder than the quick default. */
 const SCALE = Math.max(1, Number(process.env.KASH_PROPERTY_SCALE ?? 1) || 1);

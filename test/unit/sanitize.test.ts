@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasControlChars, sanitizeServerText } from '../../src/output/sanitize.js';
+import { hasControlChars, sanitizeServerText } from '../../src/sanitize.js';
 
 describe('sanitizeServerText', () => {
   it.each([
