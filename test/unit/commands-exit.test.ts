@@ -206,6 +206,16 @@ describe('exit codes, through the whole program', () => {
   });
 });
 
+describe("flags after exec -- are the command's own", () => {
+  it('kash exec -- /nonexistent --verbose: exit 127, one error line, no stack trace', async () => {
+    const io = scriptIO();
+    const env = { ...sandbox().env, KASH_APIKEY: 'ENVKEY-0123456789-FROMENV', KASH_SHOPID: '77' };
+    expect(await kash(['exec', '--', '/nonexistent', '--verbose', '--no-color'], io, env)).toBe(127);
+    expect(errorLines(io)).toEqual(['error: command not found: /nonexistent']);
+    expect(io.err).not.toMatch(STACK_LINE);
+  });
+});
+
 describe('color', () => {
   const notLoggedIn = 'not logged in (profile "default")';
   const hint = 'Run `kash login`, or set KASH_APIKEY and KASH_SHOPID.';

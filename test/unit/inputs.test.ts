@@ -1,0 +1,103 @@
+// Every input is declared once (src/inputs.ts): its option's help, the gathering order
+// (flag, variable, pipe, prompt, usage error) and "was it supplied?" come from that one
+// declaration. CLI.md, "Commands" and "Prompting".
+import { describe, expect, it } from 'vitest';
+import { KashError } from '../../src/errors.js';
+import {
+  ACCOUNT_ID,
+  CODE,
+  EMAIL_INPUT,
+  gather,
+  inputOption,
+  LOGIN,
+  optionalInput,
+  PASSWORD,
+  suppliedBy,
+} from '../../src/inputs.js';
+import {
+  ask,
+  commandTestHooks,
+  contextFor,
+  interactiveIO,
+  prompterOverrides,
+  scriptedPrompter,
+  scriptIO,
+} from '../support/fakes.js';
+
+const sandbox = commandTestHooks();
+
+const usage = async (promise: Promise<unknown>) => {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(KashError);
+  return error as KashError;
+};
+
+describe('the option comes from the declaration', () => {
+  it.each([
+    [LOGIN, '--login <login>', /\(env: KASH_LOGIN\)$/],
+    [PASSWORD, '--password-stdin', /\(env: KASH_PASSWORD\)$/],
+    [EMAIL_INPUT, '--email <email>', /\(env: KASH_EMAIL\)$/],
+    [ACCOUNT_ID, '--account-id <id>', /\(env: KASH_ACCOUNT_ID\)$/],
+    [CODE, '--otp <code>', /\(env: KASH_OTP\)$/],
+  ])('%#: %s, its help ending with its variable', (input, flags, help) => {
+    const option = inputOption(input);
+    expect(option.flags).toBe(flags);
+    expect(option.description).toMatch(help);
+    expect(inputOption(input, 'said otherwise').description).toBe(`said otherwise (env: ${input.variable})`);
+  });
+});
+
+describe('gathering: flag, then variable, then a prompt, else a usage error naming both', () => {
+  const env = () => sandbox().env;
+
+  it('the flag beats the variable', async () => {
+    const ctx = await contextFor(scriptIO(), { ...env(), KASH_EMAIL: 'env@example.com' });
+    expect(await gather(ctx, EMAIL_INPUT, { email: 'flag@example.com' })).toBe('flag@example.com');
+    expect(suppliedBy(ctx, EMAIL_INPUT, { email: 'flag@example.com' })).toBe('flag');
+  });
+
+  it('the variable when there is no flag; an empty variable counts as unset', async () => {
+    const set = await contextFor(scriptIO(), { ...env(), KASH_EMAIL: 'env@example.com' });
+    expect(await gather(set, EMAIL_INPUT, {})).toBe('env@example.com');
+    expect(suppliedBy(set, EMAIL_INPUT, {})).toBe('variable');
+    const empty = await contextFor(scriptIO(), { ...env(), KASH_EMAIL: '' });
+    expect(suppliedBy(empty, EMAIL_INPUT, {})).toBeUndefined();
+    expect(await optionalInput(empty, ACCOUNT_ID, {})).toBeUndefined();
+  });
+
+  it('an empty flag is not "absent": it is said to be empty', async () => {
+    const ctx = await contextFor(scriptIO(), env());
+    expect((await usage(gather(ctx, LOGIN, { login: '' }))).message).toBe('the login is empty');
+  });
+
+  it('with nobody to ask: a usage error naming the flag and the variable', async () => {
+    const ctx = await contextFor(scriptIO(), env());
+    const error = await usage(gather(ctx, LOGIN, {}));
+    expect(error.message).toBe('missing login: cannot prompt here');
+    expect(error.hint).toBe('Pass --login <login> or set KASH_LOGIN.');
+  });
+
+  it('at a terminal: the prompt, whose check says what is wrong and asks again', async () => {
+    const prompter = scriptedPrompter([ask.text('Email', 'you@example.com')]);
+    const ctx = await contextFor(interactiveIO(), env(), [], prompterOverrides(prompter));
+    expect(await gather(ctx, EMAIL_INPUT, {})).toBe('you@example.com');
+    // The scripted prompter runs the prompt's check as inquirer would: a bad email never gets through.
+    const again = scriptedPrompter([ask.text('Email', 'not an email')]);
+    const strict = await contextFor(interactiveIO(), env(), [], prompterOverrides(again));
+    await expect(gather(strict, EMAIL_INPUT, {})).rejects.toThrow(/fails validation: invalid email/);
+  });
+
+  it('a code read from a pipe when nothing else gives it, normalised', async () => {
+    const ctx = await contextFor(scriptIO({ stdin: '123 456\n' }), env());
+    expect(await gather(ctx, CODE, {})).toBe('123456');
+  });
+
+  it('a flag that reads standard input refuses a terminal there', async () => {
+    const ctx = await contextFor(interactiveIO(), env());
+    const error = await usage(gather(ctx, PASSWORD, { passwordStdin: true }));
+    expect(error.message).toMatch(/--password-stdin reads the password from a pipe, but standard input is a terminal/);
+  });
+});
