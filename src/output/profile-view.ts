@@ -1,4 +1,3 @@
-import type { Effective } from '../credentials.js';
 import { sanitizeServerText } from '../sanitize.js';
 import type { SavedCredentials } from '../store/records.js';
 import { maskApiKey } from './mask.js';
@@ -32,7 +31,10 @@ export function savedView(profile: string, saved: SavedCredentials): ProfileView
   };
 }
 
-export function effectiveView(profile: string, effective: Effective, baseUrl: string | null): ProfileView {
+/** The credentials in effect, as whoami describes them: from the environment, or saved. */
+export type InEffect = { source: 'env'; apiKey: string; shopId: string } | { source: 'store'; saved: SavedCredentials };
+
+export function effectiveView(profile: string, effective: InEffect, baseUrl: string | null): ProfileView {
   if (effective.source === 'store') return savedView(profile, effective.saved);
   return {
     profile,
