@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { completionCommand } from './commands/completion.js';
+import { COMPLETE, completionCommand, runComplete } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
 import { loginCommand } from './commands/login.js';
@@ -98,6 +98,8 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
   const program = buildProgram(io, (command) =>
     createContext(io, env, command, overrides, (chosen) => (status = chosen)),
   );
+  // Before commander, which would read kash's own options among the words being completed.
+  if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
   try {
     await program.parseAsync(argv);
     return status;
