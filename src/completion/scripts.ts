@@ -7,7 +7,7 @@ export type Shell = (typeof SHELLS)[number];
 export const INSTALL: Record<Shell, Array<[command: string, where: string]>> = {
   bash: [['source <(kash completion bash)', 'bash: in ~/.bashrc']],
   zsh: [
-    [`kash completion zsh > "\${fpath[1]}/_kash"`, 'zsh: saved in a folder of $fpath, before compinit runs'],
+    [`kash completion zsh > "\${fpath[1]}/_kash"`, 'zsh: saved in a folder of $fpath (then start a new shell)'],
     ['source <(kash completion zsh)', 'zsh, or: in ~/.zshrc, after compinit'],
   ],
   fish: [['kash completion fish > ~/.config/fish/completions/kash.fish', 'fish: where fish looks for completions']],
