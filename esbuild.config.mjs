@@ -48,11 +48,6 @@ const builtinsByRequire = {
  */
 const LAZY = {
   ky: { contents: "export { default } from 'ky';" },
-  // Our own, but needed by `kash completion` alone.
-  '../output/completion-scripts.js': {
-    file: 'lib/completion-scripts.js',
-    contents: "export { completionScript } from './src/output/completion-scripts.ts';",
-  },
   // Through its index, @inquirer/prompts drags in the editor prompt's 550 KB of text
   // encodings, which esbuild cannot shake off; so take the three prompts kash uses from
   // the packages the index re-exports, resolved from @inquirer/prompts' own folder.

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { completionCommand } from './commands/completion.js';
+import { COMPLETE, completionCommand, runComplete } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
 import { loginCommand } from './commands/login.js';
@@ -148,8 +148,11 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
       status = chosen;
     },
   });
+  const program = buildProgram(io, context);
+  // Before commander, which would read kash's own options among the words being completed.
+  if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
   try {
-    await buildProgram(io, context).parseAsync(argv);
+    await program.parseAsync(argv);
     return status;
   } catch (error) {
     return exitStatus(error, shown.io, shown.verbose);

@@ -1,151 +1,61 @@
-import { Argument, Command, type Option } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
-import {
-  type CommandSpec,
-  type CompletionSpec,
-  INSTALL,
-  type OptionSpec,
-  SHELLS,
-  type Shell,
-  type ValueCompletion,
-} from '../output/completion-shells.js';
-import { ENV_FORMATS } from '../output/env-format.js';
+import { readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Argument, Command } from 'commander';
+import { complete, type Sources } from '../completion/complete.js';
+import { completionScript, INSTALL, SHELLS, type Shell } from '../completion/scripts.js';
+import type { ContextFactory } from '../context.js';
+import type { Sink } from '../io.js';
 import { examples } from '../output/examples.js';
-import { parseProfileName } from '../settings.js';
+import { defaultConfigDir } from '../store/paths.js';
+import { peekProfileNames } from '../store/store.js';
 
-export interface CompletionOptions {
-  shell: Shell;
-  spec: CompletionSpec;
-}
-
-const NAME = 'completion';
-/** The hidden subcommand that the scripts run to complete --profile. */
-const PROFILES = 'profiles';
-const CONFIG_DIR_OPTION = '--config-dir';
-
-/**
- * What an option's value is completed with, by option name, wherever it appears. Any other
- * option that takes a value is free text, unless commander knows its choices.
- */
-const VALUES: Record<string, ValueCompletion> = {
-  '--format': { kind: 'choices', values: ENV_FORMATS },
-  '--profile': { kind: 'profiles' },
-  [CONFIG_DIR_OPTION]: { kind: 'directory' },
-};
+/** The hidden command that the scripts run; `run()` hands it the words before commander reads them. */
+export const COMPLETE = '__complete';
 
 export function completionCommand(context: ContextFactory): Command {
-  const completion = new Command(NAME)
+  return new Command('completion')
     .helpGroup('Set up:')
     .description('print a shell completion script: commands, options, formats and saved profiles')
-    .usage('<shell>')
     .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
     .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
     .action(async (shell: Shell, _options: unknown, self: Command) =>
-      runCompletion(await context(self), { shell, spec: completionSpec(root(self)) }),
+      (await context(self)).io.stdout.write(completionScript(shell)),
     );
-  completion
-    .command(PROFILES, { hidden: true })
-    .description('print the saved profile names, one per line (for the completion scripts)')
-    .action(async (_options: unknown, self: Command) => {
-      let ctx: Context;
-      try {
-        ctx = await context(self);
-      } catch {
-        // A bad KASH_* variable: completion must not print an error into the prompt.
-        return;
-      }
-      return runCompletionProfiles(ctx);
-    });
-  return completion;
 }
 
-export async function runCompletion(ctx: Context, options: CompletionOptions): Promise<void> {
-  // 20 kB of script templates that no other command needs: loaded only here.
-  const { completionScript } = await import('../output/completion-scripts.js');
-  ctx.io.stdout.write(completionScript(options.shell, options.spec));
-}
-
-/**
- * The saved profile names, one per line: read-only and offline, as light as `whoami`.
- * No store, or one that cannot be read, prints nothing and succeeds.
- */
-export async function runCompletionProfiles(ctx: Context): Promise<void> {
-  let names: string[];
+/** At every TAB: so no settings that could fail, nothing written but the answer, and always exit 0. */
+export function runComplete(program: Command, args: string[], stdout: Sink, env: NodeJS.ProcessEnv): number {
   try {
-    names = Object.keys(ctx.store().read().profiles);
+    const { candidates, directive } = complete(program, args.slice(0, -1), args.at(-1) ?? '', machineSources(env));
+    const lines = candidates.map((c) => [c.value, c.description?.replace(/\s+/g, ' ')].filter(Boolean).join('\t'));
+    stdout.write(`${[...lines, `:${directive}`].join('\n')}\n`);
   } catch {
-    return;
+    // Never an error at the prompt: the scripts take no answer as nothing to offer.
   }
-  const valid = names.filter(isProfileName).sort();
-  if (valid.length > 0) ctx.io.stdout.write(valid.map((name) => `${name}\n`).join(''));
+  return 0;
 }
 
-function isProfileName(name: string): boolean {
-  try {
-    parseProfileName(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function root(command: Command): Command {
-  let top = command;
-  while (top.parent) top = top.parent;
-  return top;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The program, as the completion scripts need it
-
-/**
- * Every visible command of `program`, read from commander itself (what `--help` shows:
- * hidden commands and options left out, the help option and command included), so the
- * scripts follow the commands as they change.
- */
-export function completionSpec(program: Command): CompletionSpec {
-  const help = program.createHelp();
-  const commands: CommandSpec[] = [];
-  const visit = (command: Command, path: string[], inherited: OptionSpec[], parent?: Command) => {
-    const own = help.visibleOptions(command).map(optionSpec);
-    const subcommands = help.visibleCommands(command);
-    const last = command.registeredArguments.at(-1);
-    commands.push({
-      path,
-      description: command.description(),
-      // Commander reads an ancestor's option anywhere after it, so the global options apply everywhere.
-      options: [
-        ...own,
-        ...inherited.filter((option) => !own.some((mine) => mine.long !== undefined && mine.long === option.long)),
-      ],
-      subcommands: subcommands.map((sub) => ({ name: sub.name(), description: sub.description() })),
-      // Commander's own help command (not among its parent's commands) takes the name of another.
-      operands:
-        parent && !parent.commands.includes(command)
-          ? help
-              .visibleCommands(parent)
-              .flatMap((sibling) => (parent.commands.includes(sibling) ? [sibling.name()] : []))
-          : (command.registeredArguments[0]?.argChoices ?? []),
-      passthrough: subcommands.length === 0 && last?.variadic === true && last.argChoices === undefined,
-    });
-    const global = [...command.options.filter((option) => !option.hidden).map(optionSpec), ...inherited];
-    for (const sub of subcommands) visit(sub, [...path, sub.name()], global, command);
-  };
-  visit(program, [], []);
-  return { program: program.name(), commands, profilesCommand: [NAME, PROFILES], configDirOption: CONFIG_DIR_OPTION };
-}
-
-function optionSpec(option: Option): OptionSpec {
-  const takesValue = option.required || option.optional;
+export function machineSources(env: NodeJS.ProcessEnv): Sources {
   return {
-    long: option.long,
-    short: option.short,
-    description: option.description,
-    value: takesValue
-      ? option.argChoices
-        ? { kind: 'choices', values: option.argChoices }
-        : (VALUES[option.long ?? ''] ?? { kind: 'text' })
-      : undefined,
-    valueName: takesValue ? /[<[]([^>\]]+)[>\]]/.exec(option.flags)?.[1]?.replace(/\.\.\.$/, '') : undefined,
+    profiles: (dir) => {
+      const folder = dir?.replace(/^~(?=\/|$)/, homedir()) || env.KASH_CONFIG_DIR || defaultConfigDir(env);
+      return peekProfileNames(folder)
+        .filter((name) => /^[\w.-]{1,64}$/.test(name))
+        .sort();
+    },
+    // Names that a shell inserts as they are: no space, quote or other character it would read.
+    executables: (prefix) => {
+      const found = new Set<string>();
+      for (const folder of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+        try {
+          for (const name of readdirSync(folder).filter((n) => n.startsWith(prefix) && /^[\w.+,:@%-]+$/.test(n))) {
+            const stat = statSync(join(folder, name), { throwIfNoEntry: false });
+            if (stat?.isFile() && stat.mode & 0o111) found.add(name);
+          }
+        } catch {}
+      }
+      return [...found].sort();
+    },
   };
 }
