@@ -69,16 +69,10 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       ),
     );
   addGlobalOptions(program);
-  const commands = [
-    loginCommand,
-    otpCommand,
-    whoamiCommand,
-    envCommand,
-    execCommand,
-    logoutCommand,
-    shopsCommand,
-    completionCommand,
-  ].map((make) => make(context));
+  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand].map(
+    (make) => make(context),
+  );
+  commands.push(completionCommand());
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.

@@ -4,24 +4,23 @@ import { delimiter, join } from 'node:path';
 import { Argument, Command } from 'commander';
 import { complete, type Sources } from '../completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../completion/scripts.js';
-import type { ContextFactory } from '../context.js';
 import type { Sink } from '../io.js';
 import { examples } from '../output/examples.js';
+import { isProfileName } from '../settings.js';
 import { defaultConfigDir } from '../store/paths.js';
 import { peekProfileNames } from '../store/store.js';
 
 /** The hidden command that the scripts run; `run()` hands it the words before commander reads them. */
 export const COMPLETE = '__complete';
 
-export function completionCommand(context: ContextFactory): Command {
+/** No settings to resolve: the script goes to stdout as commander's own output (the program's). */
+export function completionCommand(): Command {
   return new Command('completion')
     .helpGroup('Set up:')
     .description('print a shell completion script: commands, options, formats and saved profiles')
     .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
     .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
-    .action(async (shell: Shell, _options: unknown, self: Command) =>
-      (await context(self)).io.stdout.write(completionScript(shell)),
-    );
+    .action((shell: Shell, _: unknown, self: Command) => self.configureOutput().writeOut?.(completionScript(shell)));
 }
 
 /** At every TAB: so no settings that could fail, nothing written but the answer, and always exit 0. */
@@ -38,12 +37,10 @@ export function runComplete(program: Command, args: string[], stdout: Sink, env:
 
 export function machineSources(env: NodeJS.ProcessEnv): Sources {
   return {
-    profiles: (dir) => {
-      const folder = dir?.replace(/^~(?=\/|$)/, homedir()) || env.KASH_CONFIG_DIR || defaultConfigDir(env);
-      return peekProfileNames(folder)
-        .filter((name) => /^[\w.-]{1,64}$/.test(name))
-        .sort();
-    },
+    profiles: (dir) =>
+      peekProfileNames(dir?.replace(/^~(?=\/|$)/, homedir()) || env.KASH_CONFIG_DIR || defaultConfigDir(env))
+        .filter(isProfileName)
+        .sort(),
     // Names that a shell inserts as they are: no space, quote or other character it would read.
     executables: (prefix) => {
       const found = new Set<string>();
