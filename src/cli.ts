@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { cancelNotice, resetCancelNotice } from './cancel.js';
 import { COMPLETE, completionCommand, runComplete } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
@@ -132,6 +133,7 @@ export function contextFactory(
 }
 
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
+  resetCancelNotice();
   let status: number = ExitCode.ok;
   let shown: Shown = { io, verbose: isVerbose({}, env) };
   const context = contextFactory(io, env, overrides, {
@@ -163,7 +165,8 @@ export async function main(): Promise<void> {
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
   onInterrupt(() => {
-    io.stderr.write('\nerror: cancelled; nothing was changed\n');
+    const { message, hint } = cancelNotice();
+    io.stderr.write(`\nerror: ${message}\n${hint ? `${hint}\n` : ''}`);
     process.exit(ExitCode.cancelled);
   });
   const status = await run(process.argv, io, env);

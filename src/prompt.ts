@@ -1,4 +1,4 @@
-import { ExitCode, KashError } from './errors.js';
+import { cancelledError } from './cancel.js';
 import type { Color, IO } from './io.js';
 
 export interface Choice<T> {
@@ -13,14 +13,12 @@ export interface Prompter {
   choose<T>(message: string, choices: Choice<T>[]): Promise<T>;
 }
 
-const cancelled = (cause: unknown) => new KashError(ExitCode.cancelled, 'cancelled; nothing was changed', { cause });
-
 /** Ctrl-C inside a prompt arrives as ExitPromptError; it means "leave everything as it was". */
 async function guard<T>(ask: () => Promise<T>): Promise<T> {
   try {
     return await ask();
   } catch (error) {
-    if ((error as Error | null)?.name === 'ExitPromptError') throw cancelled(error);
+    if ((error as Error | null)?.name === 'ExitPromptError') throw cancelledError(error);
     throw error;
   }
 }

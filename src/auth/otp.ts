@@ -1,7 +1,9 @@
 import type { Shop } from '../api/answers.js';
 import type { ServiceClient } from '../api/client.js';
+import { setCancelNotice } from '../cancel.js';
 import type { Context } from '../context.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
+import { consumeLine } from '../hints.js';
 import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, optionalInput, promptCheck } from '../inputs.js';
 import type { PendingCode } from '../store/records.js';
 import type { Obtained } from './obtained.js';
@@ -69,6 +71,12 @@ export async function sendCode(ctx: Context, given: Given, how: SendCodeOptions)
   }
   const where = pending.shopTitle ? ` for ${pending.shopTitle}` : '';
   ctx.ui.success(`Sent a one-time code${where} to ${email}`);
+  setCancelNotice(
+    how.remember
+      ? `cancelled; the saved credentials are unchanged, and the code request for ${email} is remembered`
+      : `cancelled; nothing was saved, but a code was sent to ${email}`,
+    `When the email arrives, finish with: ${consumeLine(profile, how.remember, email)}`,
+  );
   return pending;
 }
 

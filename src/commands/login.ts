@@ -5,7 +5,7 @@ import { promptForCode, sendCode } from '../auth/otp.js';
 import { passwordLogin } from '../auth/password.js';
 import type { Context, ContextFactory } from '../context.js';
 import { usageError } from '../errors.js';
-import { profileFlag } from '../hints.js';
+import { consumeLine } from '../hints.js';
 import { ACCOUNT_ID, EMAIL_INPUT, type Given, inputOption, LOGIN, PASSWORD, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
@@ -51,7 +51,7 @@ export function loginCommand(context: ContextFactory): Command {
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
   const format = printFormat(options.save, options.format);
-  if (options.save) await ctx.store().checkWritable();
+  if (options.save) await ctx.store().proveSaveable();
   const obtained =
     (await chooseMethod(ctx, options)) === 'otp' ? await codeLogin(ctx, options) : await passwordLogin(ctx, options);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: obtained.method === 'otp' });
@@ -75,10 +75,9 @@ async function codeLogin(ctx: Context, options: LoginOptions): Promise<Obtained>
   const pending = await sendCode(ctx, options, { remember: options.save, setAsideCorrupt: true });
   // No person to type the code: stop, with the request remembered (unless --no-save), rather than hang.
   if (!ctx.canPrompt) {
-    const rest = options.save ? '' : ` --email ${pending.email} --no-save`;
     throw usageError(
       'the code was sent, but kash cannot ask for it here (no terminal, or prompting is disabled)',
-      `When the email arrives, run: kash otp consume${profileFlag(ctx.profile())}${rest} --otp <code>`,
+      `When the email arrives, run: ${consumeLine(ctx.profile(), options.save, pending.email)}`,
     );
   }
   return promptForCode(ctx, pending);
