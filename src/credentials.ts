@@ -1,6 +1,6 @@
 import type { Context } from './context.js';
 import { ExitCode, KashError } from './errors.js';
-import { loginHint } from './hints.js';
+import { loginHint, profileFlag } from './hints.js';
 import { variable } from './settings.js';
 import type { SavedCredentials } from './store/records.js';
 
@@ -26,5 +26,14 @@ export function effectiveCredentials(ctx: Context): Effective {
   const profile = ctx.profile();
   const saved = ctx.store().read().profiles[profile]?.credentials;
   if (!saved) throw notLoggedIn(profile);
+  if (saved.storage === 'keyring') {
+    throw new KashError(
+      ExitCode.store,
+      `the key of profile "${profile}" is in the system keyring, which this kash cannot reach`,
+      {
+        hint: `Log in again to keep it in the file: kash login${profileFlag(profile)}`,
+      },
+    );
+  }
   return { source: 'store', apiKey: saved.apiKey, shopId: saved.shopId, saved };
 }

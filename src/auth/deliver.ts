@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import { type EnvFormat, formatEnv, parseEnvFormat } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
-import type { SavedCredentials } from '../store/records.js';
+import type { FileCredentials } from '../store/records.js';
 import type { Obtained } from './obtained.js';
 
 /** --format says how --no-save prints; with saving there is nothing to print. */
@@ -32,7 +32,8 @@ export interface DeliverOptions {
 export async function deliver(ctx: Context, obtained: Obtained, options: DeliverOptions): Promise<void> {
   const profile = ctx.profile();
   const { baseUrl } = ctx.settings.network();
-  const saved: SavedCredentials = {
+  const saved: FileCredentials = {
+    storage: 'file',
     apiKey: obtained.credentials.apiKey,
     shopId: obtained.credentials.shopId,
     login: obtained.login,
@@ -47,8 +48,8 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
 
   if (!options.save) {
     if (ctx.settings.json) {
-      // Saved nowhere, so no "source": the key and shop ID with what whoami would show.
-      const { source: _unsaved, ...view } = savedView(profile, saved);
+      // Saved nowhere, so no "source" nor "storage": the key and shop ID with what whoami would show.
+      const { source: _unsaved, storage: _nowhere, ...view } = savedView(profile, saved);
       writeJson(ctx.io, { apiKey: saved.apiKey, ...view });
     } else {
       ctx.io.stdout.write(

@@ -70,7 +70,7 @@ export function otpCommand(context: ContextFactory): Command {
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
   // A corrupt or unwritable store stops us before the email goes out, not after.
   ctx.store().read();
-  await ctx.store().checkWritable();
+  await ctx.store().proveSaveable();
   const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
   ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.profile())}`);
   if (ctx.settings.json) {
@@ -101,7 +101,7 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
   }
   const code = await gather(ctx, CODE, options, `Code from the email sent to ${email}:`);
   // A code is good once: learn that it could not be saved before spending it.
-  if (options.save) await ctx.store().checkWritable();
+  if (options.save) await ctx.store().proveSaveable();
   const obtained = await exchangeCode(ctx, email, code, matching?.shopTitle ?? null);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
 }

@@ -6,20 +6,24 @@ import { maskApiKey } from './mask.js';
 export interface ProfileView {
   profile: string;
   source: 'store' | 'env';
+  /** Where the key is kept; null for environment credentials. */
+  storage: 'file' | 'keyring' | null;
   shopId: string;
   shopTitle: string | null;
   login: string | null;
   email: string | null;
-  method: 'password' | 'otp' | null;
+  method: 'password' | 'otp' | 'key' | null;
   baseUrl: string | null;
   obtainedAt: string | null;
-  apiKeyMasked: string;
+  /** Null for a key in the keyring, which whoami never reads. */
+  apiKeyMasked: string | null;
 }
 
 export function savedView(profile: string, saved: SavedCredentials): ProfileView {
   return {
     profile,
     source: 'store',
+    storage: saved.storage,
     shopId: saved.shopId,
     shopTitle: saved.shopTitle,
     login: saved.login,
@@ -27,7 +31,7 @@ export function savedView(profile: string, saved: SavedCredentials): ProfileView
     method: saved.method,
     baseUrl: saved.baseUrl,
     obtainedAt: saved.obtainedAt,
-    apiKeyMasked: maskApiKey(saved.apiKey),
+    apiKeyMasked: saved.storage === 'file' ? maskApiKey(saved.apiKey) : null,
   };
 }
 
@@ -39,6 +43,7 @@ export function effectiveView(profile: string, effective: InEffect, baseUrl: str
   return {
     profile,
     source: 'env',
+    storage: null,
     shopId: effective.shopId,
     shopTitle: null,
     login: null,
@@ -65,9 +70,10 @@ const LABELS: Array<[keyof ProfileView, string]> = [
 /** Aligned `Label  value` lines for a person; facts that are absent are left out. */
 export function describeView(view: ProfileView, sourceText: string): string {
   // Values from KASH_APIKEY/KASH_SHOPID or an edited store are unchecked: no control reaches the terminal.
-  const rows = LABELS.filter(([key]) => view[key] !== null).map(
+  const rows: Array<readonly [string, string]> = LABELS.filter(([key]) => view[key] !== null).map(
     ([key, label]) => [label, sanitizeServerText(String(view[key]), 500)] as const,
   );
+  if (view.storage === 'keyring') rows.push(['API key', 'in the keyring']);
   rows.splice(1, 0, ['Source', sourceText]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');

@@ -1,118 +1,274 @@
-import { linkSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openRegular, readOpen, writeNewFile } from './safe-file.js';
 
-const WAIT_MS = 15_000;
-/** A lock without a readable pid is not ours to judge until it is this old. */
-const UNCLAIMED_MS = 5_000;
+/**
+ * How long things take. A holder refreshes its lock every `refreshMs`; a waiter that has
+ * seen a lock unchanged for `staleMs` on its own clock takes it over; after `waitMs` it
+ * gives up. The store folder may be shared by containers or machines, where process ids
+ * mean nothing and clocks disagree: only what a waiter saw itself, and deaths it can
+ * prove, decide.
+ */
+export interface LockTimings {
+  refreshMs: number;
+  staleMs: number;
+  waitMs: number;
+}
 
-/** Lock files held by this process, removed on any exit so a Ctrl-C leaves none behind. */
-const held = new Set<string>();
+export const LOCK_TIMINGS: LockTimings = { refreshMs: 2_000, staleMs: 15_000, waitMs: 30_000 };
+
+/** Who holds a lock, in terms that stay true beyond one PID namespace. */
+interface Owner {
+  token: string;
+  pid: number;
+  /** Linux: the boot id, the PID namespace and the process's start time, which together name one process. */
+  boot?: string;
+  pidns?: string;
+  start?: string;
+  host: string;
+}
+
+const MAX_LOCK_BYTES = 64 * 1024;
+const TAKEOVER = '.takeover';
+
+function startTime(stat: string): string | undefined {
+  // The command name, in parentheses, may hold spaces and parentheses itself: fields count from the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+let self: Omit<Owner, 'token'> | undefined;
+/** Whether /proc is our own PID namespace's, so that a pid read there is one of ours. */
+let procIsOurs = false;
+
+function identity(): Omit<Owner, 'token'> {
+  if (self) return self;
+  const { hostname } = process.getBuiltinModule('node:os');
+  self = { pid: process.pid, host: hostname() };
+  if (process.platform === 'linux') {
+    try {
+      procIsOurs = readlinkSync('/proc/self') === String(process.pid);
+      self.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      self.pidns = readlinkSync('/proc/self/ns/pid');
+      self.start = startTime(readFileSync('/proc/self/stat', 'utf8'));
+    } catch {
+      procIsOurs = false;
+    }
+  }
+  return self;
+}
+
+/**
+ * Known dead: on this boot and in this PID namespace, its pid is gone or belongs to a
+ * process started at another time. Anything else (another container, another machine,
+ * no /proc) is never judged by its pid.
+ */
+function provablyDead(owner: Owner): boolean {
+  const me = identity();
+  if (me.boot !== undefined) {
+    if (!procIsOurs || owner.boot !== me.boot || owner.pidns !== me.pidns || owner.start === undefined) return false;
+    try {
+      return startTime(readFileSync(`/proc/${owner.pid}/stat`, 'utf8')) !== owner.start;
+    } catch {
+      return true;
+    }
+  }
+  // Without /proc (macOS, Windows): the same host name, and no such process.
+  if (owner.boot !== undefined || owner.host !== me.host) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function parseOwner(bytes: Buffer): Owner | undefined {
+  try {
+    const owner = JSON.parse(bytes.toString('utf8')) as Owner;
+    return typeof owner.token === 'string' && Number.isInteger(owner.pid) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock file as a waiter sees it: who holds it, and a signature that changes at each refresh. */
+function look(path: string): { owner: Owner | undefined; signature: string } | undefined {
+  const file = openRegular(path, MAX_LOCK_BYTES);
+  if (!file) return undefined;
+  try {
+    const { ino, mtimeMs, ctimeMs, size } = file.stat;
+    return {
+      owner: parseOwner(readOpen(file, path, MAX_LOCK_BYTES)),
+      signature: `${ino}:${mtimeMs}:${ctimeMs}:${size}`,
+    };
+  } finally {
+    closeSync(file.fd);
+  }
+}
+
+/** When a waiter last saw each file change, on its own monotonic clock. */
+class Watch {
+  readonly #seen = new Map<string, { signature: string; since: number }>();
+
+  /** How long, by our clock, `path` has shown `signature`. */
+  unchangedFor(path: string, signature: string): number {
+    const now = performance.now();
+    const last = this.#seen.get(path);
+    if (last?.signature === signature) return now - last.since;
+    this.#seen.set(path, { signature, since: now });
+    return 0;
+  }
+}
+
+const randomToken = () => process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex');
+
+/** Tokens of the locks this process holds, by path; released on any exit, so a Ctrl-C leaves none. */
+const held = new Map<string, string>();
 let cleanupRegistered = false;
+
+function release(path: string, token: string): void {
+  held.delete(path);
+  try {
+    if (look(path)?.owner?.token === token) rmSync(path, { force: true });
+  } catch {
+    // Gone, or no longer a file of ours: nothing to release.
+  }
+}
 
 function releaseAllOnExit(): void {
   if (cleanupRegistered) return;
   cleanupRegistered = true;
   process.once('exit', () => {
-    for (const path of held) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // Already gone: nothing to clean.
-      }
-    }
+    for (const [path, token] of [...held]) release(path, token);
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+export class LockBusy extends Error {
+  readonly code = 'ELOCKED';
+  constructor(path: string) {
+    super(`another kash process holds ${path}`);
+    this.name = 'LockBusy';
   }
 }
 
-const ownerOf = (path: string) => Number.parseInt(readFileSync(path, 'utf8'), 10);
-
-function isStale(path: string): boolean {
-  let owner: number;
-  let age: number;
-  try {
-    age = Date.now() - statSync(path).mtimeMs;
-    owner = ownerOf(path);
-  } catch {
-    return false;
+export class LockLost extends Error {
+  readonly code = 'ELOCKLOST';
+  constructor(path: string) {
+    super(`the lock ${path} was taken over while held`);
+    this.name = 'LockLost';
   }
-  // Our own pid on a lock we do not hold was left by an earlier process that had it (pid reuse in containers).
-  return Number.isNaN(owner) ? age > UNCLAIMED_MS : owner === process.pid ? !held.has(path) : !alive(owner);
+}
+
+/** What the work done under a lock can ask of it. */
+export interface HeldLock {
+  /** Throws unless the lock is still ours: checked just before the rename that publishes a save. */
+  assertHeld(): void;
 }
 
 /**
- * A lock left by a process that died (kill -9) is taken over. Taking over is itself done
- * under a second lock, so two processes never both decide to remove the same lock: the
- * one holding it looks again, and removes the lock only if it is still the dead one's.
- * (A lock cannot change hands meanwhile: only its owner, dead here, or a taker removes it.)
+ * Takes a stale lock away, under a guard so that two waiters never both remove it: the
+ * one holding the guard looks again, and removes the lock only if it is still the one
+ * judged stale. A guard left by a taker that died is judged like a lock.
  */
-function removeIfStale(path: string): void {
-  if (!isStale(path)) return;
-  const guard = `${path}.takeover`;
+function takeOver(path: string, signature: string, watch: Watch, timings: LockTimings): void {
+  const guard = path + TAKEOVER;
+  const me = { ...identity(), token: randomToken() };
   try {
-    writeFileSync(guard, String(process.pid), { flag: 'wx', mode: 0o600 });
-  } catch {
-    // Another process is taking over; a guard it left by dying is cleared like a lock.
-    if (isStale(guard)) rmSync(guard, { force: true });
+    writeNewFile(guard, JSON.stringify(me));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const other = look(guard);
+    if (
+      other &&
+      ((other.owner && provablyDead(other.owner)) || watch.unchangedFor(guard, other.signature) > timings.staleMs)
+    ) {
+      rmSync(guard, { force: true });
+    }
     return;
   }
   try {
-    if (isStale(path)) rmSync(path, { force: true });
+    if (look(path)?.signature === signature) rmSync(path, { force: true });
   } finally {
     rmSync(guard, { force: true });
   }
 }
 
-/** Claims on the lock (`<lock>.<pid>`) whose process died between writing and linking them. */
+/** Claims (`<lock>.<token>`) whose writer died between writing and linking them; never another's live one. */
 export function removeDeadClaims(lockPath: string): void {
-  const claim = new RegExp(`^${basename(lockPath).replace(/\./g, '\\.')}\\.(\\d+)$`);
+  const prefix = `${basename(lockPath)}.`;
   for (const name of readdirSync(dirname(lockPath))) {
-    const owner = claim.exec(name)?.[1];
-    if (owner !== undefined && !alive(Number(owner))) rmSync(join(dirname(lockPath), name), { force: true });
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
+    const path = join(dirname(lockPath), name);
+    try {
+      const owner = look(path)?.owner;
+      if (owner && provablyDead(owner)) rmSync(path, { force: true });
+    } catch {
+      // Not a file we could judge: left alone.
+    }
   }
 }
 
 /**
- * Serialises read-modify-write of the store between kash processes, so concurrent
- * logins to different profiles each keep their own.
+ * Serialises read-modify-write of the store between kash processes, also across
+ * containers and machines sharing the folder, so concurrent logins each keep their own.
+ * A lock in place that is not a regular file is refused (UnsafeFile), never waited on.
  */
-export async function withLock<T>(path: string, work: () => T | Promise<T>): Promise<T> {
+export async function withLock<T>(
+  path: string,
+  work: (lock: HeldLock) => T | Promise<T>,
+  timings: LockTimings = LOCK_TIMINGS,
+): Promise<T> {
   releaseAllOnExit();
-  const deadline = Date.now() + WAIT_MS;
+  const watch = new Watch();
+  const started = performance.now();
+  const owner: Owner = { ...identity(), token: randomToken() };
   for (;;) {
-    // Written under a name of our own, then linked into place: the lock never exists without its pid.
-    const claim = `${path}.${process.pid}`;
+    // Written under a name of its own, then linked into place: the lock never exists without its owner.
+    const claim = `${path}.${owner.token}`;
     try {
       try {
-        writeFileSync(claim, String(process.pid), { mode: 0o600 });
+        writeNewFile(claim, JSON.stringify(owner));
         linkSync(claim, path);
       } finally {
         // Also when the write failed half-way (a full disk): no claim is left behind.
         rmSync(claim, { force: true });
       }
-      held.add(path);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      removeIfStale(path);
-      if (Date.now() > deadline) {
-        throw Object.assign(new Error(`another kash process holds ${path}`), { code: 'ELOCKED' });
-      }
-      await sleep(10 + Math.random() * 40);
     }
+    const current = look(path);
+    if (current) {
+      const quiet = watch.unchangedFor(path, current.signature);
+      if ((current.owner && provablyDead(current.owner)) || quiet > timings.staleMs) {
+        takeOver(path, current.signature, watch, timings);
+        continue;
+      }
+    }
+    if (performance.now() - started > timings.waitMs) throw new LockBusy(path);
+    await sleep(10 + Math.random() * 40);
   }
+  held.set(path, owner.token);
+  // Seen changing, a live holder is never taken for dead, however slow its work.
+  const refresh = setInterval(() => {
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      // Taken over or removed: assertHeld says so before anything is published.
+    }
+  }, timings.refreshMs);
+  refresh.unref();
+  const lock: HeldLock = {
+    assertHeld() {
+      if (look(path)?.owner?.token !== owner.token) throw new LockLost(path);
+    },
+  };
   try {
-    return await work();
+    return await work(lock);
   } finally {
-    held.delete(path);
-    rmSync(path, { force: true });
+    clearInterval(refresh);
+    release(path, owner.token);
   }
 }

@@ -1,198 +1,174 @@
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fsyncSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fchmodSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
-import { removeDeadClaims, withLock } from './lock.js';
+import { checkFolderForReading, FolderRefused, prepareFolderForSaving, syncFolder } from './folder.js';
+import {
+  type HeldLock,
+  LOCK_TIMINGS,
+  LockBusy,
+  LockLost,
+  type LockTimings,
+  removeDeadClaims,
+  withLock,
+} from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
-import { emptyStore, type StoreData, storeProblem } from './records.js';
-
-type Loaded = { data: StoreData } | { corrupt: string };
+import { emptyStore, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
+import { openRegular, readOpen, UnsafeFile, writeNewFile } from './safe-file.js';
 
 /** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
 const errnoCode = (error: unknown) => {
   const failure = error as NodeJS.ErrnoException | null;
-  return typeof failure?.code === 'string' && (typeof failure.syscall === 'string' || failure.code === 'ELOCKED')
-    ? failure.code
-    : undefined;
+  return typeof failure?.code === 'string' && typeof failure.syscall === 'string' ? failure.code : undefined;
+};
+
+const FAILURE_HINTS: Record<string, string> = {
+  ENOSPC: 'The disk is full: free some space and try again.',
+  EDQUOT: 'Your disk quota is used up: free some space and try again.',
+  EROFS: 'That file system is read-only; use another folder with --config-dir / KASH_CONFIG_DIR.',
 };
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+/** What a new profile may add to the store, at most: the trial write makes room for it. */
+const GROWTH_MARGIN = 2048;
 
-/** So that a rename is on disk before kash says "saved"; Windows cannot open a folder for it. */
-function syncFolder(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+const token = () => process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
+
+type Loaded = { data: StoreData; size: number } | { corrupt: string; bytes: Buffer };
 
 /**
- * What a kash killed mid-save can leave beside the store: its temporary copy of the
- * store, API keys and all. Called with the lock held, when no live kash can be writing one.
- */
-function removeTemporaryCopies(storeFile: string): void {
-  const temporary = `${basename(storeFile)}.tmp-`;
-  for (const name of readdirSync(dirname(storeFile))) {
-    if (name.startsWith(temporary)) rmSync(join(dirname(storeFile), name), { force: true });
-  }
-}
-
-/**
- * The credential store: one JSON file of profiles, read and written with plain fs (the
- * print path, `whoami` and `env`, stays light); writes happen under a lock, atomically.
+ * The credential store: one JSON file of profiles in a folder of its own. Reads never
+ * follow a link, never wait on a FIFO and never read more than 1 MiB; writes happen under
+ * a lock that holds across containers, atomically, into a file of kash's own.
  */
 export class CredentialStore {
   readonly dir: string;
   readonly file: string;
   readonly #warn: (message: string) => void;
+  readonly #timings: LockTimings;
+  #warnedFolder = false;
 
-  constructor(dir: string, warn: (message: string) => void) {
+  constructor(dir: string, warn: (message: string) => void, timings: LockTimings = LOCK_TIMINGS) {
     this.dir = dir;
     this.file = join(dir, STORE_FILE_NAME);
     this.#warn = warn;
+    this.#timings = timings;
   }
 
-  get #lockFile(): string {
+  get lockFile(): string {
     return `${this.file}.lock`;
   }
 
   /**
-   * Fails (exit 6) now if a save would fail later: a login checks this before it asks
-   * the service for credentials that could then not be kept.
+   * Proves a save can work before a login asks the service for credentials that could
+   * then not be kept: holding the lock, a file as large as the new store will be is
+   * written, synced and removed in the folder. A full disk, a quota, a read-only file
+   * system or a folder it may not write to fails here, with nothing sent.
    */
-  async checkWritable(): Promise<void> {
-    this.#ensureDir();
-    try {
-      await withLock(this.#lockFile, () => undefined);
-    } catch (error) {
-      throw this.#saveFailure(error);
-    }
+  async proveSaveable(): Promise<void> {
+    await this.#locked(() => {
+      const loaded = this.#load();
+      if ('corrupt' in loaded) return;
+      const trial = `${this.file}.trial-${token()}`;
+      try {
+        writeNewFile(trial, Buffer.alloc(loaded.size + GROWTH_MARGIN, 0x20));
+      } finally {
+        rmSync(trial, { force: true });
+      }
+    });
   }
 
   /** The store as saved; empty when there is none yet. A corrupt file is exit 6, never ignored. */
   read(): StoreData {
-    const loaded = this.#load();
-    if ('corrupt' in loaded) throw this.#corrupt(loaded.corrupt);
-    return loaded.data;
+    try {
+      const loaded = this.#load({ warnFolder: true });
+      if ('corrupt' in loaded) throw this.#corrupt(loaded.corrupt);
+      return loaded.data;
+    } catch (error) {
+      throw this.#storeError('could not read', error);
+    }
   }
 
   /**
    * Applies `change` to the freshest store and saves it atomically. With `setAsideCorrupt`
-   * (a login), a corrupt file is kept under another name rather than blocking the new
-   * credentials; it leaves its place only when the new store takes it.
+   * (a login), a corrupt file is first copied aside, byte for byte, rather than blocking
+   * the new credentials; the copy stays only if the new store is saved.
    */
   async update(change: (data: StoreData) => void, options: { setAsideCorrupt?: boolean } = {}): Promise<StoreData> {
-    this.#ensureDir();
+    return this.#locked((lock) => {
+      removeLeftovers(this.dir);
+      removeDeadClaims(this.lockFile);
+      const loaded = this.#load();
+      if ('corrupt' in loaded && !options.setAsideCorrupt) throw this.#corrupt(loaded.corrupt);
+      const data = 'data' in loaded ? loaded.data : emptyStore();
+      change(data);
+      let aside: string | undefined;
+      if ('corrupt' in loaded) {
+        aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        writeNewFile(aside, loaded.bytes);
+      }
+      try {
+        this.#write(data, lock);
+      } catch (error) {
+        if (aside) rmSync(aside, { force: true });
+        throw error;
+      }
+      if (aside && 'corrupt' in loaded) {
+        this.#warn(`the credential store was corrupt (${loaded.corrupt}); kept a copy as ${aside} and saved afresh`);
+      }
+      return data;
+    });
+  }
+
+  /** The folder made ready, then `work` under the lock; every failure on the way is exit 6. */
+  async #locked<T>(work: (lock: HeldLock) => T): Promise<T> {
     try {
-      return await withLock(this.#lockFile, async () => {
-        removeTemporaryCopies(this.file);
-        removeDeadClaims(this.#lockFile);
-        const loaded = this.#load();
-        if ('corrupt' in loaded && !options.setAsideCorrupt) throw this.#corrupt(loaded.corrupt);
-        const data = 'data' in loaded ? loaded.data : emptyStore();
-        change(data);
-        const aside = 'corrupt' in loaded ? this.#keepCopy() : undefined;
-        try {
-          this.#write(data);
-        } catch (error) {
-          if (aside) unlinkSync(aside);
-          throw error;
-        }
-        if (aside && 'corrupt' in loaded) {
-          this.#warn(`the credential store was corrupt (${loaded.corrupt}); kept it as ${aside} and saved afresh`);
-        }
-        return data;
-      });
+      prepareFolderForSaving(this.dir, this.#warn);
+      return await withLock(this.lockFile, work, this.#timings);
     } catch (error) {
-      throw this.#saveFailure(error);
+      throw this.#storeError('could not save to', error);
     }
   }
 
-  /** A KashError or a bug passes through; a file-system failure becomes exit 6. */
-  #saveFailure(error: unknown): unknown {
-    const code = errnoCode(error);
-    if (error instanceof KashError || code === undefined) return error;
-    if (code === 'ELOCKED') {
-      return new KashError(ExitCode.store, `the credential store ${this.file} is busy: another kash is saving`, {
-        hint: `Try again; if no other kash is running, remove ${this.#lockFile}.`,
-        cause: error,
-      });
-    }
-    return this.#failure('could not save to', error);
-  }
-
-  #load(): Loaded {
-    let text: string;
+  #load({ warnFolder = false } = {}): Loaded {
+    checkFolderForReading(this.dir, (message) => {
+      if (!warnFolder || this.#warnedFolder) return;
+      this.#warnedFolder = true;
+      this.#warn(message);
+    });
+    const file = openRegular(this.file);
+    if (!file) return { data: emptyStore(), size: 0 };
+    let bytes: Buffer;
     try {
-      if (!statSync(this.dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-      this.#tighten(this.dir, 0o700, 'folder');
-      text = readFileSync(this.file, 'utf8');
-      this.#tighten(this.file, 0o600, 'file');
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return { data: emptyStore() };
-      throw this.#failure('could not read', error);
+      this.#tighten(file.fd, file.stat.mode);
+      bytes = readOpen(file, this.file);
+    } finally {
+      closeSync(file.fd);
     }
-    let parsed: unknown;
+    let parsed: Parsed;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseStore(JSON.parse(bytes.toString('utf8')));
     } catch {
-      return { corrupt: 'not valid JSON' };
+      return { corrupt: 'not valid JSON', bytes };
     }
-    const problem = storeProblem(parsed);
-    if (problem !== undefined) return { corrupt: problem };
-    const data = parsed as StoreData;
-    // Any valid profile name, "__proto__" included, must be an ordinary key.
-    return { data: { ...data, profiles: Object.assign(Object.create(null), data.profiles) } };
-  }
-
-  /** The contract's 0600 file in a 0700 folder; a looser one was exposed, so say so. */
-  #tighten(path: string, wanted: number, what: string): void {
-    if (process.platform === 'win32') return;
-    const mode = statSync(path).mode & 0o777;
-    if ((mode & ~wanted) === 0) return;
-    try {
-      chmodSync(path, wanted);
-      this.#warn(
-        `the store ${what} ${path} was open to other users (mode ${octal(mode)}); tightened it to ${octal(wanted)}`,
-      );
-    } catch {
-      this.#warn(
-        `the store ${what} ${path} is open to other users (mode ${octal(mode)}) and kash could not tighten it; run: chmod ${octal(wanted)} ${path}`,
+    if ('newer' in parsed) {
+      throw new KashError(
+        ExitCode.store,
+        `the credential store ${this.file} was written by a newer kash (format ${parsed.newer}; this one knows ${STORE_VERSION})`,
+        { hint: 'Upgrade kash to use it; the file was left exactly as it is.' },
       );
     }
+    return 'corrupt' in parsed ? { corrupt: parsed.corrupt, bytes } : { data: parsed.data, size: bytes.length };
   }
 
-  #ensureDir(): void {
+  /** The contract's 0600 file; a looser one was exposed, so say so. Through the descriptor: never a link's target. */
+  #tighten(fd: number, mode: number): void {
+    if (process.platform === 'win32' || (mode & 0o077) === 0) return;
+    const shown = (mode & 0o777).toString(8).padStart(4, '0');
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw this.#failure('could not create the folder for', error);
+      fchmodSync(fd, 0o600);
+      this.#warn(`the store file ${this.file} was open to other users (mode ${shown}); tightened it to 0600`);
+    } catch {
+      this.#warn(`the store file ${this.file} is open to other users (mode ${shown}); run: chmod 0600 ${this.file}`);
     }
-  }
-
-  /** A second name for the corrupt file, so its bytes survive the save that replaces it. */
-  #keepCopy(): string {
-    const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    linkSync(this.file, aside);
-    return aside;
   }
 
   /**
@@ -200,19 +176,13 @@ export class CredentialStore {
    * synced, then renamed over the store, then the folder synced so the rename survives a
    * crash. A reader sees the old store or the new one, never a part.
    */
-  #write(data: StoreData): void {
-    // node:crypto loads the stream machinery: only a save pays for it, never the print path.
-    const token = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
-    const temporary = `${this.file}.tmp-${process.pid}-${token}`;
-    const { O_WRONLY, O_CREAT, O_EXCL } = constants;
-    const fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  #write(data: StoreData, lock: HeldLock): void {
+    const temporary = `${this.file}.tmp-${token()}`;
     try {
-      try {
-        writeFileSync(fd, `${JSON.stringify(data, null, '\t')}\n`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      writeNewFile(temporary, `${JSON.stringify(data, null, '\t')}\n`);
+      // What stands at the store's name must still be a file, and the lock still ours.
+      openRegularCheck(this.file);
+      lock.assertHeld();
       renameSync(temporary, this.file);
     } catch (error) {
       rmSync(temporary, { force: true });
@@ -223,37 +193,84 @@ export class CredentialStore {
 
   #corrupt(reason: string): KashError {
     return new KashError(ExitCode.store, `the credential store ${this.file} is corrupt: ${reason}`, {
-      hint: 'Run `kash login` to set it aside (it is kept, renamed) and save afresh, or repair the file by hand.',
+      hint: 'Run `kash login` to set it aside (a copy is kept) and save afresh, or repair the file by hand.',
     });
   }
 
-  #failure(doing: string, error: unknown): KashError {
+  /** A KashError or a bug passes through; a file-system refusal or failure becomes exit 6. */
+  #storeError(doing: string, error: unknown): unknown {
+    if (error instanceof KashError) return error;
+    if (error instanceof UnsafeFile) {
+      const what = error.path === this.file ? 'the credential store' : 'the lock of the credential store';
+      return new KashError(
+        ExitCode.store,
+        `${what} ${error.path} is ${error.what}; kash never follows, reads or replaces one`,
+        {
+          hint: 'Move it away, then run kash again (or use another folder with --config-dir / KASH_CONFIG_DIR).',
+          cause: error,
+        },
+      );
+    }
+    if (error instanceof FolderRefused)
+      return new KashError(ExitCode.store, error.message, { hint: error.hint, cause: error });
+    if (error instanceof LockBusy) {
+      return new KashError(ExitCode.store, `the credential store ${this.file} is busy: another kash is saving`, {
+        hint: `Try again; if no other kash is running anywhere that shares this folder, remove ${this.lockFile}.`,
+        cause: error,
+      });
+    }
+    if (error instanceof LockLost) {
+      return new KashError(
+        ExitCode.store,
+        `another kash took over the lock of ${this.file} while saving; nothing was saved`,
+        {
+          hint: 'Try again.',
+          cause: error,
+        },
+      );
+    }
     const code = errnoCode(error);
-    const reason = code ?? (error instanceof Error ? error.message : String(error));
-    const hint =
-      code === 'ENOSPC'
-        ? 'The disk is full: free some space and try again.'
-        : code === 'EROFS'
-          ? 'That file system is read-only; use another folder with --config-dir / KASH_CONFIG_DIR.'
-          : storeHint;
-    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${reason})`, {
-      hint,
+    if (code === undefined) return error;
+    return new KashError(ExitCode.store, `${doing} the credential store ${this.file} (${code})`, {
+      hint: FAILURE_HINTS[code] ?? storeHint,
       cause: error,
     });
   }
 }
 
+/** Refuses (UnsafeFile) anything but a regular file or nothing at `path`, opening nothing. */
+function openRegularCheck(path: string): void {
+  const file = openRegular(path);
+  if (file) closeSync(file.fd);
+}
+
+/**
+ * What a kash killed mid-save can leave: its temporary copy of the store (API keys and
+ * all) and its trial file. Called with the lock held, when no live kash can be writing one.
+ */
+function removeLeftovers(dir: string): void {
+  const prefixes = ['.tmp-', '.trial-'].map((suffix) => `${STORE_FILE_NAME}${suffix}`);
+  for (const name of readdirSync(dir)) {
+    if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(join(dir, name), { force: true });
+  }
+}
+
 /**
  * The saved profile names, for shell completion: it never writes, tightens or warns, and
- * never fails; a store that is missing, unreadable or corrupt has none.
+ * never fails or waits; a store that is missing, unreadable, unsafe or corrupt has none.
  */
 export function peekProfileNames(dir: string): string[] {
   try {
-    const file = join(dir, STORE_FILE_NAME);
-    const stat = lstatSync(file);
-    if (!stat.isFile() || stat.size > 1024 * 1024) return [];
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return storeProblem(parsed) === undefined ? Object.keys((parsed as StoreData).profiles) : [];
+    const path = join(dir, STORE_FILE_NAME);
+    if (!lstatSync(path).isFile()) return [];
+    const file = openRegular(path);
+    if (!file) return [];
+    try {
+      const parsed = parseStore(JSON.parse(readOpen(file, path).toString('utf8')));
+      return 'data' in parsed ? Object.keys(parsed.data.profiles) : [];
+    } finally {
+      closeSync(file.fd);
+    }
   } catch {
     return [];
   }

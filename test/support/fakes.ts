@@ -14,7 +14,7 @@ import type { Context, Overrides } from '../../src/context.js';
 import { type Color, type IO, NO_COLOR } from '../../src/io.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
-import type { SavedCredentials } from '../../src/store/records.js';
+import type { FileCredentials } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -371,9 +371,10 @@ export function commandTestHooks(): () => Sandbox {
 export async function seedProfile(
   dir: string,
   profile: string,
-  credentials: Partial<SavedCredentials> = {},
-): Promise<SavedCredentials> {
-  const saved: SavedCredentials = {
+  credentials: Partial<FileCredentials> = {},
+): Promise<FileCredentials> {
+  const saved: FileCredentials = {
+    storage: 'file',
     apiKey: 'KEY-abcdef0123456789-SECRET',
     shopId: '42',
     login: 'owner@example.com',

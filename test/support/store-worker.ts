@@ -11,12 +11,13 @@
 //                                  arrives on stdin, releases it, prints "released" and exits
 import { once } from 'node:events';
 import { KashError } from '../../src/errors.js';
-import { withLock } from '../../src/store/lock.js';
-import type { SavedCredentials } from '../../src/store/records.js';
+import { LOCK_TIMINGS, type LockTimings, withLock } from '../../src/store/lock.js';
+import type { FileCredentials } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
 
-export function credentialsFor(apiKey: string, shopId: string): SavedCredentials {
+export function credentialsFor(apiKey: string, shopId: string): FileCredentials {
   return {
+    storage: 'file',
     apiKey,
     shopId,
     login: `login-of-${apiKey}`,
@@ -37,7 +38,11 @@ export const LOOP_SETS = [
 async function main(args: string[]): Promise<void> {
   const [mode, dir, ...rest] = args;
   if (dir === undefined) throw new Error('usage: store-worker <save|loop|hold> <dir> …');
-  const store = new CredentialStore(dir, (message) => process.stderr.write(`warning: ${message}\n`));
+  // Tests that judge staleness run every party with the same short timings.
+  const timings: LockTimings = process.env.KASH_TEST_LOCK_TIMINGS
+    ? JSON.parse(process.env.KASH_TEST_LOCK_TIMINGS)
+    : LOCK_TIMINGS;
+  const store = new CredentialStore(dir, (message) => process.stderr.write(`warning: ${message}\n`), timings);
   switch (mode) {
     case 'save': {
       const [profile, apiKey] = rest;
@@ -60,10 +65,14 @@ async function main(args: string[]): Promise<void> {
       }
     }
     case 'hold': {
-      await withLock(`${store.file}.lock`, async () => {
-        process.stdout.write('locked\n');
-        await once(process.stdin, 'data');
-      });
+      await withLock(
+        `${store.file}.lock`,
+        async () => {
+          process.stdout.write('locked\n');
+          await once(process.stdin, 'data');
+        },
+        timings,
+      );
       process.stdout.write('released\n');
       process.stdin.destroy();
       return;

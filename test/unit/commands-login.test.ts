@@ -106,6 +106,7 @@ describe('kash login (password)', () => {
       [
         'profile',
         'source',
+        'storage',
         'shopId',
         'shopTitle',
         'login',

@@ -12,6 +12,7 @@ const ENV_KEY = 'ENVKEY-0123456789-FROMENV';
 const WHOAMI_KEYS = [
   'profile',
   'source',
+  'storage',
   'shopId',
   'shopTitle',
   'login',
@@ -76,6 +77,7 @@ describe('kash whoami', () => {
     expect(result).toEqual({
       profile: 'work',
       source: 'store',
+      storage: 'file',
       shopId: '42',
       shopTitle: 'Shop',
       login: null,
@@ -99,6 +101,7 @@ describe('kash whoami', () => {
     expect(JSON.parse(io.out)).toEqual({
       profile: 'default',
       source: 'env',
+      storage: null,
       shopId: '77',
       shopTitle: null,
       login: null,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -7,19 +7,21 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode, KashError, usageError } from '../../src/errors.js';
 import type { StoreData } from '../../src/store/records.js';
-import { CredentialStore } from '../../src/store/store.js';
+import { CredentialStore, peekProfileNames } from '../../src/store/store.js';
 import { type BuiltWorker, buildStoreWorker } from '../support/build-store-worker.js';
 import { credentialsFor } from '../support/store-worker.js';
 
@@ -45,7 +47,7 @@ const modeOf = (path: string) => statSync(path).mode & 0o777;
 const bytesOf = (path: string) => readFileSync(path);
 
 function storeWith(...profiles: string[]): StoreData {
-  const data: StoreData = { version: 1, profiles: {} };
+  const data: StoreData = { version: 2, profiles: {} };
   for (const name of profiles) data.profiles[name] = { credentials: credentialsFor(`key-${name}`, `shop-${name}`) };
   return data;
 }
@@ -102,11 +104,11 @@ const leftovers = (at = dir) => readdirSync(at).filter((name) => name !== 'crede
 describe('CredentialStore basics', () => {
   it('reads a missing store as empty and creates nothing', () => {
     const store = openStore(join(dir, 'nested'));
-    expect(store.read()).toEqual({ version: 1, profiles: {} });
+    expect(store.read()).toEqual({ version: 2, profiles: {} });
     expect(existsSync(dir)).toBe(false);
 
     mkdirSync(dir, { mode: 0o700 });
-    expect(openStore().read()).toEqual({ version: 1, profiles: {} });
+    expect(openStore().read()).toEqual({ version: 2, profiles: {} });
     expect(readdirSync(dir)).toEqual([]);
     expect(warnings).toEqual([]);
   });
@@ -144,8 +146,8 @@ describe('CredentialStore basics', () => {
     expect(onDisk).toEqual(returned);
     expect(store.read()).toEqual(returned);
     expect(openStore().read()).toEqual(returned);
-    expect(returned.profiles.default?.credentials?.apiKey).toBe('k"ey\\with\u00e9\u{1f511}');
-    expect(returned).toEqual({ version: 1, profiles: { default: expect.any(Object) } });
+    expect(returned.profiles.default?.credentials).toMatchObject({ apiKey: 'k"ey\\with\u00e9\u{1f511}' });
+    expect(returned).toEqual({ version: 2, profiles: { default: expect.any(Object) } });
   });
 
   it('keeps profiles independent of each other', async () => {
@@ -171,8 +173,8 @@ describe('CredentialStore basics', () => {
     await save(store, '.a..b.');
     const onDisk = JSON.parse(readFileSync(store.file, 'utf8')) as { profiles: Record<string, unknown> };
     expect(Object.keys(onDisk.profiles).sort()).toEqual(['.a..b.', 'shop', 'shop.prod.eu']);
-    expect(store.read().profiles['shop.prod.eu']?.credentials?.apiKey).toBe('key-shop.prod.eu');
-    expect(store.read().profiles.shop?.credentials?.apiKey).toBe('key-shop');
+    expect(store.read().profiles['shop.prod.eu']?.credentials).toMatchObject({ apiKey: 'key-shop.prod.eu' });
+    expect(store.read().profiles.shop?.credentials).toMatchObject({ apiKey: 'key-shop' });
   });
 
   // CLI.md allows any of letters, digits, ".", "_", "-": "__proto__" is a valid profile name.
@@ -194,36 +196,65 @@ describe('CredentialStore basics', () => {
     expect(statSync(store.file).ino).not.toBe(before);
     expect(leftovers()).toEqual([]);
   });
+});
 
-  // conf writes with a plain fs.writeFileSync (truncate, then write) whenever SNAP is set,
-  // which it is for every process started by Ubuntu's node snap.
-  // conf writes in place, not atomically, when SNAP is set.
-  it('stays atomic when run from a Snap (SNAP set in the environment)', async () => {
-    vi.stubEnv('SNAP', '/snap/node/current');
+describe('format versions', () => {
+  it('reads a version-1 store as version 2 (keys in the file) and rewrites it so on the next save', async () => {
+    const { storage: _, ...v1credentials } = credentialsFor('key-old', 'shop-old');
+    const file = seed(JSON.stringify({ version: 1, profiles: { old: { credentials: v1credentials } } }));
     const store = openStore();
-    await save(store, 'default', 'first');
-    const before = statSync(store.file).ino;
-    await save(store, 'default', 'second');
-    expect(store.read().profiles.default?.credentials?.apiKey).toBe('second');
-    expect(statSync(store.file).ino).not.toBe(before);
+    expect(store.read().profiles.old?.credentials).toEqual(credentialsFor('key-old', 'shop-old'));
+    await save(store, 'new');
+    const onDisk = JSON.parse(readFileSync(file, 'utf8')) as StoreData;
+    expect(onDisk.version).toBe(2);
+    expect(onDisk.profiles.old?.credentials).toEqual(credentialsFor('key-old', 'shop-old'));
+  });
+
+  it('keeps the default profile and keyring profiles of format 2', async () => {
+    const { apiKey: _, ...facts } = credentialsFor('unused', 'shop-k');
+    const data = {
+      version: 2,
+      default: 'k',
+      profiles: { k: { credentials: { ...facts, storage: 'keyring', keyringId: 'id-1' } } },
+    };
+    seed(JSON.stringify(data));
+    expect(openStore().read()).toEqual(data);
+    await save(openStore(), 'other');
+    expect(openStore().read()).toMatchObject({ default: 'k', profiles: { k: data.profiles.k } });
+  });
+
+  it('a store written by a newer kash is exit 6 saying to upgrade, never set aside nor overwritten', async () => {
+    const content = JSON.stringify({ version: 3, profiles: { future: { whatever: true } } });
+    const file = seed(content);
+    const store = openStore();
+    for (const run of [
+      () => store.read(),
+      () => save(store, 'x', 'k', { setAsideCorrupt: true }),
+      () => store.proveSaveable(),
+    ]) {
+      const error = await expectStoreFailure(run, file);
+      expect(error.message).toMatch(/written by a newer kash/);
+      expect(error.hint).toMatch(/Upgrade kash/);
+    }
+    expect(bytesOf(file).toString('utf8')).toBe(content);
+    expect(readdirSync(dir)).toEqual(['credentials.json']);
   });
 });
 
 describe('permissions', () => {
-  it('tightens a looser existing folder (0755) and file (0644) on read, with warnings', () => {
+  it('tightens a looser store file (0644) on read, with a warning, and never the folder', () => {
     const file = seed(storeWith('default'));
     chmodSync(dir, 0o755);
     chmodSync(file, 0o644);
-    expect(openStore().read().profiles.default?.credentials?.apiKey).toBe('key-default');
-    expect(modeOf(dir)).toBe(0o700);
+    expect(openStore().read().profiles.default?.credentials).toMatchObject({ apiKey: 'key-default' });
+    expect(modeOf(dir)).toBe(0o755);
     expect(modeOf(file)).toBe(0o600);
-    expect(warnings).toHaveLength(2);
-    expect(warnings.find((w) => w.includes(file))).toMatch(/0644.*0600/);
-    expect(warnings.find((w) => w.includes(dir) && !w.includes(file))).toMatch(/0755.*0700/);
+    expect(warnings).toEqual([expect.stringMatching(/0644.*0600/)]);
   });
 
-  it('tightens them on update too, and the saved file is 0600', async () => {
+  it('tightens a folder that holds only kash files when saving, and the saved file is 0600', async () => {
     const file = seed(storeWith('default'));
+    writeFileSync(`${file}.corrupt-2024`, 'old bytes');
     chmodSync(dir, 0o775);
     chmodSync(file, 0o666);
     await save(openStore(), 'work');
@@ -233,6 +264,39 @@ describe('permissions', () => {
     expect(warnings.some((w) => w.includes(dir) && w.includes('0775'))).toBe(true);
     expect(Object.keys(openStore().read().profiles).sort()).toEqual(['default', 'work']);
   });
+
+  it('never changes a folder that holds other files: one others can only read is saved into as it is', async () => {
+    seed(storeWith('default'));
+    writeFileSync(join(dir, 'README.md'), 'a project file');
+    chmodSync(dir, 0o755);
+    await save(openStore(), 'work');
+    expect(modeOf(dir)).toBe(0o755);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([0o775, 0o777, 0o1777])(
+    'refuses to save into a folder others can write to (mode %o), and warns on read',
+    async (mode) => {
+      const file = seed(storeWith('default'));
+      writeFileSync(join(dir, 'someone-else'), 'x');
+      chmodSync(dir, mode);
+      const before = bytesOf(file);
+      const error = await expectStoreFailure(() => save(openStore(), 'work'), dir);
+      expect(error.message).toMatch(/refusing to save/);
+      expect(error.hint).toMatch(/--config-dir/);
+      await expectStoreFailure(() => openStore().proveSaveable(), dir);
+      expect(statSync(dir).mode & 0o7777).toBe(mode);
+      expect(bytesOf(file).equals(before)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['credentials.json', 'someone-else']);
+
+      warnings = [];
+      const store = openStore();
+      expect(store.read().profiles.default).toBeDefined();
+      store.read();
+      expect(warnings).toEqual([expect.stringMatching(/can be written by other users.*could replace the store/)]);
+      expect(statSync(dir).mode & 0o7777).toBe(mode);
+    },
+  );
 
   it('says nothing about a store that is already private (or stricter)', async () => {
     const file = seed(storeWith('default'));
@@ -249,9 +313,14 @@ describe('a corrupt store', () => {
     'invalid JSON': '{"version":1,"profiles":{"default":',
     'an empty file': '',
     'JSON of the wrong shape': '[1,2,3]',
-    'another version': JSON.stringify({ version: 2, profiles: {} }),
+    'no known version': JSON.stringify({ version: 0, profiles: {} }),
+    'a version that is not a number': JSON.stringify({ version: '2', profiles: {} }),
+    'a key stored nowhere': JSON.stringify({
+      version: 2,
+      profiles: { p: { credentials: { ...credentialsFor('k', 's'), storage: 'cloud' } } },
+    }),
     'a profile with malformed credentials': JSON.stringify({
-      version: 1,
+      version: 2,
       profiles: { ok: { credentials: credentialsFor('k', 's') }, bad: { credentials: { apiKey: 'k', shopId: 42 } } },
     }),
   };
@@ -274,7 +343,7 @@ describe('a corrupt store', () => {
       expect(existsSync(lockOf(store))).toBe(false);
     });
 
-    it('is set aside (renamed, same bytes) with a warning by an update with setAsideCorrupt', async () => {
+    it('is set aside (a real copy of its bytes, 0600) with a warning by an update with setAsideCorrupt', async () => {
       const file = seed(content);
       const before = bytesOf(file);
       const store = openStore();
@@ -284,11 +353,14 @@ describe('a corrupt store', () => {
       expect(aside).toHaveLength(1);
       const asidePath = join(dir, aside[0]!);
       expect(bytesOf(asidePath).equals(before)).toBe(true);
+      // A copy, not a second name of the old file: the old inode is gone with the save.
+      expect(statSync(asidePath).nlink).toBe(1);
+      expect(modeOf(asidePath)).toBe(0o600);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(asidePath);
 
       expect(saved).toEqual({
-        version: 1,
+        version: 2,
         profiles: { default: { credentials: credentialsFor('fresh-key', 'shop-default') } },
       });
       expect(openStore().read()).toEqual(saved);
@@ -362,25 +434,71 @@ describe('an unusable store', () => {
     const file = seed(storeWith('default'), at);
     const before = bytesOf(file);
     const store = openStore(at);
-    expect(store.read().profiles.default?.credentials?.apiKey).toBe('key-default');
+    expect(store.read().profiles.default?.credentials).toMatchObject({ apiKey: 'key-default' });
     const error = await expectStoreFailure(() => save(store, 'work'), file);
     expect(error.cause).toMatchObject({ code: 'ENAMETOOLONG', path: expect.stringContaining(lockOf(store)) });
     expect(bytesOf(file).equals(before)).toBe(true);
   });
+});
 
-  // Here the lock (claimed as credentials.json.lock.<pid>) fits but conf's temporary file
-  // (credentials.json.tmp-<16 chars>) does not.
-  it('unwritable (the new file cannot be written): exit 6 with the path, the store unchanged, the lock released', async () => {
-    const at = folderOfLength(base, 4095 - `credentials.json.lock.${process.pid}`.length - 1);
-    const file = seed(storeWith('default'), at);
+describe('what stands where the store should be', () => {
+  const target = () => join(base, 'target');
+  const plants: Array<[string, RegExp, () => void]> = [
+    ['a link to a store', /symbolic link/, () => symlinkSync(target(), join(dir, 'credentials.json'))],
+    ['a link to /dev/zero', /symbolic link/, () => symlinkSync('/dev/zero', join(dir, 'credentials.json'))],
+    ['a FIFO', /FIFO/, () => execFileSync('mkfifo', [join(dir, 'credentials.json')])],
+    ['a folder', /folder/, () => mkdirSync(join(dir, 'credentials.json'))],
+    [
+      'a store over 1 MiB',
+      /over 1024 KiB/,
+      () => writeFileSync(join(dir, 'credentials.json'), ' '.repeat(3 * 1024 * 1024), { mode: 0o600 }),
+    ],
+  ];
+
+  it.each(plants)(
+    '%s: exit 6 naming it on read, save, login and proof, at once; never followed, read, chmodded or replaced',
+    async (_what, says, plant) => {
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(target(), JSON.stringify(storeWith('victim')), { mode: 0o644 });
+      plant();
+      const store = openStore();
+      const started = Date.now();
+      for (const run of [
+        () => store.read(),
+        () => save(store, 'work'),
+        () => save(store, 'work', 'k', { setAsideCorrupt: true }),
+        () => store.proveSaveable(),
+      ]) {
+        const error = await expectStoreFailure(run, store.file);
+        expect(error.message).toMatch(says);
+      }
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(readFileSync(target(), 'utf8')).toBe(JSON.stringify(storeWith('victim')));
+      expect(modeOf(target())).toBe(0o644);
+      expect(readdirSync(dir)).toEqual(['credentials.json']);
+      expect(peekProfileNames(dir)).toEqual([]);
+    },
+  );
+
+  it('a folder reached through a link is fine: only the store and its lock must be files', async () => {
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, dir);
+    await save(openStore(), 'work');
+    expect(readdirSync(real)).toEqual(['credentials.json']);
+    expect(Object.keys(openStore().read().profiles)).toEqual(['work']);
+    expect(peekProfileNames(dir)).toEqual(['work']);
+  });
+
+  it('the proof of a save writes a file the size of the store in its folder, and leaves nothing', async () => {
+    const file = seed(storeWith('default', 'work'));
     const before = bytesOf(file);
-    const store = openStore(at);
-    const error = await expectStoreFailure(() => save(store, 'work'), file);
-    expect(error.message).toMatch(/could not save/);
-    expect(error.cause).toMatchObject({ code: 'ENAMETOOLONG', path: expect.stringContaining(`${file}.tmp-`) });
+    await openStore().proveSaveable();
+    expect(readdirSync(dir)).toEqual(['credentials.json']);
     expect(bytesOf(file).equals(before)).toBe(true);
-    expect(existsSync(lockOf(store))).toBe(false);
-    expect(readdirSync(at)).toEqual(['credentials.json']);
+    await openStore(join(dir, 'new')).proveSaveable();
+    expect(readdirSync(join(dir, 'new'))).toEqual([]);
+    expect(modeOf(join(dir, 'new'))).toBe(0o700);
   });
 });
 
@@ -402,7 +520,7 @@ describe('a failing change', () => {
 
     await save(store, 'third');
     expect(Object.keys(openStore().read().profiles).sort()).toEqual(['default', 'third', 'work']);
-    expect(openStore().read().profiles.default?.credentials?.apiKey).toBe('key-default');
+    expect(openStore().read().profiles.default?.credentials).toMatchObject({ apiKey: 'key-default' });
   });
 
   it('passes a KashError from the change through as it is', async () => {
@@ -442,9 +560,9 @@ afterEach(() => {
   children.clear();
 });
 
-function startWorker(args: string[]): ChildProcess {
+function startWorker(args: string[], env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, [worker, ...args], {
-    env: { ...process.env, KASH_STORE_WORKER: '1' },
+    env: { ...process.env, KASH_STORE_WORKER: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -490,90 +608,121 @@ function saveWithin(store: CredentialStore, profile: string, ms: number) {
   return { settled, after };
 }
 
+// Lock owners as kash writes them, to plant locks and claims of other processes.
+const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const pidNamespace = readlinkSync('/proc/self/ns/pid');
+const startOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+};
+const ownerJson = (pid: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    token: 'f'.repeat(24),
+    pid,
+    boot: bootId,
+    pidns: pidNamespace,
+    start: '1',
+    host: hostname(),
+    ...extra,
+  });
+/** Short timings for the tests that judge staleness; every party to one test uses them. */
+const FAST = { refreshMs: 50, staleMs: 400, waitMs: 5_000 };
+const fastStore = () => new CredentialStore(dir, (message) => warnings.push(message), FAST);
+
 describe('the lock', () => {
-  it('takes over a lock left by a dead process', async () => {
+  it('takes over at once a lock whose owner died on this machine, in this PID namespace', async () => {
     const store = openStore();
     seed(storeWith('default'));
-    writeFileSync(lockOf(store), String(await deadPid()));
+    writeFileSync(lockOf(store), ownerJson(await deadPid()));
     const started = Date.now();
     await save(store, 'work');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
     expect(leftovers()).toEqual([]);
+  });
+
+  // The pid of a kash killed long ago now names another process: not the lock's owner.
+  it.each([
+    ['an unrelated live process', () => process.ppid],
+    ['this very process (pid reuse in a container)', () => process.pid],
+  ])('takes over at once a lock whose pid is now %s, started at another time', async (_name, pid) => {
+    const store = openStore();
+    seed(storeWith('default'));
+    writeFileSync(lockOf(store), ownerJson(pid()));
+    const old = (Date.now() - 3_600_000) / 1000;
+    utimesSync(lockOf(store), old, old);
+    const started = Date.now();
+    await save(store, 'work');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(store.read().profiles.work).toBeDefined();
+  });
+
+  it('never judges a lock from another PID namespace, boot or machine by its pid: it waits until it has seen it unchanged', async () => {
+    seed(storeWith('default'));
+    for (const other of [
+      { pidns: 'pid:[1]' },
+      { boot: 'another-boot' },
+      { boot: undefined, pidns: undefined, start: undefined, host: 'elsewhere' },
+    ]) {
+      const store = fastStore();
+      writeFileSync(lockOf(store), ownerJson(await deadPid(), other));
+      const started = performance.now();
+      const { settled, after } = saveWithin(store, 'work', FAST.staleMs / 2);
+      expect(await after).toBe('still waiting');
+      expect(await settled).toBe('saved');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(FAST.staleMs);
+    }
+  });
+
+  it('a lock its live holder keeps refreshing is never taken over, however long it is held', async () => {
+    const store = fastStore();
+    seed(storeWith('default'));
+    const holder = startWorker(['hold', dir], { KASH_TEST_LOCK_TIMINGS: JSON.stringify(FAST) });
+    await nextLine(holder, 'locked');
+    expect(JSON.parse(readFileSync(lockOf(store), 'utf8'))).toMatchObject({ pid: holder.pid, boot: bootId });
+    const { settled, after } = saveWithin(store, 'work', FAST.staleMs * 3);
+    expect(await after).toBe('still waiting');
+    const released = nextLine(holder, 'released');
+    holder.stdin?.write('go\n');
+    await released;
+    expect(await settled).toBe('saved');
+    expect(existsSync(lockOf(store))).toBe(false);
+  });
+
+  it('gives up after waiting its while: exit 6 naming the lock, the store unchanged', async () => {
+    const store = new CredentialStore(dir, () => undefined, { ...FAST, waitMs: 300 });
+    const file = seed(storeWith('default'));
+    const before = bytesOf(file);
+    const holder = startWorker(['hold', dir], { KASH_TEST_LOCK_TIMINGS: JSON.stringify(FAST) });
+    await nextLine(holder, 'locked');
+    const error = await expectStoreFailure(() => save(store, 'work'), file);
+    expect(error.message).toMatch(/busy/);
+    expect(error.hint).toContain(lockOf(store));
+    expect(bytesOf(file).equals(before)).toBe(true);
+    holder.stdin?.write('go\n');
+  });
+
+  it('takes an unreadable lock (empty, or written by an older kash) only once seen unchanged for its while', async () => {
+    for (const content of ['', String(process.pid)]) {
+      const store = fastStore();
+      seed(storeWith('default'));
+      writeFileSync(lockOf(store), content);
+      const { settled, after } = saveWithin(store, 'work', FAST.staleMs / 2);
+      expect(await after).toBe('still waiting');
+      expect(await settled).toBe('saved');
+    }
   });
 
   it('takes over a dead lock even when a taker died mid-takeover, leaving its guard', async () => {
     const store = openStore();
     seed(storeWith('default'));
-    const dead = String(await deadPid());
-    writeFileSync(lockOf(store), dead);
-    writeFileSync(`${lockOf(store)}.takeover`, dead);
+    writeFileSync(lockOf(store), ownerJson(await deadPid()));
+    writeFileSync(`${lockOf(store)}.takeover`, ownerJson(await deadPid()));
     const started = Date.now();
     await save(store, 'work');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
     expect(leftovers()).toEqual([]);
-  });
-
-  it('while saving, removes what kash processes killed mid-save left: temporary copies of the store, dead claims', async () => {
-    const store = openStore();
-    seed(storeWith('default'));
-    const dead = await deadPid();
-    writeFileSync(join(dir, 'credentials.json.tmp-0123456789abcdef'), '{"version":1,"profiles":{"old":{}}}', {
-      mode: 0o600,
-    });
-    writeFileSync(`${lockOf(store)}.${dead}`, String(dead), { mode: 0o600 });
-    // A claim whose owner lives is someone's attempt in progress: it stays.
-    writeFileSync(`${lockOf(store)}.${process.ppid}`, String(process.ppid), { mode: 0o600 });
-    await save(store, 'work');
-    expect(leftovers()).toEqual([`credentials.json.lock.${process.ppid}`]);
-    rmSync(`${lockOf(store)}.${process.ppid}`);
-  });
-
-  it('takes over an empty lock older than 5 s', async () => {
-    const store = openStore();
-    seed(storeWith('default'));
-    writeFileSync(lockOf(store), '');
-    const old = (Date.now() - 10_000) / 1000;
-    utimesSync(lockOf(store), old, old);
-    const started = Date.now();
-    await save(store, 'work');
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
-    expect(leftovers()).toEqual([]);
-  });
-
-  it('does not take a fresh empty lock (its owner may not have written its pid yet)', async () => {
-    const store = openStore();
-    seed(storeWith('default'));
-    writeFileSync(lockOf(store), '');
-    const { settled, after } = saveWithin(store, 'work', 400);
-    expect(await after).toBe('still waiting');
-    expect(store.read().profiles.work).toBeUndefined();
-    rmSync(lockOf(store));
-    expect(await settled).toBe('saved');
-    expect(store.read().profiles.work).toBeDefined();
-  });
-
-  it('makes a second updater wait while a live process holds it', async () => {
-    const store = openStore();
-    seed(storeWith('default'));
-    const holder = startWorker(['hold', dir]);
-    const exited = once(holder, 'exit');
-    await nextLine(holder, 'locked');
-    expect(readFileSync(lockOf(store), 'utf8')).toBe(String(holder.pid));
-
-    const { settled, after } = saveWithin(store, 'work', 500);
-    expect(await after).toBe('still waiting');
-    expect(store.read().profiles.work).toBeUndefined();
-
-    const released = nextLine(holder, 'released');
-    holder.stdin?.write('go\n');
-    await released;
-    expect(await settled).toBe('saved');
-    expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
-    expect(await exited).toEqual([0, null]);
-    expect(existsSync(lockOf(store))).toBe(false);
   });
 
   it('takes over the lock of a holder killed with SIGKILL', async () => {
@@ -591,20 +740,65 @@ describe('the lock', () => {
     expect(Object.keys(store.read().profiles).sort()).toEqual(['default', 'work']);
   });
 
-  // In a container with a persistent config volume, kash often runs with the same pid every
-  // time (pid 1, or a small one). A lock left by a killed run then names the new run's own
-  // pid, which alive() reports as alive: the new run waits 15 s and fails "busy".
-  // A lock naming our own pid that this process does not hold is stale (pid reuse in containers).
-  it('takes over a stale lock that names this very process (pid reuse)', async () => {
+  it('while saving, removes what killed saves left (temporary and trial copies, dead claims), and never a claim it cannot prove dead', async () => {
     const store = openStore();
     seed(storeWith('default'));
-    writeFileSync(lockOf(store), String(process.pid));
-    const { settled, after } = saveWithin(store, 'work', 1_500);
-    try {
-      expect(await after).toBe('saved');
-    } finally {
-      rmSync(lockOf(store), { force: true });
-      await settled;
-    }
+    writeFileSync(join(dir, 'credentials.json.tmp-0123456789ab'), '{"version":2,"profiles":{"old":{}}}', {
+      mode: 0o600,
+    });
+    writeFileSync(join(dir, 'credentials.json.trial-0123456789ab'), '    ', { mode: 0o600 });
+    const claim = (token: string) => `${lockOf(store)}.${token}`;
+    writeFileSync(claim('a'.repeat(24)), ownerJson(await deadPid(), { token: 'a'.repeat(24) }));
+    // Someone's attempt in progress, here or in another container: it stays.
+    writeFileSync(
+      claim('b'.repeat(24)),
+      ownerJson(process.ppid, { token: 'b'.repeat(24), start: startOf(process.ppid) }),
+    );
+    writeFileSync(claim('c'.repeat(24)), ownerJson(await deadPid(), { token: 'c'.repeat(24), pidns: 'pid:[1]' }));
+    await save(store, 'work');
+    expect(leftovers().sort()).toEqual([
+      `credentials.json.lock.${'b'.repeat(24)}`,
+      `credentials.json.lock.${'c'.repeat(24)}`,
+    ]);
+  });
+
+  it.each([
+    ['a FIFO', (path: string) => execFileSync('mkfifo', [path])],
+    ['a symbolic link', (path: string) => symlinkSync(join(base, 'elsewhere'), path)],
+    ['a folder', (path: string) => mkdirSync(path)],
+  ])('%s in place of the lock: exit 6 at once naming it, never followed or waited on', async (what, plant) => {
+    const store = openStore();
+    const file = seed(storeWith('default'));
+    writeFileSync(join(base, 'elsewhere'), 'not a lock');
+    plant(lockOf(store));
+    const started = Date.now();
+    const error = await expectStoreFailure(() => save(store, 'work'), lockOf(store));
+    expect(error.message).toContain(what);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(readFileSync(join(base, 'elsewhere'), 'utf8')).toBe('not a lock');
+    expect(store.read().profiles.work).toBeUndefined();
+    expect(bytesOf(file).length).toBeGreaterThan(0);
+  });
+
+  it('publishes nothing when the lock was taken over during the save (the token is checked just before the rename)', async () => {
+    const store = openStore();
+    const file = seed(storeWith('default'));
+    const before = bytesOf(file);
+    const error = await expectStoreFailure(
+      () =>
+        store.update((data) => {
+          data.profiles.work = { credentials: credentialsFor('k', 's') };
+          writeFileSync(
+            lockOf(store),
+            ownerJson(process.ppid, { token: 'd'.repeat(24), start: startOf(process.ppid) }),
+          );
+        }),
+      file,
+    );
+    expect(error.message).toMatch(/took over the lock/);
+    expect(bytesOf(file).equals(before)).toBe(true);
+    // The other's lock is left to it.
+    expect(JSON.parse(readFileSync(lockOf(store), 'utf8'))).toMatchObject({ token: 'd'.repeat(24) });
+    rmSync(lockOf(store));
   });
 });
