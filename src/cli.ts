@@ -12,6 +12,7 @@ import { type ContextFactory, createContext, type Overrides, VERSION } from './c
 import { causes, ExitCode, KashError } from './errors.js';
 import { colorLevel, type IO, processIO, withColor } from './io.js';
 import { examples } from './output/examples.js';
+import { Secrets } from './output/redact.js';
 import { type GlobalFlags, isVerbose, resolveSettings } from './settings.js';
 import { onInterrupt } from './signals.js';
 
@@ -89,27 +90,27 @@ export interface Shown {
 }
 
 /** The only place that turns an outcome into an exit status and the `error:` line. */
-export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
+export function exitStatus(error: unknown, io: IO, verbose: boolean, secrets = new Secrets()): number {
+  const line = (text: string) => io.stderr.write(`${secrets.redact(text)}\n`);
   if (error instanceof CommanderError) {
     // Commander has printed its own message (or the help or version) already.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof KashError) {
-    io.stderr.write(`${io.color.red('error:')} ${error.message}\n`);
-    if (error.hint) io.stderr.write(`${io.color.dim(error.hint)}\n`);
+    line(`${io.color.red('error:')} ${error.message}`);
+    if (error.hint) line(io.color.dim(error.hint));
     // The whole chain: fetch wraps the failure that says what happened (Node 24 gives its own wrapper no frames).
     if (verbose) {
-      for (const cause of causes(error.cause))
-        if (cause instanceof Error) io.stderr.write(`${cause.stack ?? cause.message}\n`);
+      for (const cause of causes(error.cause)) if (cause instanceof Error) line(cause.stack ?? cause.message);
     }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`${io.color.red('error:')} unexpected internal error: ${message}\n`);
-  io.stderr.write(
+  line(`${io.color.red('error:')} unexpected internal error: ${message}`);
+  line(
     verbose && error instanceof Error && error.stack
-      ? `${error.stack}\n`
-      : 'Run again with --verbose for the stack trace, and report it.\n',
+      ? error.stack
+      : 'Run again with --verbose for the stack trace, and report it.',
   );
   return ExitCode.internal;
 }
@@ -121,6 +122,7 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean): number {
 export function contextFactory(
   io: IO,
   env: NodeJS.ProcessEnv,
+  secrets: Secrets,
   overrides: Overrides,
   on: { shown(shown: Shown): void; exitWith(status: number): void },
 ): ContextFactory {
@@ -128,7 +130,7 @@ export function contextFactory(
     const flags = globalFlags(command);
     const shownIO = await withColor(io, colorLevel(flags.noColor === true, env, io.stderrIsTTY));
     on.shown({ io: shownIO, verbose: isVerbose(flags, env) });
-    return createContext(shownIO, env, resolveSettings(flags, env), overrides, on.exitWith);
+    return createContext(shownIO, env, resolveSettings(flags, env), secrets, overrides, on.exitWith);
   };
 }
 
@@ -136,7 +138,8 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
   resetCancelNotice();
   let status: number = ExitCode.ok;
   let shown: Shown = { io, verbose: isVerbose({}, env) };
-  const context = contextFactory(io, env, overrides, {
+  const secrets = new Secrets();
+  const context = contextFactory(io, env, secrets, overrides, {
     shown: (now) => {
       shown = now;
     },
@@ -151,7 +154,7 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
     await program.parseAsync(argv);
     return status;
   } catch (error) {
-    return exitStatus(error, shown.io, shown.verbose);
+    return exitStatus(error, shown.io, shown.verbose, secrets);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ServiceClient } from './api/client.js';
 import type { IO } from './io.js';
+import type { Secrets } from './output/redact.js';
 import { Ui } from './output/ui.js';
 import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
 import type { Settings } from './settings.js';
@@ -19,6 +20,8 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   settings: Settings;
   ui: Ui;
+  /** Every secret this run handles: kept off stderr, whoever writes there. */
+  secrets: Secrets;
   /** The profile in use: the one --profile or KASH_PROFILE names, else "default". */
   profile(): string;
   /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
@@ -43,10 +46,11 @@ export function createContext(
   io: IO,
   env: NodeJS.ProcessEnv,
   settings: Settings,
+  secrets: Secrets,
   overrides: Overrides = {},
   exitWith: (status: number) => void = () => undefined,
 ): Context {
-  const ui = new Ui(io, settings.verbose);
+  const ui = new Ui(io, settings.verbose, secrets);
   let store: CredentialStore | undefined;
   let client: ServiceClient | undefined;
   return {
@@ -54,6 +58,7 @@ export function createContext(
     env,
     settings,
     ui,
+    secrets,
     profile: () => settings.profile?.name ?? 'default',
     // A getter: asking whether stdin is a terminal opens it, which the print path need not pay for.
     get canPrompt() {
@@ -65,20 +70,21 @@ export function createContext(
       return store;
     },
     client: async () => {
-      client ??= buildClient(env, settings, ui);
+      client ??= buildClient(env, settings, ui, secrets);
       return client;
     },
     prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))()),
   };
 }
 
-function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui): ServiceClient {
+function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui, secrets: Secrets): ServiceClient {
   const { baseUrl, timeoutMs } = settings.network();
   return new ServiceClient({
     baseUrl,
     timeoutMs,
     env,
     warn: (message) => ui.warn(message),
+    secret: (value) => secrets.add(value),
     userAgent: `kash/${VERSION} node/${process.versions.node} (${process.platform})`,
     debug: settings.verbose ? (line) => ui.debug(line) : undefined,
   });

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Option } from 'commander';
 import type { Context } from './context.js';
 import { KashError, usageError } from './errors.js';
-import { hasControlChars, quote } from './sanitize.js';
+import { hasControlOrFormatChars, quote } from './sanitize.js';
 import { variable } from './settings.js';
 
 const MAX_INPUT = 4096;
@@ -103,7 +103,9 @@ function howToGive(input: Input): string {
 export function validInput(label: string, value: string, hint?: string): string {
   if (value.trim() === '') throw usageError(`the ${label} is empty`, hint);
   if (value.length > MAX_INPUT) throw usageError(`the ${label} is too long (over ${MAX_INPUT} characters)`);
-  if (hasControlChars(value)) throw usageError(`the ${label} holds control characters or line breaks`);
+  if (hasControlOrFormatChars(value)) {
+    throw usageError(`the ${label} holds control characters, line breaks or invisible format characters`);
+  }
   return value;
 }
 

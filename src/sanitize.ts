@@ -19,8 +19,14 @@ const ESCAPE_SEQUENCE = new RegExp(
 /** Line-breaking controls become spaces, so that the words on either side stay apart. */
 const BREAKING_CONTROLS = /[\t\n\v\f\r\u0085\u2028\u2029]/gu;
 
-/** What is left of C0, DEL and C1, plus the bidi overrides and isolates that can reorder what a person reads. */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+/**
+ * What is left of C0, DEL and C1, plus the format characters (Unicode Cf): bidi
+ * overrides and isolates that reorder what a person reads, zero-width characters that
+ * hide what is there.
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu;
+
+const FORMAT_CHARS = /\p{Cf}/u;
 
 /** Server text made safe to show to a person: one line, no controls, at most `maxLength` characters. */
 export function sanitizeServerText(text: string, maxLength = 200): string {
@@ -45,6 +51,11 @@ export function hasControlChars(s: string): boolean {
   return CONTROL_CHARS.test(s);
 }
 
+/** Controls as above, or format characters: what no key, shop ID or input may hold. */
+export function hasControlOrFormatChars(s: string): boolean {
+  return CONTROL_CHARS.test(s) || FORMAT_CHARS.test(s);
+}
+
 /**
  * A value the user gave, quoted for an error message: cut short (a 100 kB flag must not
  * become a 100 kB error line) and with every control and line separator escaped, the
@@ -53,8 +64,8 @@ export function hasControlChars(s: string): boolean {
 export function quote(value: string, maxLength = 60): string {
   const chars = Array.from(value);
   const shown = chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
-  return JSON.stringify(shown).replace(
-    /[\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029\p{Cf}]/gu, (c) => {
+    const point = c.codePointAt(0) ?? 0;
+    return point > 0xffff ? `\\u{${point.toString(16)}}` : `\\u${point.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
-import { hasControlChars, quote, sanitizeServerText } from '../sanitize.js';
+import { hasControlOrFormatChars, quote, sanitizeServerText } from '../sanitize.js';
 
 export interface Credentials {
   apiKey: string;
@@ -20,12 +20,19 @@ const notDocumented = (what: string) =>
     hint: 'Check --base-url / KASH_BASE_URL points at the kash.click service; run with --verbose to see the exchange.',
   });
 
+/**
+ * An integer where an ID is expected keeps every digit: its literal is taken as text
+ * before JSON.parse would turn 12345678901234567890 into 12345678901234567000. (Inside a
+ * JSON string the quotes around such a key are escaped, so the pattern cannot match there.)
+ */
+const INTEGER_ID = /("(?:SHOPID|accountID)"\s*:\s*)(-?\d+)(?=\s*[,}\]])/g;
+
 /** PHP may put a BOM or whitespace before the JSON and call it text/html; trim() removes both. */
 export function parseAnswer(text: string): unknown {
   const trimmed = text.trim();
   if (trimmed === '') throw notDocumented('an empty body');
   try {
-    return JSON.parse(trimmed);
+    return JSON.parse(trimmed.replace(INTEGER_ID, '$1"$2"'));
   } catch {
     throw notDocumented(trimmed.startsWith('<') ? 'an HTML page instead of JSON' : 'a body that is not JSON');
   }
@@ -60,9 +67,13 @@ function refused(answer: Answer, fallback: string, hint: string): KashError {
   return new KashError(ExitCode.refused, `the service refused: ${serverMessage(answer) ?? fallback}`, { hint });
 }
 
+/**
+ * A non-empty string with no control or format characters, or an integer. (From the
+ * wire, integers arrive as their literal text; a fraction or exponent is no ID.)
+ */
 function usableValue(value: unknown): string | undefined {
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
-  if (typeof text !== 'string' || text.trim() === '' || hasControlChars(text)) return undefined;
+  const text = Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== 'string' || text.trim() === '' || hasControlOrFormatChars(text)) return undefined;
   return text;
 }
 
@@ -74,7 +85,7 @@ export function credentialsFrom(answer: unknown, refusalHint: string): Credentia
   if (apiKey === undefined || shopId === undefined) {
     throw new KashError(
       ExitCode.service,
-      'the service reported success but sent no usable API key and shop ID (missing, empty, or holding control characters)',
+      'the service reported success but sent no usable API key and shop ID (missing, empty, or holding control or invisible characters)',
       { hint: 'Nothing was saved. Try again later; if it persists, the service is at fault.' },
     );
   }

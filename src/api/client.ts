@@ -31,6 +31,8 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Warnings for a person. */
   warn?: ((message: string) => void) | undefined;
+  /** Told every secret sent or received, so that nothing shown can carry it. */
+  secret?: ((value: string) => void) | undefined;
   /** --verbose lines; secrets are redacted before they get here. */
   debug?: ((line: string) => void) | undefined;
 }
@@ -81,18 +83,27 @@ export class ServiceClient {
   }
 
   async loginWithPassword(login: string, password: string): Promise<Credentials> {
-    return this.#post(this.#url(ENDPOINTS.password), { login, password }, (answer) =>
-      credentialsFrom(
-        answer,
-        'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.',
+    return this.#received(
+      await this.#post(this.#url(ENDPOINTS.password), { login, password }, (answer) =>
+        credentialsFrom(
+          answer,
+          'Check the login and password; in a script, pass the password with --password-stdin or KASH_PASSWORD.',
+        ),
       ),
     );
   }
 
   async loginWithCode(email: string, otp: string): Promise<Credentials> {
-    return this.#post(this.#url(ENDPOINTS.code), { email, otp }, (answer) =>
-      credentialsFrom(answer, 'Check the code in the latest email, or request a new one with `kash otp request`.'),
+    return this.#received(
+      await this.#post(this.#url(ENDPOINTS.code), { email, otp }, (answer) =>
+        credentialsFrom(answer, 'Check the code in the latest email, or request a new one with `kash otp request`.'),
+      ),
     );
+  }
+
+  #received(credentials: Credentials): Credentials {
+    this.#options.secret?.(credentials.apiKey);
+    return credentials;
   }
 
   async listShops(email: string, title?: string): Promise<Shop[]> {
@@ -123,6 +134,7 @@ export class ServiceClient {
   /** One POST, its answer read within the limits and handed to `interpret`. */
   async #post<T>(url: URL, fields: Record<string, string>, interpret: (answer: unknown) => T): Promise<T> {
     const where = url.origin + url.pathname;
+    for (const [name, value] of Object.entries(fields)) if (SECRET_FIELDS.has(name)) this.#options.secret?.(value);
     const debug = this.#options.debug;
     debug?.(`POST ${where} ${describeFields(fields)}`);
     const started = performance.now();
@@ -147,8 +159,7 @@ export class ServiceClient {
       return namingTheUrl(where, () => interpret(parseAnswer(text)));
     } catch (error) {
       if (error instanceof KashError) throw error;
-      const secrets = Object.entries(fields).flatMap(([name, value]) => (SECRET_FIELDS.has(name) ? [value] : []));
-      throw networkError(error, url, this.#options.timeoutMs, this.#proxy(), secrets);
+      throw networkError(error, url, this.#options.timeoutMs, this.#proxy());
     }
   }
 }

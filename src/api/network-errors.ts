@@ -25,13 +25,7 @@ function rootCode(error: unknown): string | undefined {
 }
 
 /** Turns what fetch throws into exit 4 with a message naming the host and what to try. */
-export function networkError(
-  error: unknown,
-  url: URL,
-  timeoutMs: number,
-  proxy: URL | undefined,
-  secrets: readonly string[],
-): KashError {
+export function networkError(error: unknown, url: URL, timeoutMs: number, proxy: URL | undefined): KashError {
   const where = url.origin;
   const service = (message: string, hint: string) => new KashError(ExitCode.service, message, { hint, cause: error });
   const name = (error as { name?: string } | null)?.name;
@@ -68,7 +62,7 @@ export function networkError(
       return service(`could not connect to ${where}: timed out`, reach);
     default:
       return service(
-        `the request to ${where} failed (${code ?? innermostMessage(error, secrets)})`,
+        `the request to ${where} failed (${code ?? innermostMessage(error)})`,
         `${reach} Run with --verbose for details.`,
       );
   }
@@ -101,14 +95,10 @@ function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefin
   }
 }
 
-/**
- * What the deepest cause says, e.g. Node's fetch refusing a port: "bad port". Whatever
- * a library put in it, it is not repeated if it holds a value we sent as a secret.
- */
-function innermostMessage(error: unknown, secrets: readonly string[]): string {
+/** What the deepest cause says, e.g. Node's fetch refusing a port: "bad port". (Secrets are taken out where it is shown.) */
+function innermostMessage(error: unknown): string {
   const said = messages(error).split(' | ').filter(Boolean).at(-1) ?? '';
-  const safe = said !== '' && !secrets.some((secret) => secret !== '' && said.includes(secret));
-  return safe ? sanitizeServerText(said, 80) : 'unknown error';
+  return said === '' ? 'unknown error' : sanitizeServerText(said, 80);
 }
 
 function messages(error: unknown): string {

@@ -1,14 +1,20 @@
 import type { IO } from '../io.js';
+import type { Secrets } from './redact.js';
 import { startSpinner } from './spinner.js';
 
-/** Everything meant for a person goes to stderr, so stdout stays pure data. */
+/**
+ * Everything meant for a person goes to stderr, so stdout stays pure data; and every
+ * line of it passes the run's secrets filter on its way.
+ */
 export class Ui {
   readonly #io: IO;
   readonly #verbose: boolean;
+  readonly #secrets: Secrets;
 
-  constructor(io: IO, verbose: boolean) {
+  constructor(io: IO, verbose: boolean, secrets: Secrets) {
     this.#io = io;
     this.#verbose = verbose;
+    this.#secrets = secrets;
   }
 
   success(message: string): void {
@@ -43,6 +49,6 @@ export class Ui {
   }
 
   #line(text: string): void {
-    this.#io.stderr.write(`${text}\n`);
+    this.#io.stderr.write(`${this.#secrets.redact(text)}\n`);
   }
 }

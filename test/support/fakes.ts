@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { buildProgram, contextFactory, run } from '../../src/cli.js';
 import type { Context, Overrides } from '../../src/context.js';
 import { type Color, type IO, NO_COLOR } from '../../src/io.js';
+import { Secrets } from '../../src/output/redact.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
 import type { FileCredentials } from '../../src/store/records.js';
@@ -292,7 +293,10 @@ export async function contextFor(
   overrides: Overrides = {},
 ): Promise<Context> {
   let context: Context | undefined;
-  const factory = contextFactory(io, env, overrides, { shown: () => undefined, exitWith: () => undefined });
+  const factory = contextFactory(io, env, new Secrets(), overrides, {
+    shown: () => undefined,
+    exitWith: () => undefined,
+  });
   const program = buildProgram(io, async (command) => {
     context = await factory(command);
     throw captured;

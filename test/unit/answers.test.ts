@@ -37,6 +37,23 @@ describe('parseAnswer', () => {
     expect(parseAnswer('\uFEFF[]')).toEqual([]);
   });
 
+  // JSON.parse would make 12345678901234567890 into 12345678901234567000.
+  it('keeps every digit of an integer SHOPID or accountID, as the service wrote it', () => {
+    const big = '12345678901234567890';
+    expect(parseAnswer(`{"success":true,"APIKEY":"k","SHOPID":${big}}`)).toEqual({
+      success: true,
+      APIKEY: 'k',
+      SHOPID: big,
+    });
+    expect(parseAnswer(`[{"accountID" : ${big} },{"accountID":7}]`)).toEqual([{ accountID: big }, { accountID: '7' }]);
+    expect(credentialsFrom(parseAnswer(`{"success":true,"APIKEY":"k","SHOPID":${big}}`), HINT).shopId).toBe(big);
+    // Not inside a string, and not other keys.
+    expect(parseAnswer('{"result":"\\"SHOPID\\":1 ","n":12345678901234567890}')).toEqual({
+      result: '"SHOPID":1 ',
+      n: 12345678901234567000,
+    });
+  });
+
   it.each([
     ['an empty body', '', /empty/],
     ['only whitespace', ' \r\n\t ', /empty/],
@@ -160,6 +177,11 @@ describe('credentialsFrom: server faults (exit 4)', () => {
     ['SHOPID with \\r\\n', { success: true, APIKEY: KEY, SHOPID: '42\r\n' }],
     ['SHOPID with BEL', { success: true, APIKEY: KEY, SHOPID: '42\u0007' }],
     ['SHOPID with U+2029', { success: true, APIKEY: KEY, SHOPID: '42\u2029' }],
+    ['SHOPID with U+202E (right-to-left override)', { success: true, APIKEY: KEY, SHOPID: '42\u202e1' }],
+    ['APIKEY with U+200B (zero-width space)', { success: true, APIKEY: `${KEY}\u200b`, SHOPID: '42' }],
+    ['APIKEY with U+FEFF inside', { success: true, APIKEY: `KEY\ufeff${KEY}`, SHOPID: '42' }],
+    ['SHOPID as a fraction', { success: true, APIKEY: KEY, SHOPID: 4.2 }],
+    ['SHOPID beyond exact floats, reached as a number', { success: true, APIKEY: KEY, SHOPID: 2 ** 60 }],
     ['no success field and no OK result', { result: 'Here are your credentials', APIKEY: KEY, SHOPID: '42' }],
     ['an unknown success value', { success: 'yes', APIKEY: KEY, SHOPID: '42' }],
     ['a JSON array', [{ success: true, APIKEY: KEY, SHOPID: '42' }]],

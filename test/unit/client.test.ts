@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ANSWER_BYTES } from '../../src/api/body-limit.js';
 import { type ClientOptions, ENDPOINTS, ServiceClient } from '../../src/api/client.js';
 import { ExitCode, KashError } from '../../src/errors.js';
+import { Secrets } from '../../src/output/redact.js';
 
 const BASE = 'https://kash.test';
 const USER_AGENT = 'kash/9.8.7 (node; test)';
@@ -770,14 +771,23 @@ describe('errors never carry a secret', () => {
     ],
     [
       'unknown network error',
-      () => void nock(BASE).post(ENDPOINTS.code).replyWithError(`boom ${OTP} ${PASSWORD}`),
+      () => void nock(BASE).post(ENDPOINTS.code).replyWithError(`boom ${OTP}`),
       (c) => c.loginWithCode(EMAIL, OTP),
     ],
   ];
+  // What is shown passes the run's secrets filter, which the client feeds with what it sent.
   it.each(failures)('%s', async (_label, arrange, call) => {
     arrange();
-    const error = await failure(call(client()));
+    const secrets = new Secrets();
+    const error = await failure(call(client({ secret: (value) => secrets.add(value) })));
     expect([3, 4]).toContain(error.exitCode);
-    expectCleanError(error);
+    expectNoSecrets(secrets.redact(`${error.message}\n${error.hint ?? ''}`));
+  });
+
+  it('tells the filter each password and code it sends, and each key it receives', async () => {
+    stub(ENDPOINTS.password, 200, CREDENTIALS_JSON);
+    const told: string[] = [];
+    await client({ secret: (value) => told.push(value) }).loginWithPassword(LOGIN, PASSWORD);
+    expect(told).toEqual([PASSWORD, API_KEY]);
   });
 });
