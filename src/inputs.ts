@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import type { Context } from './context.js';
 import { KashError, usageError } from './errors.js';
 import { hasControlOrFormatChars, quote } from './sanitize.js';
-import { variable } from './settings.js';
+import { refuseMangled, variable } from './settings.js';
 
 const MAX_INPUT = 4096;
 
@@ -50,9 +50,9 @@ export function suppliedBy(ctx: Context, input: Input, given: Given): 'flag' | '
 export async function optionalInput(ctx: Context, input: Input, given: Given): Promise<string | undefined> {
   const flag = given[attribute(input)];
   if (input.stdin === 'flag' && flag === true) return input.check(await readSecretLine(ctx, input));
-  if (typeof flag === 'string') return input.check(flag);
+  if (typeof flag === 'string') return input.check(refuseMangled(flag, flagName(input)));
   const fromEnv = input.variable === undefined ? undefined : variable(ctx.env, input.variable);
-  if (fromEnv !== undefined) return input.check(fromEnv);
+  if (fromEnv !== undefined && input.variable) return input.check(refuseMangled(fromEnv, input.variable));
   if (input.stdin === 'piped' && !ctx.io.stdinIsTTY)
     return input.check(await readLine(ctx.io.stdin, input.label, howToGive(input)));
   return undefined;

@@ -1,5 +1,6 @@
 import { fstatSync, statSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { ExitCode, KashError } from './errors.js';
 
 type Paint = (text: string) => string;
 
@@ -49,7 +50,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * the stream machinery (and for a pipe, the network stack) on first use: a few ms that
  * `eval "$(kash env)"` would pay in every shell start-up.
  */
-function fdSink(fd: number): Sink {
+function fdSink(fd: number, failed: (code: string) => void): Sink {
   return {
     write(text) {
       let rest = Buffer.from(text);
@@ -57,16 +58,23 @@ function fdSink(fd: number): Sink {
         try {
           rest = rest.subarray(writeSync(fd, rest));
         } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
+          const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
           // The reader left (`kash env | head -1`): nothing more to say to it.
           if (code === 'EPIPE') return;
-          if (code !== 'EAGAIN') throw error;
+          if (code !== 'EAGAIN') return failed(code);
           Atomics.wait(sleeper, 0, 0, 1);
         }
       }
     },
   };
 }
+
+/** The result did not reach its reader (a full disk, /dev/full): one clear line, exit 1. */
+const stdoutFailed = (code: string) => {
+  throw new KashError(ExitCode.internal, `could not write to standard output (${code})`, {
+    hint: 'Check where the output goes: the disk may be full, or the file not writable.',
+  });
+};
 
 let devNull: number | undefined;
 
@@ -97,8 +105,9 @@ export function processIO(): IO {
     get stdinIsTTY() {
       return isTerminal(0);
     },
-    stdout: fdSink(1),
-    stderr: fdSink(2),
+    stdout: fdSink(1, stdoutFailed),
+    // Nowhere left to say that stderr failed.
+    stderr: fdSink(2, () => undefined),
     get stderrStream() {
       return process.stderr;
     },

@@ -44,10 +44,30 @@ export interface Settings {
   network(): NetworkSettings;
 }
 
+/**
+ * Node hands over an argument or variable that is not valid UTF-8 with U+FFFD in place
+ * of each bad byte: sent on, it would no longer be what the user gave.
+ */
+export function refuseMangled(value: string, name: string): string {
+  if (value.includes('\ufffd')) {
+    throw usageError(
+      `${name} is not valid UTF-8`,
+      'Give it as UTF-8 text: kash sends and uses values exactly as given.',
+    );
+  }
+  return value;
+}
+
 /** A variable counts as given when it is set and not empty; the one rule for every KASH_* input. */
 export const variable = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
+};
+
+/** The variable, refused when it is not valid UTF-8. */
+const mangledOr = (env: NodeJS.ProcessEnv, name: string) => {
+  const value = variable(env, name);
+  return value === undefined ? undefined : refuseMangled(value, name);
 };
 
 export const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
@@ -61,7 +81,10 @@ export const isVerbose = (flags: GlobalFlags, env: NodeJS.ProcessEnv) => flags.v
 /** Pure: the same flags and variables always give the same settings. */
 export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings {
   const profileName = flags.profile ?? variable(env, 'KASH_PROFILE');
-  const configDir = flags.configDir ?? variable(env, 'KASH_CONFIG_DIR') ?? defaultConfigDir(env);
+  const configDir =
+    (flags.configDir === undefined ? undefined : refuseMangled(flags.configDir, '--config-dir')) ??
+    mangledOr(env, 'KASH_CONFIG_DIR') ??
+    defaultConfigDir(env);
   if (configDir.trim() === '') {
     throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
   }
@@ -83,7 +106,11 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
           : undefined,
     network() {
       network ??= {
-        baseUrl: parseBaseUrl(flags.baseUrl ?? variable(env, 'KASH_BASE_URL') ?? DEFAULT_BASE_URL),
+        baseUrl: parseBaseUrl(
+          (flags.baseUrl === undefined ? undefined : refuseMangled(flags.baseUrl, '--base-url')) ??
+            mangledOr(env, 'KASH_BASE_URL') ??
+            DEFAULT_BASE_URL,
+        ),
         timeoutMs: parseTimeout(flags.timeout ?? variable(env, 'KASH_TIMEOUT')),
       };
       return network;
@@ -104,10 +131,10 @@ export const isProfileName = (name: string) => PROFILE_NAME.test(name);
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
   const seconds = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!(seconds > 0 && seconds <= 3600)) {
+  if (!(seconds >= 0.1 && seconds <= 3600)) {
     throw usageError(
       `invalid timeout ${quote(value)}`,
-      'Give --timeout or KASH_TIMEOUT as a number of seconds above 0 and at most 3600, e.g. --timeout 60.',
+      'Give --timeout or KASH_TIMEOUT as a number of seconds from 0.1 to 3600, e.g. --timeout 60.',
     );
   }
   return Math.round(seconds * 1000);

@@ -39,15 +39,15 @@ export interface SendCodeOptions {
   remember: boolean;
   /** A login sets a corrupt store aside; `otp request` on its own stops at it. */
   setAsideCorrupt: boolean;
+  /** Runs once the inputs are gathered, before the email goes out: it must not go out for nothing. */
+  beforeSending: () => Promise<void>;
 }
 
-/**
- * Asks the service to email a code, and remembers the request unless told not to. The
- * caller has checked the store can take it: an email must not go out for nothing.
- */
+/** Asks the service to email a code, and remembers the request unless told not to. */
 export async function sendCode(ctx: Context, given: Given, how: SendCodeOptions): Promise<PendingCode> {
   const email = await gather(ctx, EMAIL_INPUT, given);
   const accountId = await optionalInput(ctx, ACCOUNT_ID, given);
+  await how.beforeSending();
   const client = await ctx.client();
   const shop = await chooseShop(ctx, client, email, accountId);
   await ctx.ui.spin('Sending the code…', () =>

@@ -51,9 +51,14 @@ export function loginCommand(context: ContextFactory): Command {
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
   const format = printFormat(options.save, options.format);
-  if (options.save) await ctx.store().proveSaveable();
+  // Nothing is sent before kash knows it can keep what comes back.
+  const prove = async () => {
+    if (options.save) await ctx.store().proveSaveable();
+  };
   const obtained =
-    (await chooseMethod(ctx, options)) === 'otp' ? await codeLogin(ctx, options) : await passwordLogin(ctx, options);
+    (await chooseMethod(ctx, options)) === 'otp'
+      ? await codeLogin(ctx, options, prove)
+      : await passwordLogin(ctx, options, prove);
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: obtained.method === 'otp' });
 }
 
@@ -71,8 +76,8 @@ async function chooseMethod(ctx: Context, options: LoginOptions): Promise<'passw
   ]);
 }
 
-async function codeLogin(ctx: Context, options: LoginOptions): Promise<Obtained> {
-  const pending = await sendCode(ctx, options, { remember: options.save, setAsideCorrupt: true });
+async function codeLogin(ctx: Context, options: LoginOptions, prove: () => Promise<void>): Promise<Obtained> {
+  const pending = await sendCode(ctx, options, { remember: options.save, setAsideCorrupt: true, beforeSending: prove });
   // No person to type the code: stop, with the request remembered (unless --no-save), rather than hang.
   if (!ctx.canPrompt) {
     throw usageError(

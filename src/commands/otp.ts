@@ -68,10 +68,15 @@ export function otpCommand(context: ContextFactory): Command {
 }
 
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
-  // A corrupt or unwritable store stops us before the email goes out, not after.
-  ctx.store().read();
-  await ctx.store().proveSaveable();
-  const pending = await sendCode(ctx, options, { remember: true, setAsideCorrupt: false });
+  const pending = await sendCode(ctx, options, {
+    remember: true,
+    setAsideCorrupt: false,
+    // A corrupt or unwritable store stops us before the email goes out, not after.
+    beforeSending: async () => {
+      ctx.store().read();
+      await ctx.store().proveSaveable();
+    },
+  });
   ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.profile())}`);
   if (ctx.settings.json) {
     writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });

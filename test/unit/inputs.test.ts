@@ -1,6 +1,7 @@
 // Every input is declared once (src/inputs.ts): its option's help, the gathering order
 // (flag, variable, pipe, prompt, usage error) and "was it supplied?" come from that one
 // declaration. CLI.md, "Commands" and "Prompting".
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KashError } from '../../src/errors.js';
 import {
@@ -19,6 +20,7 @@ import {
   commandTestHooks,
   contextFor,
   interactiveIO,
+  kash,
   prompterOverrides,
   scriptedPrompter,
   scriptIO,
@@ -99,5 +101,24 @@ describe('gathering: flag, then variable, then a prompt, else a usage error nami
     const ctx = await contextFor(interactiveIO(), env());
     const error = await usage(gather(ctx, PASSWORD, { passwordStdin: true }));
     expect(error.message).toMatch(/--password-stdin reads the password from a pipe, but standard input is a terminal/);
+  });
+});
+
+describe('values that are not valid UTF-8 are refused, never sent mangled', () => {
+  // Node decodes such bytes to U+FFFD; what kash would send is then not what was given.
+  it.each([
+    ['KASH_PASSWORD', ['login', '--login', 'owner@example.com'], { KASH_PASSWORD: 'caf\ufffd' }],
+    ['KASH_LOGIN', ['login'], { KASH_LOGIN: '\ufffdowner', KASH_PASSWORD: 'pw' }],
+    ['--login', ['login', '--login', 'own\ufffder'], { KASH_PASSWORD: 'pw' }],
+    ['KASH_EMAIL', ['shops'], { KASH_EMAIL: 'a\ufffd@example.com' }],
+    ['KASH_OTP', ['otp', 'consume', '--email', 'a@example.com'], { KASH_OTP: '12\ufffd34' }],
+    ['--config-dir', ['whoami', '--config-dir', '/tmp/\ufffd'], {}],
+    ['KASH_BASE_URL', ['shops', '--email', 'a@example.com'], { KASH_BASE_URL: 'https://k\ufffd.test' }],
+  ])('%s: a usage error naming it, nothing sent, nothing written', async (name, args, extra) => {
+    const { dir, env } = sandbox();
+    const io = scriptIO();
+    expect(await kash(args, io, { ...env, ...extra })).toBe(2);
+    expect(io.err).toContain(`error: ${name} is not valid UTF-8`);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

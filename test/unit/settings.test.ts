@@ -87,6 +87,18 @@ describe('resolveSettings: flag, then variable, then default', () => {
     });
   });
 
+  it.each(['0.05', '0', '3600.5', '1e3', 'abc'])('a timeout of %s seconds is refused', (timeout) => {
+    expect(() => resolve({ timeout }).network()).toThrow(/invalid timeout.*\n?|0\.1 to 3600/);
+  });
+
+  it.each([
+    ['0.1', 100],
+    ['3600', 3_600_000],
+    [' 5 ', 5000],
+  ])('a timeout of %s seconds is %i ms', (timeout, ms) => {
+    expect(resolve({ timeout }).network().timeoutMs).toBe(ms);
+  });
+
   it.each([
     [{}, {}, undefined],
     [{ noInput: true }, {}, '--no-input'],
