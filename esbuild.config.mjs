@@ -57,9 +57,9 @@ const LAZY = {
     resolveDir: dirname(fileURLToPath(import.meta.resolve('@inquirer/prompts'))),
   },
   chalk: { contents: "export { Chalk } from 'chalk';" },
-  // Only when HTTPS_PROXY or HTTP_PROXY applies. (Taking fetch and ProxyAgent from
+  // Only when HTTPS_PROXY or HTTP_PROXY applies. (Taking fetch and Agent from
   // undici's own files rather than its index breaks its initialisation order.)
-  undici: { contents: "export { fetch, ProxyAgent } from 'undici';" },
+  undici: { contents: "export { fetch, Agent } from 'undici';" },
 };
 const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.js`;
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -14,7 +14,7 @@ import { colorLevel, type IO, processIO, withColor } from './io.js';
 import { examples } from './output/examples.js';
 import { Secrets } from './output/redact.js';
 import { type GlobalFlags, isVerbose, resolveSettings } from './settings.js';
-import { onInterrupt } from './signals.js';
+import { installSignalHandlers } from './signals.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
 function addGlobalOptions(command: Command): Command {
@@ -167,7 +167,7 @@ export async function main(): Promise<void> {
   const io = processIO();
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
-  onInterrupt(() => {
+  installSignalHandlers(() => {
     const { message, hint } = cancelNotice();
     io.stderr.write(`\nerror: ${message}\n${hint ? `${hint}\n` : ''}`);
     process.exit(ExitCode.cancelled);

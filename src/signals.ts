@@ -1,29 +1,31 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 let child: ChildProcess | undefined;
-let childHasTerminal = false;
+
+/** Passed on to the command `kash exec` runs: every signal a person or a supervisor sends to stop or poke a program. */
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+
+/** What a terminal sends to its whole foreground process group: Ctrl-C, Ctrl-\, a resize, a hang-up. */
+const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGWINCH', 'SIGHUP']);
 
 /**
- * Ctrl-C: "cancelled", or, while `kash exec` runs a command, the command's to handle.
- * With a controlling terminal the command gets Ctrl-C from the terminal itself (it is
- * in kash's foreground process group, whatever its stdin is); forwarding it too would
- * make one Ctrl-C count twice.
+ * Whether kash is in its terminal's foreground process group, and so shares each of the
+ * terminal's signals with the command it runs (which is in kash's group). Linux says so in
+ * /proc/self/stat (fields 5 and 8: the process group and the terminal's foreground one).
+ * Elsewhere there is no asking: a Windows console signals every process attached to it,
+ * and on macOS a controlling terminal is taken to mean the foreground.
  */
-export function onInterrupt(cancel: () => void): void {
-  process.on('SIGINT', () => {
-    if (!child) cancel();
-    else if (!childHasTerminal) child.kill('SIGINT');
-  });
-}
-
-const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
-
-/** Whether this process has a controlling terminal, which then signals its whole process group. */
-function hasControllingTerminal(): boolean {
-  // A Windows console, too, sends Ctrl-C to every process attached to it.
+function inTerminalForeground(): boolean {
   if (process.platform === 'win32') return true;
   try {
+    if (process.platform === 'linux') {
+      const stat = readFileSync('/proc/self/stat', 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [group, foreground] = [Number(fields[2]), Number(fields[5])];
+      return foreground > 0 && group === foreground;
+    }
+    const { closeSync, openSync } = process.getBuiltinModule('node:fs');
     closeSync(openSync('/dev/tty', 'r'));
     return true;
   } catch {
@@ -31,14 +33,34 @@ function hasControllingTerminal(): boolean {
   }
 }
 
-/** While `kash exec` waits for its command, signals sent to kash go to the command. Returns stop. */
+/** A signal reaches the command once: forwarded unless the terminal sent it to the command already. */
+function forward(signal: NodeJS.Signals): void {
+  if (!child) return;
+  if (FROM_TERMINAL.has(signal) && inTerminalForeground()) return;
+  child.kill(signal);
+}
+
+/**
+ * Installed first thing in every run. Ctrl-C is "cancelled" (or, while `kash exec` runs a
+ * command, the command's); SIGUSR1 would otherwise open Node's inspector on 127.0.0.1:9229,
+ * a debugger port into a process that holds the key.
+ */
+export function installSignalHandlers(cancel: () => void): void {
+  process.on('SIGINT', () => (child ? forward('SIGINT') : cancel()));
+  process.on('SIGUSR1', () => forward('SIGUSR1'));
+}
+
+/**
+ * While `kash exec` waits for its command, signals sent to kash go to the command, and none
+ * ends kash before it. Returns stop.
+ */
 export function forwardSignals(to: ChildProcess): () => void {
   child = to;
-  childHasTerminal = hasControllingTerminal();
-  const forward = (signal: NodeJS.Signals) => to.kill(signal);
-  for (const signal of FORWARDED) process.on(signal, forward);
+  // SIGINT and SIGUSR1 are handled from the start, for every run.
+  const others = FORWARDED.filter((signal) => signal !== 'SIGINT' && signal !== 'SIGUSR1');
+  for (const signal of others) process.on(signal, forward);
   return () => {
     child = undefined;
-    for (const signal of FORWARDED) process.off(signal, forward);
+    for (const signal of others) process.off(signal, forward);
   };
 }

@@ -4,7 +4,8 @@ import { quote } from '../sanitize.js';
 const hint =
   'Use an https:// URL, e.g. --base-url https://kash.click (http:// is allowed only for 127.0.0.1, ::1 or localhost).';
 
-function isLoopback(hostname: string): boolean {
+/** 127.0.0.0/8, ::1 and localhost: this machine, where http:// may be used and no proxy ever is. */
+export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 

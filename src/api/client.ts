@@ -57,7 +57,9 @@ export class ServiceClient {
     const proxy = this.#proxy();
     const [{ default: ky }, proxied] = await Promise.all([
       import('ky'),
-      proxy ? import('./proxy-fetch.js').then(({ fetchThrough }) => fetchThrough(proxy)) : undefined,
+      proxy
+        ? import('./proxy-fetch.js').then(({ fetchThrough }) => fetchThrough(proxy, this.#options.timeoutMs))
+        : undefined,
     ]);
     if (proxy) this.#options.debug?.(`requests go through the proxy ${shownProxy(proxy)}`);
     return ky.create({

@@ -1,6 +1,7 @@
 import { causes, ExitCode, KashError } from '../errors.js';
 import { sanitizeServerText } from '../sanitize.js';
 import { shownProxy } from './proxy.js';
+import { MAX_TUNNEL_ATTEMPTS } from './proxy-fetch.js';
 
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -73,15 +74,21 @@ function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefin
   const shown = shownProxy(proxy);
   const hint = 'Check HTTPS_PROXY / HTTP_PROXY, or list this host in NO_PROXY to go direct.';
   const fail = (message: string) => new KashError(ExitCode.service, message, { hint, cause: error });
-  const refusal = /Proxy response \((\d+)\)/.exec(messages(error));
-  if (refusal?.[1] === '407' || refusal?.[1] === '401') {
-    return new KashError(ExitCode.service, `the proxy ${shown} rejected its credentials (HTTP ${refusal[1]})`, {
+  const status = [...causes(error)].map((e) => (e as { status?: unknown }).status).find(Number.isInteger);
+  if (code === 'KASH_PROXY_STATUS' && (status === 407 || status === 401)) {
+    return new KashError(ExitCode.service, `the proxy ${shown} rejected its credentials (HTTP ${status})`, {
       hint: 'Check the user and password in HTTPS_PROXY / HTTP_PROXY (http://user:password@host:port).',
       cause: error,
     });
   }
-  if (refusal) return fail(`the proxy ${shown} refused to connect to ${url.host} (HTTP ${refusal[1]})`);
   switch (code) {
+    case 'KASH_PROXY_STATUS':
+      return fail(`the proxy ${shown} refused to connect to ${url.host} (HTTP ${String(status)})`);
+    case 'KASH_PROXY_GAVE_UP':
+    case 'KASH_PROXY_CLOSED':
+      return fail(
+        `the proxy ${shown} dropped the tunnel to ${url.host}; kash gave up after ${MAX_TUNNEL_ATTEMPTS} tries`,
+      );
     case 'ECONNREFUSED':
       return fail(`could not connect to the proxy ${shown}: connection refused`);
     case 'ENOTFOUND':

@@ -1,4 +1,5 @@
 import { usageError } from '../errors.js';
+import { isLoopback } from './base-url.js';
 
 const variable = (env: NodeJS.ProcessEnv, name: string) => {
   const value = env[name.toLowerCase()] ?? env[name.toUpperCase()];
@@ -31,6 +32,7 @@ function bypassed(url: URL, noProxy: string | undefined): boolean {
 
 /** The proxy URL a request to `url` goes through, from HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case). */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
+  if (isLoopback(url.hostname)) return undefined;
   const https = url.protocol === 'https:' ? variable(env, 'HTTPS_PROXY') : undefined;
   const name = https === undefined ? 'HTTP_PROXY' : 'HTTPS_PROXY';
   const value = https ?? variable(env, 'HTTP_PROXY');

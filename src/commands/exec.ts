@@ -1,7 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
+import { profileFlag } from '../hints.js';
 import { parsePrefix } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { forwardSignals } from '../signals.js';
@@ -33,15 +35,30 @@ export function execCommand(context: ContextFactory): Command {
 export async function runExec(ctx: Context, options: ExecOptions): Promise<void> {
   const prefix = parsePrefix(options.prefix);
   const [file, ...args] = options.command;
-  if (file === undefined || file === '')
+  if (file === undefined || file === '') {
     throw usageError('no command to run', 'Put it after --, e.g. kash exec -- ./deploy.sh');
+  }
   // Not logged in is said before anything runs.
-  const { apiKey, shopId } = effectiveCredentials(ctx);
+  const effective = effectiveCredentials(ctx);
+  if (/\0/.test(effective.apiKey) || /\0/.test(effective.shopId)) {
+    // Node would refuse it with the whole environment, key and all, in its message.
+    throw new KashError(
+      ExitCode.store,
+      `the credentials of profile "${ctx.profile()}" hold a NUL, which no environment can carry`,
+      {
+        hint: `Log in again: kash login${profileFlag(ctx.profile())}`,
+      },
+    );
+  }
+  const env = { ...ctx.env, [`${prefix}APIKEY`]: effective.apiKey, [`${prefix}SHOPID`]: effective.shopId };
+  replaceKash(file, args, env);
   const { spawn } = process.getBuiltinModule('node:child_process');
-  const child = spawn(file, args, {
-    stdio: 'inherit',
-    env: { ...ctx.env, [`${prefix}APIKEY`]: apiKey, [`${prefix}SHOPID`]: shopId },
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { stdio: 'inherit', env });
+  } catch (error) {
+    throw cannotStart(file, error);
+  }
   const stop = forwardSignals(child);
   try {
     const status = await new Promise<number>((resolve, reject) => {
@@ -58,13 +75,51 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
   }
 }
 
+type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
+
+/**
+ * Where Node can (process.execve, 22.15 and later, not on Windows), kash becomes the
+ * command: every signal then reaches it directly and exactly once, and its exit status
+ * is the shell's to see. Returns only when it cannot.
+ */
+function replaceKash(file: string, args: string[], env: NodeJS.ProcessEnv): void {
+  const execve = (process as unknown as { execve?: Execve }).execve;
+  if (typeof execve !== 'function' || process.platform === 'win32') return;
+  const path = file.includes('/') ? file : onPath(file, env.PATH);
+  if (path === undefined) throw cannotStart(file, Object.assign(new Error('not found'), { code: 'ENOENT' }));
+  // Node ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve;
+  // one with a handler is reset to its default there, as the command expects.
+  for (const signal of ['SIGPIPE', 'SIGXFSZ'] as const) process.on(signal, () => undefined);
+  try {
+    execve(path, [file, ...args], env);
+  } catch (error) {
+    throw cannotStart(file, error);
+  }
+}
+
+/** The command as a shell's PATH search finds it: the first executable file of that name. */
+function onPath(file: string, path = '/usr/local/bin:/usr/bin:/bin'): string | undefined {
+  const { accessSync, constants, statSync } = process.getBuiltinModule('node:fs');
+  for (const dir of path.split(':')) {
+    const candidate = `${dir === '' ? '.' : dir}/${file}`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here: the next folder.
+    }
+  }
+  return undefined;
+}
+
 function cannotStart(file: string, error: unknown): KashError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT')
+  if (code === 'ENOENT') {
     return new KashError(ExitCode.notFound, `command not found: ${file}`, {
       hint: 'Check the name, or give its path.',
       cause: error,
     });
+  }
   return new KashError(ExitCode.cannotRun, `cannot run ${file} (${code ?? 'unknown error'})`, {
     hint: 'Check that it is an executable file.',
     cause: error,

@@ -6,7 +6,8 @@ import { proxyFor, shownProxy } from '../../src/api/proxy.js';
 import { ExitCode, KashError } from '../../src/errors.js';
 
 const HTTPS = new URL('https://kash.click');
-const HTTP = new URL('http://127.0.0.1:8080');
+// Not loopback: loopback never goes through a proxy. (kash itself sends http:// only to loopback.)
+const HTTP = new URL('http://intranet.example:8080');
 
 /** The proxy's href for `url` under `env`, or null when the request goes direct. */
 const via = (url: URL | string, env: NodeJS.ProcessEnv): string | null =>
@@ -89,6 +90,19 @@ describe('proxyFor: which variable applies', () => {
   });
 });
 
+describe('proxyFor: loopback', () => {
+  // The http:// that loopback is allowed is for this machine only: a proxy elsewhere would get the password in clear.
+  it.each(['http://127.0.0.1:8787', 'http://127.9.9.9', 'http://localhost:8080', 'http://[::1]:8080', 'https://localhost'])(
+    '%s never goes through a proxy, whatever NO_PROXY says',
+    (target) => {
+      const everything = { HTTPS_PROXY: 'http://p:1', HTTP_PROXY: 'http://p:1', https_proxy: 'http://p:1', http_proxy: 'http://p:1' };
+      expect(via(target, everything)).toBeNull();
+      expect(via(target, { ...everything, NO_PROXY: 'kash.click' })).toBeNull();
+      expect(via(target, { ...everything, no_proxy: '' })).toBeNull();
+    },
+  );
+});
+
 describe('proxyFor: NO_PROXY', () => {
   const PROXY = { HTTPS_PROXY: 'http://proxy:3128', HTTP_PROXY: 'http://proxy:3128' };
   const PROXIED = 'http://proxy:3128/';
@@ -96,7 +110,7 @@ describe('proxyFor: NO_PROXY', () => {
   it.each<[string, string, string, boolean]>([
     // [why, NO_PROXY, target URL, bypassed]
     ['* bypasses everything', '*', 'https://kash.click', true],
-    ['* bypasses an IP too', '*', 'http://127.0.0.1:8080', true],
+    ['* bypasses an IP too', '*', 'http://10.0.0.1:8080', true],
     ['an exact host', 'kash.click', 'https://kash.click', true],
     ['an exact host does not match another host', 'kash.click', 'https://caisse.enregistreuse.fr', false],
     ['a name matches its subdomains', 'example.com', 'https://api.example.com', true],
@@ -111,16 +125,16 @@ describe('proxyFor: NO_PROXY', () => {
     ['host:443 matches https on its default port', 'kash.click:443', 'https://kash.click', true],
     ['host:80 matches http on its default port', 'example.com:80', 'http://example.com', true],
     ['host:80 does not match https on 443', 'kash.click:80', 'https://kash.click', false],
-    ['an IPv4 address', '127.0.0.1', 'http://127.0.0.1:8080', true],
-    ['another IPv4 address does not match', '127.0.0.2', 'http://127.0.0.1:8080', false],
-    ['an IPv4 address with the right port', '127.0.0.1:8080', 'http://127.0.0.1:8080', true],
-    ['an IPv4 address with a wrong port', '127.0.0.1:9090', 'http://127.0.0.1:8080', false],
-    ['[::1]', '[::1]', 'http://[::1]:8080', true],
-    ['[::1] with the right port', '[::1]:8080', 'http://[::1]:8080', true],
-    ['[::1] with a wrong port', '[::1]:9090', 'http://[::1]:8080', false],
+    ['an IPv4 address', '10.0.0.1', 'http://10.0.0.1:8080', true],
+    ['another IPv4 address does not match', '10.0.0.2', 'http://10.0.0.1:8080', false],
+    ['an IPv4 address with the right port', '10.0.0.1:8080', 'http://10.0.0.1:8080', true],
+    ['an IPv4 address with a wrong port', '10.0.0.1:9090', 'http://10.0.0.1:8080', false],
+    ['[2001:db8::1]', '[2001:db8::1]', 'http://[2001:db8::1]:8080', true],
+    ['[2001:db8::1] with the right port', '[2001:db8::1]:8080', 'http://[2001:db8::1]:8080', true],
+    ['[2001:db8::1] with a wrong port', '[2001:db8::1]:9090', 'http://[2001:db8::1]:8080', false],
     // The form of NO_PROXY that Docker's and most corporate set-ups write: curl honours it.
-    ['::1 without brackets', 'localhost,127.0.0.1,::1', 'http://[::1]:8080', true],
-    ['[::1] does not match 127.0.0.1', '[::1]', 'http://127.0.0.1:8080', false],
+    ['an IPv6 address without brackets', 'localhost,127.0.0.1,2001:db8::1', 'http://[2001:db8::1]:8080', true],
+    ['[2001:db8::1] does not match 10.0.0.1', '[2001:db8::1]', 'http://10.0.0.1:8080', false],
     ['comma-separated list', 'a.test,kash.click,b.test', 'https://kash.click', true],
     ['comma and spaces', 'a.test, kash.click , b.test', 'https://kash.click', true],
     ['space-separated list', 'a.test kash.click b.test', 'https://kash.click', true],
