@@ -7,12 +7,14 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { otpCommand } from './commands/otp.js';
 import { shopsCommand } from './commands/shops.js';
+import { switchCommand } from './commands/switch.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { type ContextFactory, createContext, type Overrides, VERSION } from './context.js';
 import { causes, ExitCode, KashError } from './errors.js';
 import { colorLevel, type IO, processIO, withColor } from './io.js';
 import { examples } from './output/examples.js';
 import { Secrets } from './output/redact.js';
+import { quote } from './sanitize.js';
 import { type GlobalFlags, isVerbose, resolveSettings } from './settings.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -60,7 +62,6 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(text),
     })
-    .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
@@ -71,9 +72,16 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
       ),
     );
   addGlobalOptions(program);
-  const commands = [loginCommand, otpCommand, whoamiCommand, envCommand, execCommand, logoutCommand, shopsCommand].map(
-    (make) => make(context),
-  );
+  const commands = [
+    loginCommand,
+    otpCommand,
+    switchCommand,
+    logoutCommand,
+    shopsCommand,
+    whoamiCommand,
+    envCommand,
+    execCommand,
+  ].map((make) => make(context));
   commands.push(completionCommand());
   for (const command of commands) {
     program.addCommand(command);
@@ -90,11 +98,13 @@ export interface Shown {
 }
 
 /** The only place that turns an outcome into an exit status and the `error:` line. */
-export function exitStatus(error: unknown, io: IO, verbose: boolean, secrets = new Secrets()): number {
+export function exitStatus(error: unknown, io: IO, verbose: boolean, secrets = new Secrets(), at?: string): number {
   const line = (text: string) => io.stderr.write(`${secrets.redact(text)}\n`);
   if (error instanceof CommanderError) {
-    // Commander has printed its own message (or the help or version) already.
-    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    // Commander has printed its own message (or the help or version) already; what to do about it follows.
+    if (error.exitCode === 0) return ExitCode.ok;
+    line(io.color.dim(usageHint(error, at)));
+    return ExitCode.usage;
   }
   if (error instanceof KashError) {
     line(`${io.color.red('error:')} ${error.message}`);
@@ -113,6 +123,17 @@ export function exitStatus(error: unknown, io: IO, verbose: boolean, secrets = n
       : 'Run again with --verbose for the stack trace, and report it.',
   );
   return ExitCode.internal;
+}
+
+/** The line under commander's own error: what to do instead, where kash knows better than "see --help". */
+function usageHint(error: CommanderError, at: string | undefined): string {
+  if (error.code === 'commander.unknownOption' && /'--password(=[^']*)?'/.test(error.message)) {
+    return 'There is no --password: a password on the command line is visible to every user (ps). Pipe it to --password-stdin (printf \'%s\\n\' "$PASSWORD" | kash login --password-stdin …), or set KASH_PASSWORD.';
+  }
+  if (error.code === 'commander.unknownOption' && at === 'exec') {
+    return 'Put -- before the command, so that kash leaves its options alone: kash exec -- <command> <its options…>';
+  }
+  return '(run with --help for usage)';
 }
 
 /**
@@ -148,13 +169,29 @@ export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overri
     },
   });
   const program = buildProgram(io, context);
+  let at: string | undefined;
+  program.hook('preSubcommand', (_program, sub) => {
+    at = sub.name();
+  });
+  // `kash` alone is a question: the help is its answer, on stdout, exit 0.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return ExitCode.ok;
+  }
+  // Commander answers `help <unknown>` with the whole help, as if asked for it.
+  const [first, second] = argv.slice(2);
+  if (first === 'help' && second && !program.commands.some((c) => [c.name(), ...c.aliases()].includes(second))) {
+    io.stderr.write(`error: unknown command ${quote(second)}\n`);
+    io.stderr.write(`${io.color.dim('(run kash --help for the commands)')}\n`);
+    return ExitCode.usage;
+  }
   // Before commander, which would read kash's own options among the words being completed.
   if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
   try {
     await program.parseAsync(argv);
     return status;
   } catch (error) {
-    return exitStatus(error, shown.io, shown.verbose, secrets);
+    return exitStatus(error, shown.io, shown.verbose, secrets, at);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ServiceClient } from './api/client.js';
+import type { Scope } from './hints.js';
 import type { IO } from './io.js';
 import type { Secrets } from './output/redact.js';
 import { Ui } from './output/ui.js';
@@ -22,10 +23,14 @@ export interface Context {
   ui: Ui;
   /** Every secret this run handles: kept off stderr, whoever writes there. */
   secrets: Secrets;
-  /** The profile in use: the one --profile or KASH_PROFILE names, else "default". */
+  /** The profile in use: the one --profile or KASH_PROFILE names, else the store's default, else "default". */
   profile(): string;
+  /** The profile and the folder a hint's command line must name. */
+  scope(): Scope;
   /** True when a person can answer: stdin and stderr are terminals and input is allowed. */
   readonly canPrompt: boolean;
+  /** Why nobody can be asked here (for "cannot prompt" errors), or undefined when someone can. */
+  readonly cannotPromptBecause: string | undefined;
   /** Ends kash with this status rather than 0, once the command returns (`kash exec`). */
   exitWith(status: number): void;
   store(): CredentialStore;
@@ -53,16 +58,22 @@ export function createContext(
   const ui = new Ui(io, settings.verbose, secrets);
   let store: CredentialStore | undefined;
   let client: ServiceClient | undefined;
-  return {
+  const context: Context = {
     io,
     env,
     settings,
     ui,
     secrets,
-    profile: () => settings.profile?.name ?? 'default',
+    profile: () => settings.profile?.name ?? context.store().defaultProfile() ?? 'default',
+    scope: () => ({ profile: context.profile(), configDirFlag: settings.configDirFlag }),
     // A getter: asking whether stdin is a terminal opens it, which the print path need not pay for.
     get canPrompt() {
-      return settings.noInputBecause === undefined && io.stdinIsTTY && io.stderrIsTTY;
+      return context.cannotPromptBecause === undefined;
+    },
+    get cannotPromptBecause() {
+      if (settings.noInputBecause !== undefined) return settings.noInputBecause;
+      if (!io.stdinIsTTY) return 'standard input is not a terminal';
+      return io.stderrIsTTY ? undefined : 'standard error is not a terminal';
     },
     exitWith,
     store: () => {
@@ -75,6 +86,7 @@ export function createContext(
     },
     prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))()),
   };
+  return context;
 }
 
 function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui, secrets: Secrets): ServiceClient {

@@ -1,12 +1,23 @@
-/**
- * The command lines that hints suggest, so that each names the profile in use the same
- * way: nothing for the default one, ` --profile <name>` otherwise.
- */
-export const profileFlag = (profile: string) => (profile === 'default' ? '' : ` --profile ${profile}`);
+/** Where a command line must point to reach the same credentials: the profile, and a --config-dir typed on this one. */
+export interface Scope {
+  profile: string;
+  configDirFlag: string | undefined;
+}
 
-export const loginHint = (profile: string) =>
-  `Run \`kash login${profileFlag(profile)}\`, or set KASH_APIKEY and KASH_SHOPID.`;
+/** A word as a POSIX shell reads it back, quoted only when it must be. */
+const shellWord = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * The command lines that hints suggest, each naming the profile and folder in use the same
+ * way: nothing for the default profile, ` --profile <name>` otherwise.
+ */
+export const kashLine = (command: string, scope: Scope, rest = '') =>
+  `kash ${command}${scope.profile === 'default' ? '' : ` --profile ${scope.profile}`}${
+    scope.configDirFlag === undefined ? '' : ` --config-dir ${shellWord(scope.configDirFlag)}`
+  }${rest}`;
+
+export const loginHint = (scope: Scope) => `Run \`${kashLine('login', scope)}\`, or set KASH_APIKEY and KASH_SHOPID.`;
 
 /** The command that finishes a code login once the email has arrived. */
-export const consumeLine = (profile: string, remembered: boolean, email: string) =>
-  `kash otp consume${profileFlag(profile)}${remembered ? '' : ` --email ${email} --no-save`} --otp <code>`;
+export const consumeLine = (scope: Scope, remembered: boolean, email: string) =>
+  kashLine('otp consume', scope, `${remembered ? '' : ` --email ${shellWord(email)} --no-save`} --otp <code>`);

@@ -67,12 +67,15 @@ export async function gather(ctx: Context, input: Input, given: Given, message?:
   const value = await optionalInput(ctx, input, given);
   if (value !== undefined) return value;
   if (input.prompt === undefined || !ctx.canPrompt) {
-    throw usageError(`missing ${input.label}: cannot prompt here`, `${howToGive(input)}.`);
+    throw usageError(`missing ${input.label}: cannot prompt here (${ctx.cannotPromptBecause})`, `${howToGive(input)}.`);
   }
   const prompter = await ctx.prompter();
   const shown = message ?? input.prompt.message;
+  // Blanks around a typed word are a slip of the fingers; a password is taken as typed.
   const typed =
-    input.prompt.kind === 'secret' ? await prompter.secret(shown) : await prompter.text(shown, promptCheck(input));
+    input.prompt.kind === 'secret'
+      ? await prompter.secret(shown)
+      : (await prompter.text(shown, promptCheck(input))).trim();
   return input.check(typed);
 }
 
@@ -178,6 +181,39 @@ export const CODE: Input = {
   stdin: 'piped',
   prompt: { kind: 'text', message: 'Code from the email:' },
   check: checkCode,
+};
+
+/** A key or shop ID checked as the service's own answers are, the flag it came with named. */
+function checkCopied(label: string, flag: string) {
+  return (value: string) => {
+    const where = `(${flag})`;
+    if (value.trim() === '') throw usageError(`the ${label} ${where} is empty`);
+    if (value.length > MAX_INPUT) throw usageError(`the ${label} ${where} is too long (over ${MAX_INPUT} characters)`);
+    if (hasControlOrFormatChars(value)) {
+      throw usageError(
+        `the ${label} ${where} holds control characters, line breaks or invisible format characters`,
+        'Copy it again from the back office: Configuration → Webservices.',
+      );
+    }
+    return value.trim();
+  };
+}
+
+export const SHOP_ID: Input = {
+  label: 'shop ID',
+  flag: '--shop-id <id>',
+  description: 'with --api-key-stdin: the shop ID shown beside the key',
+  prompt: { kind: 'text', message: 'Shop ID (shown in Configuration → Webservices):' },
+  check: checkCopied('shop ID', '--shop-id'),
+};
+
+export const API_KEY: Input = {
+  label: 'API key',
+  flag: '--api-key-stdin',
+  description: 'read an API key copied from the back office (Configuration → Webservices) from standard input',
+  stdin: 'flag',
+  prompt: { kind: 'secret', message: 'API key (Configuration → Webservices):' },
+  check: checkCopied('API key', '--api-key-stdin'),
 };
 
 /**

@@ -2,10 +2,10 @@ import { parseBaseUrl } from './api/base-url.js';
 import { usageError } from './errors.js';
 import { quote } from './sanitize.js';
 import { defaultConfigDir } from './store/paths.js';
+import { isProfileName } from './store/records.js';
 
 const DEFAULT_BASE_URL = 'https://kash.click';
 const DEFAULT_TIMEOUT_SECONDS = 30;
-const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The global options as the user typed them: absent means not typed. */
 export interface GlobalFlags {
@@ -36,6 +36,8 @@ export interface Settings {
    */
   profile: { name: string; fromFlag: boolean } | undefined;
   configDir: string;
+  /** The folder when --config-dir gave it: hints then repeat it, as a variable would be there already. */
+  configDirFlag: string | undefined;
   json: boolean;
   verbose: boolean;
   /** Why prompting is off (`--no-input`, `KASH_NO_INPUT=1`, `CI=…`), or undefined when it is allowed. */
@@ -95,6 +97,7 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
         ? undefined
         : { name: parseProfileName(profileName), fromFlag: flags.profile !== undefined },
     configDir,
+    configDirFlag: flags.configDir,
     json: flags.json === true,
     verbose: isVerbose(flags, env),
     noInputBecause: flags.noInput
@@ -119,14 +122,12 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
 }
 
 export function parseProfileName(name: string): string {
-  if (PROFILE_NAME.test(name)) return name;
+  if (isProfileName(name)) return name;
   throw usageError(
     `invalid profile name ${quote(name)}`,
     'A profile name is 1-64 letters, digits, ".", "_" or "-" (--profile or KASH_PROFILE).',
   );
 }
-
-export const isProfileName = (name: string) => PROFILE_NAME.test(name);
 
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;

@@ -13,6 +13,16 @@ export function isLoopback(hostname: string): boolean {
 export function parseBaseUrl(value: string): string {
   // It is repeated in every message about the service: keep those messages one short line.
   if (value.length > 2048) throw usageError('the base URL is longer than 2048 characters', hint);
+  // `localhost:8787` or `kash.click:443` would parse, with the host taken for a scheme.
+  const bare = value.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(bare)) {
+    const host = bare.replace(/^\/+/, '').split(/[/:]/)[0] ?? '';
+    const suggested = `${isLoopback(host) ? 'http' : 'https'}://${bare.replace(/^\/+/, '')}`;
+    throw usageError(
+      `the base URL ${value.includes('@') ? '' : `${quote(value, 200)} `}has no scheme`,
+      `Give it whole, e.g. --base-url ${value.includes('@') ? 'https://kash.click' : suggested}.`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -28,5 +38,5 @@ export function parseBaseUrl(value: string): string {
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) {
     return url.href.replace(/\/+$/, '');
   }
-  throw usageError(`refusing to send credentials to ${url.origin}: not https://`, hint);
+  throw usageError(`refusing the base URL ${url.origin}: only https:// reaches the service`, hint);
 }

@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import { type EnvFormat, formatEnv, parseEnvFormat } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
-import type { FileCredentials } from '../store/records.js';
+import type { FileCredentials, SavedCredentials } from '../store/records.js';
 import type { Obtained } from './obtained.js';
 
 /** --format says how --no-save prints; with saving there is nothing to print. */
@@ -44,12 +44,13 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
     shopTitle: obtained.shopTitle,
   };
   const shop = `shop ${saved.shopId}${saved.shopTitle ? ` (${saved.shopTitle})` : ''}`;
-  const who = saved.login ?? saved.email ?? '';
+  const done =
+    obtained.method === 'key' ? `Took the API key of ${shop}` : `Logged in to ${shop} as ${saved.login ?? saved.email}`;
 
   if (!options.save) {
     if (ctx.settings.json) {
-      // Saved nowhere, so no "source" nor "storage": the key and shop ID with what whoami would show.
-      const { source: _unsaved, storage: _nowhere, ...view } = savedView(profile, saved);
+      // Saved nowhere: no profile, source, storage or default; the key and shop ID with what whoami would show.
+      const view = { ...savedView('', saved, false), profile: null, source: null, storage: null, isDefault: null };
       writeJson(ctx.io, { apiKey: saved.apiKey, ...view });
     } else {
       ctx.io.stdout.write(
@@ -59,24 +60,30 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
         ]),
       );
     }
-    ctx.ui.success(`Logged in to ${shop} as ${who}; credentials printed, not saved`);
+    ctx.ui.success(`${done}; credentials printed, not saved`);
     return;
   }
 
   const store = ctx.store();
-  await store.update(
-    (data) => {
-      const record = { ...data.profiles[profile], credentials: saved };
+  let replaced: SavedCredentials | undefined;
+  const data = await store.update(
+    (current) => {
+      replaced = current.profiles[profile]?.credentials;
+      const record = { ...current.profiles[profile], credentials: saved };
       if (options.clearPendingCode) delete record.pendingCode;
-      data.profiles[profile] = record;
+      current.profiles[profile] = record;
     },
     { setAsideCorrupt: true },
   );
-  ctx.ui.success(`Logged in to ${shop} as ${who}; saved as profile "${profile}" in ${store.file}`);
+  ctx.ui.success(`${done}; saved as profile "${profile}" in ${store.file}`);
+  if (replaced && replaced.shopId !== saved.shopId) {
+    const title = replaced.shopTitle ? ` (${replaced.shopTitle})` : '';
+    ctx.ui.warn(`profile "${profile}" held shop ${replaced.shopId}${title} before; it now holds ${shop}`);
+  }
   if (credentialsFromEnv(ctx.env)) {
     ctx.ui.warn(
-      'KASH_APIKEY and KASH_SHOPID are set: they will keep overriding the saved credentials until you unset them',
+      'KASH_APIKEY and KASH_SHOPID are set: commands run here without --profile will use them, not what was just saved',
     );
   }
-  if (ctx.settings.json) writeJson(ctx.io, savedView(profile, saved));
+  if (ctx.settings.json) writeJson(ctx.io, savedView(profile, saved, profile === (data.default ?? 'default')));
 }

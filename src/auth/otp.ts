@@ -22,9 +22,10 @@ async function chooseShop(
   const shops = await ctx.ui.spin('Looking up your shops…', () => client.listShops(email));
   if (shops.length === 1) return shops[0];
   if (!ctx.canPrompt) {
+    const listed = shops.map((shop) => `${shop.accountId}${shop.title ? ` (${shop.title})` : ''}`).join(', ');
     throw usageError(
       `${email} has ${shops.length} shops; say which one the code is for`,
-      'Pass --account-id <id> (or set KASH_ACCOUNT_ID); `kash shops --email <email>` lists them.',
+      `Pass --account-id <id> (or set KASH_ACCOUNT_ID), one of: ${listed}.`,
     );
   }
   const prompter = await ctx.prompter();
@@ -75,7 +76,7 @@ export async function sendCode(ctx: Context, given: Given, how: SendCodeOptions)
     how.remember
       ? `cancelled; the saved credentials are unchanged, and the code request for ${email} is remembered`
       : `cancelled; nothing was saved, but a code was sent to ${email}`,
-    `When the email arrives, finish with: ${consumeLine(profile, how.remember, email)}`,
+    `When the email arrives, finish with: ${consumeLine(ctx.scope(), how.remember, email)}`,
   );
   return pending;
 }
@@ -93,16 +94,29 @@ export async function exchangeCode(
 
 const TRIES = 3;
 
-/** A person gets three tries at typing the code; each wrong one is said plainly. */
-export async function promptForCode(ctx: Context, pending: PendingCode): Promise<Obtained> {
+/**
+ * A person gets three tries at typing the code; each wrong one is said plainly, and after
+ * the last, how to try once more with the same code. `remembered`: the request is saved.
+ */
+export async function promptForCode(
+  ctx: Context,
+  pending: Pick<PendingCode, 'email' | 'shopTitle'>,
+  remembered: boolean,
+): Promise<Obtained> {
   const prompter = await ctx.prompter();
   for (let attempt = 1; ; attempt++) {
     // A typo (a letter too many, a stray sign) is caught at the prompt, not counted as a try.
     const typed = await prompter.text(`Code from the email sent to ${pending.email}:`, promptCheck(CODE));
     try {
-      return await exchangeCode(ctx, pending.email, CODE.check(typed), pending.shopTitle);
+      return await exchangeCode(ctx, pending.email, CODE.check(typed.trim()), pending.shopTitle);
     } catch (error) {
-      if (!(error instanceof KashError) || error.exitCode !== ExitCode.refused || attempt === TRIES) throw error;
+      if (!(error instanceof KashError) || error.exitCode !== ExitCode.refused) throw error;
+      if (attempt === TRIES) {
+        throw new KashError(ExitCode.refused, error.message, {
+          hint: `If the code was mistyped, try it again: ${consumeLine(ctx.scope(), remembered, pending.email)}; or request a new one.`,
+          cause: error,
+        });
+      }
       const left = TRIES - attempt;
       ctx.ui.warn(`${error.message}; ${left} ${left === 1 ? 'try' : 'tries'} left`);
     }

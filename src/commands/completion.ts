@@ -6,8 +6,8 @@ import { complete, type Sources } from '../completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../completion/scripts.js';
 import type { Sink } from '../io.js';
 import { examples } from '../output/examples.js';
-import { isProfileName } from '../settings.js';
 import { defaultConfigDir } from '../store/paths.js';
+import { isProfileName } from '../store/records.js';
 import { peekProfileNames } from '../store/store.js';
 
 /** The hidden command that the scripts run; `run()` hands it the words before commander reads them. */

@@ -32,14 +32,14 @@ export function envCommand(context: ContextFactory): Command {
 
 export async function runEnv(ctx: Context, options: EnvOptions, formatGiven = true): Promise<void> {
   // --json asks for the machine-readable result: here, the json format.
-  if (ctx.settings.json && formatGiven && options.format !== 'json') {
-    throw usageError(`--json and --format ${options.format} disagree`, 'Use one of them: --json is --format json.');
+  const format = parseEnvFormat(options.format);
+  if (ctx.settings.json && formatGiven && format !== 'json') {
+    throw usageError(`--json and --format ${format} disagree`, 'Use one of them: --json is --format json.');
   }
-  const format = ctx.settings.json ? 'json' : parseEnvFormat(options.format);
   const prefix = parsePrefix(options.prefix);
   const { apiKey, shopId } = effectiveCredentials(ctx);
   ctx.io.stdout.write(
-    formatEnv(format, [
+    formatEnv(ctx.settings.json ? 'json' : format, [
       [`${prefix}APIKEY`, apiKey],
       [`${prefix}SHOPID`, shopId],
     ]),

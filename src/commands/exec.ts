@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
-import { profileFlag } from '../hints.js';
+import { kashLine } from '../hints.js';
 import { parsePrefix } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { forwardSignals } from '../signals.js';
@@ -46,7 +46,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
       ExitCode.store,
       `the credentials of profile "${ctx.profile()}" hold a NUL, which no environment can carry`,
       {
-        hint: `Log in again: kash login${profileFlag(ctx.profile())}`,
+        hint: `Log in again: ${kashLine('login', ctx.scope())}`,
       },
     );
   }

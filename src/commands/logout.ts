@@ -39,6 +39,8 @@ export async function runLogout(ctx: Context, options: LogoutOptions): Promise<v
     await store.update((data) => {
       removed = targets(data);
       for (const name of removed) delete data.profiles[name];
+      // A default that names nothing would send every command to "not logged in" there.
+      if (data.default !== undefined && removed.includes(data.default)) delete data.default;
     });
   }
 

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { deliver, printFormat } from '../auth/deliver.js';
-import { exchangeCode, sendCode } from '../auth/otp.js';
+import type { Obtained } from '../auth/obtained.js';
+import { exchangeCode, promptForCode, sendCode } from '../auth/otp.js';
 import type { Context, ContextFactory } from '../context.js';
 import { usageError } from '../errors.js';
-import { profileFlag } from '../hints.js';
+import { kashLine } from '../hints.js';
 import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
@@ -77,7 +78,7 @@ export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): P
       await ctx.store().proveSaveable();
     },
   });
-  ctx.ui.hint(`Next, when the email arrives: kash otp consume${profileFlag(ctx.profile())}`);
+  ctx.ui.hint(`Next, when the email arrives: ${kashLine('otp consume', ctx.scope())}`);
   if (ctx.settings.json) {
     writeJson(ctx.io, { email: pending.email, accountId: pending.accountId, sentAt: pending.requestedAt });
   }
@@ -104,10 +105,21 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
       `Consume it with --base-url ${matching.baseUrl}, or request a new code from ${baseUrl}.`,
     );
   }
-  const code = await gather(ctx, CODE, options, `Code from the email sent to ${email}:`);
+  const shopTitle = matching?.shopTitle ?? null;
   // A code is good once: learn that it could not be saved before spending it.
-  if (options.save) await ctx.store().proveSaveable();
-  const obtained = await exchangeCode(ctx, email, code, matching?.shopTitle ?? null);
+  const prove = async () => {
+    if (options.save) await ctx.store().proveSaveable();
+  };
+  let obtained: Obtained;
+  if (suppliedBy(ctx, CODE, options) === undefined && ctx.canPrompt) {
+    // Typed at a terminal: three tries, as `login --otp` gives.
+    await prove();
+    obtained = await promptForCode(ctx, { email, shopTitle }, matching !== undefined && options.save);
+  } else {
+    const code = await gather(ctx, CODE, options, `Code from the email sent to ${email}:`);
+    await prove();
+    obtained = await exchangeCode(ctx, email, code, shopTitle);
+  }
   await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
 }
 

@@ -38,10 +38,11 @@ export async function runShops(ctx: Context, options: ShopsOptions): Promise<voi
     return;
   }
   const width = Math.max(...shops.map((shop) => shop.accountId.length), 'ID'.length);
-  ctx.ui.info(
-    [`${'ID'.padEnd(width)}  Title`, ...shops.map((shop) => `${shop.accountId.padEnd(width)}  ${shop.title}`)].join(
-      '\n',
-    ),
-  );
-  ctx.ui.hint('Log in to one with: kash login --otp --email <email> --account-id <ID>');
+  const rows = [
+    `${'ID'.padEnd(width)}  Title`,
+    ...shops.map((shop) => `${shop.accountId.padEnd(width)}  ${shop.title}`),
+  ];
+  // The list is the command's result: stdout, so that `kash shops … | grep` works.
+  ctx.io.stdout.write(`${rows.join('\n')}\n`);
+  ctx.ui.hint(`Log in to one with: kash login --otp --email ${email} --account-id <ID>`);
 }

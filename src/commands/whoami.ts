@@ -3,7 +3,7 @@ import type { Context, ContextFactory } from '../context.js';
 import { credentialsFromEnv, effectiveCredentials, notLoggedIn } from '../credentials.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
-import { describeView, effectiveView, type ProfileView, savedView } from '../output/profile-view.js';
+import { describeView, environmentView, type ProfileView, savedView } from '../output/profile-view.js';
 
 export interface WhoamiOptions {
   all: boolean;
@@ -28,27 +28,29 @@ export function whoamiCommand(context: ContextFactory): Command {
 }
 
 export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<void> {
-  const views = options.all ? allProfiles(ctx) : [current(ctx)];
-  if (ctx.settings.json) {
-    writeJson(ctx.io, options.all ? views : views[0]);
-    return;
-  }
+  if (options.all) return allProfiles(ctx);
+  const effective = effectiveCredentials(ctx);
+  const view =
+    effective.source === 'env'
+      ? // Shown with the base URL setting; an unusable one is not whoami's to refuse.
+        environmentView(ctx.profile(), effective.apiKey, effective.shopId, networkBaseUrl(ctx))
+      : savedView(effective.profile, effective.saved, effective.profile === defaultName(ctx));
+  show(ctx, [view]);
+  if (ctx.settings.json) writeJson(ctx.io, view);
+}
+
+/** The query's result goes to stdout (`kash whoami | grep Shop`); JSON instead of it with --json. */
+function show(ctx: Context, views: ProfileView[]): void {
+  if (ctx.settings.json) return;
   const file = ctx.store().file;
   const blocks = views.map((view) =>
     describeView(view, view.source === 'env' ? 'environment (KASH_APIKEY and KASH_SHOPID)' : `saved in ${file}`),
   );
-  ctx.ui.info(blocks.join('\n\n'));
-  if (options.all && credentialsFromEnv(ctx.env)) {
-    ctx.ui.warn('KASH_APIKEY and KASH_SHOPID are set: they override every saved profile in this environment');
-  }
+  ctx.io.stdout.write(`${blocks.join('\n\n')}\n`);
 }
 
-function current(ctx: Context): ProfileView {
-  const effective = effectiveCredentials(ctx);
-  // Only environment credentials are shown with the base URL setting; an unusable one is not whoami's to refuse.
-  const baseUrl = effective.source === 'env' ? networkBaseUrl(ctx) : null;
-  return effectiveView(ctx.profile(), effective, baseUrl);
-}
+/** The profile commands without --profile or KASH_PROFILE use. */
+const defaultName = (ctx: Context) => ctx.store().defaultProfile() ?? 'default';
 
 function networkBaseUrl(ctx: Context): string | null {
   try {
@@ -58,10 +60,17 @@ function networkBaseUrl(ctx: Context): string | null {
   }
 }
 
-function allProfiles(ctx: Context): ProfileView[] {
+function allProfiles(ctx: Context): void {
+  const byDefault = defaultName(ctx);
   const views = Object.entries(ctx.store().read().profiles).flatMap(([name, record]) =>
-    record.credentials ? [savedView(name, record.credentials)] : [],
+    record.credentials ? [savedView(name, record.credentials, name === byDefault)] : [],
   );
-  if (views.length === 0) throw notLoggedIn(ctx.profile(), 'not logged in: no saved profile');
-  return views;
+  if (ctx.settings.json) writeJson(ctx.io, views);
+  if (views.length === 0) throw notLoggedIn(ctx.scope(), 'not logged in: no saved profile');
+  show(ctx, views);
+  if (credentialsFromEnv(ctx.env)) {
+    ctx.ui.warn(
+      'KASH_APIKEY and KASH_SHOPID are set: commands run here without --profile use them, not a saved profile',
+    );
+  }
 }

@@ -41,8 +41,9 @@ const LINE: Record<LineFormat, (name: string, value: string) => string> = {
   dotenv: (name, value) => `${name}="${value}"`,
 };
 
+/** Matched without regard to case: `JSON` is `json`. */
 export function parseEnvFormat(value: string): EnvFormat {
-  const format = ENV_FORMATS.find((known) => known === value);
+  const format = ENV_FORMATS.find((known) => known === value.toLowerCase());
   if (format === undefined) {
     throw usageError(`--format must be one of ${ENV_FORMATS.join(', ')}; got ${quote(value)}`);
   }

@@ -5,6 +5,11 @@
  */
 export const STORE_VERSION = 2;
 
+const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Letters, digits, ".", "_" or "-", 1 to 64 of them: a key in the store, never a path. */
+export const isProfileName = (name: string) => PROFILE_NAME.test(name);
+
 /** What a saved profile says about itself, wherever its key is. */
 interface SavedFacts {
   shopId: string;

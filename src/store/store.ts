@@ -12,7 +12,7 @@ import {
   withLock,
 } from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
-import { emptyStore, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
+import { emptyStore, isProfileName, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
 import { openRegular, readOpen, UnsafeFile, writeNewFile } from './safe-file.js';
 
 /** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
@@ -31,6 +31,9 @@ const storeHint = 'Check the permissions of that path, or use another folder wit
 const GROWTH_MARGIN = 2048;
 
 const token = () => process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
+
+/** A store this kash must not touch: never set aside, never overwritten, never guessed at. */
+class NewerStore extends KashError {}
 
 type Loaded = { data: StoreData; size: number } | { corrupt: string; bytes: Buffer };
 
@@ -84,6 +87,21 @@ export class CredentialStore {
       return loaded.data;
     } catch (error) {
       throw this.#storeError('could not read', error);
+    }
+  }
+
+  /**
+   * The profile `kash switch` made the default, if any. A store that cannot be read has
+   * none here: the command that then reads it says what is wrong with it, and a login
+   * can still set a corrupt one aside.
+   */
+  defaultProfile(): string | undefined {
+    try {
+      const name = this.read().default;
+      return name !== undefined && isProfileName(name) ? name : undefined;
+    } catch (error) {
+      if (error instanceof NewerStore) throw error;
+      return undefined;
     }
   }
 
@@ -150,7 +168,7 @@ export class CredentialStore {
       return { corrupt: 'not valid JSON', bytes };
     }
     if ('newer' in parsed) {
-      throw new KashError(
+      throw new NewerStore(
         ExitCode.store,
         `the credential store ${this.file} was written by a newer kash (format ${parsed.newer}; this one knows ${STORE_VERSION})`,
         { hint: 'Upgrade kash to use it; the file was left exactly as it is.' },

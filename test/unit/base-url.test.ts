@@ -117,3 +117,22 @@ describe('parseBaseUrl never yields a root that breaks endpoint paths', () => {
     expect(new URL(`${root}/workers/listShops.php`).pathname).toBe('/workers/listShops.php');
   });
 });
+
+describe('a base URL without a scheme', () => {
+  it.each([
+    ['localhost:8787', 'http://localhost:8787'],
+    ['127.0.0.1:8787/x', 'http://127.0.0.1:8787/x'],
+    ['kash.click:443', 'https://kash.click:443'],
+    ['kash.click', 'https://kash.click'],
+  ])('%s is a usage error quoting it and suggesting %s', (value, suggested) => {
+    const error = refusal(value);
+    expect(error.message).toBe(`the base URL "${value}" has no scheme`);
+    expect(error.hint).toBe(`Give it whole, e.g. --base-url ${suggested}.`);
+  });
+
+  it('never says "credentials", nor "null"', () => {
+    for (const value of ['localhost:8787', 'http://kash.click', 'ftp://kash.click']) {
+      expect(`${refusal(value).message} ${refusal(value).hint}`).not.toMatch(/credentials|null/);
+    }
+  });
+});

@@ -60,7 +60,11 @@ describe('kash login (password)', () => {
 
     expect(io.err).not.toContain('error:');
     expect(status).toBe(0);
-    expect(prompter.asked[0]?.choices).toEqual(['With my login and password', 'With a one-time code sent to my email']);
+    expect(prompter.asked[0]?.choices).toEqual([
+      'With my login and password',
+      'With a one-time code sent to my email',
+      'Paste an API key from Configuration → Webservices',
+    ]);
     expect(io.out).toBe('');
     expect(withoutSpinner(io.err)).toContain(
       `Logged in to shop 42 as ${LOGIN}; saved as profile "default" in ${storeFile}`,
@@ -107,6 +111,7 @@ describe('kash login (password)', () => {
         'profile',
         'source',
         'storage',
+        'isDefault',
         'shopId',
         'shopTitle',
         'login',

@@ -13,6 +13,7 @@ const WHOAMI_KEYS = [
   'profile',
   'source',
   'storage',
+  'isDefault',
   'shopId',
   'shopTitle',
   'login',
@@ -33,7 +34,7 @@ async function rejection(promise: Promise<unknown>): Promise<KashError> {
 }
 
 describe('kash whoami', () => {
-  it('shows the saved profile on stderr for a person, the key masked, nothing on stdout', async () => {
+  it('shows the saved profile on stdout (the result of a query), the key masked, nothing on stderr', async () => {
     const { dir, env, storeFile } = sandbox();
     await seedProfile(dir, 'default', {
       apiKey: API_KEY,
@@ -45,17 +46,17 @@ describe('kash whoami', () => {
 
     await runWhoami(await contextFor(io, env), { all: false });
 
-    expect(io.out).toBe('');
-    expect(io.err).toMatch(/^Profile +default$/m);
-    expect(io.err).toMatch(new RegExp(`^Source +saved in ${storeFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    expect(io.err).toMatch(/^Shop ID +42$/m);
-    expect(io.err).toMatch(/^Shop +My Shop$/m);
-    expect(io.err).toMatch(/^Login +owner@example\.com$/m);
-    expect(io.err).toMatch(/^Method +password$/m);
-    expect(io.err).toMatch(/^API key +KEY-…CRET$/m);
-    expect(io.err).not.toContain(API_KEY);
+    expect(io.err).toBe('');
+    expect(io.out).toMatch(/^Profile +default \(default\)$/m);
+    expect(io.out).toMatch(new RegExp(`^Source +saved in ${storeFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    expect(io.out).toMatch(/^Shop ID +42$/m);
+    expect(io.out).toMatch(/^Shop +My Shop$/m);
+    expect(io.out).toMatch(/^Login +owner@example\.com$/m);
+    expect(io.out).toMatch(/^Method +password$/m);
+    expect(io.out).toMatch(/^API key +KEY-…CRET$/m);
+    expect(io.out).not.toContain(API_KEY);
     // Absent facts are left out.
-    expect(io.err).not.toMatch(/^Email/m);
+    expect(io.out).not.toMatch(/^Email/m);
   });
 
   it('--json: the documented fields, no key, nothing on stderr', async () => {
@@ -78,6 +79,7 @@ describe('kash whoami', () => {
       profile: 'work',
       source: 'store',
       storage: 'file',
+      isDefault: false,
       shopId: '42',
       shopTitle: 'Shop',
       login: null,
@@ -102,6 +104,7 @@ describe('kash whoami', () => {
       profile: 'default',
       source: 'env',
       storage: null,
+      isDefault: false,
       shopId: '77',
       shopTitle: null,
       login: null,
@@ -114,9 +117,9 @@ describe('kash whoami', () => {
 
     const human = scriptIO();
     await runWhoami(await contextFor(human, withEnv), { all: false });
-    expect(human.err).toMatch(/^Source +environment \(KASH_APIKEY and KASH_SHOPID\)$/m);
-    expect(human.err).toMatch(/^Shop ID +77$/m);
-    expect(human.out).toBe('');
+    expect(human.out).toMatch(/^Source +environment \(KASH_APIKEY and KASH_SHOPID\)$/m);
+    expect(human.out).toMatch(/^Shop ID +77$/m);
+    expect(human.err).toBe('');
   });
 
   it('only one of the two variables set: the store still decides', async () => {

@@ -43,7 +43,7 @@ function ask(line: string, on: Command = program(), sources: Sources = fakeSourc
 }
 const values = (line: string, on?: Command) => ask(line, on).candidates.map((c) => c.value);
 
-const COMMANDS = ['login', 'otp', 'whoami', 'env', 'exec', 'logout', 'shops', 'completion', 'help'];
+const COMMANDS = ['login', 'otp', 'switch', 'logout', 'shops', 'whoami', 'env', 'exec', 'completion', 'help'];
 const GLOBALS = [
   '--profile',
   '--base-url',
@@ -165,12 +165,9 @@ describe('complete(): what is offered, by the words before it', () => {
 });
 
 describe('completeFrom(): where a command says its values come from', () => {
-  // As `kash switch [<profile>]` and `kash api <endpoint>` will declare theirs.
+  // `kash switch [<profile>]` declares its own; a command of the test's declares the other sources.
   const withTagged = () => {
     const tagged = program();
-    tagged.addCommand(
-      new Command('switch').addArgument(completeFrom(new Argument('[profile]', 'the profile to use'), 'profiles')),
-    );
     tagged.addCommand(
       new Command('api')
         .addArgument(completeFrom(new Argument('<endpoint>'), ['getPlus', { value: 'getSales', description: 'sales' }]))

@@ -91,7 +91,15 @@ describe('parseEnvFormat', () => {
     expect(parseEnvFormat(format)).toBe(format);
   });
 
-  it.each(['', 'SH', 'bash', 'yaml', ' sh'])('refuses %j, naming the valid formats', (value) => {
+  it.each([
+    ['JSON', 'json'],
+    ['Sh', 'sh'],
+    ['PowerShell', 'powershell'],
+  ])('matches %s without regard to case: %s', (value, format) => {
+    expect(parseEnvFormat(value)).toBe(format);
+  });
+
+  it.each(['', 'bash', 'yaml', ' sh'])('refuses %j, naming the valid formats', (value) => {
     const error = refusal(() => parseEnvFormat(value));
     expect(error.exitCode).toBe(ExitCode.usage);
     for (const format of ENV_FORMATS) expect(error.message).toContain(format);

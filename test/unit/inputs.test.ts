@@ -78,7 +78,7 @@ describe('gathering: flag, then variable, then a prompt, else a usage error nami
   it('with nobody to ask: a usage error naming the flag and the variable', async () => {
     const ctx = await contextFor(scriptIO(), env());
     const error = await usage(gather(ctx, LOGIN, {}));
-    expect(error.message).toBe('missing login: cannot prompt here');
+    expect(error.message).toBe('missing login: cannot prompt here (standard input is not a terminal)');
     expect(error.hint).toBe('Pass --login <login> or set KASH_LOGIN.');
   });
 

@@ -92,15 +92,23 @@ describe('proxyFor: which variable applies', () => {
 
 describe('proxyFor: loopback', () => {
   // The http:// that loopback is allowed is for this machine only: a proxy elsewhere would get the password in clear.
-  it.each(['http://127.0.0.1:8787', 'http://127.9.9.9', 'http://localhost:8080', 'http://[::1]:8080', 'https://localhost'])(
-    '%s never goes through a proxy, whatever NO_PROXY says',
-    (target) => {
-      const everything = { HTTPS_PROXY: 'http://p:1', HTTP_PROXY: 'http://p:1', https_proxy: 'http://p:1', http_proxy: 'http://p:1' };
-      expect(via(target, everything)).toBeNull();
-      expect(via(target, { ...everything, NO_PROXY: 'kash.click' })).toBeNull();
-      expect(via(target, { ...everything, no_proxy: '' })).toBeNull();
-    },
-  );
+  it.each([
+    'http://127.0.0.1:8787',
+    'http://127.9.9.9',
+    'http://localhost:8080',
+    'http://[::1]:8080',
+    'https://localhost',
+  ])('%s never goes through a proxy, whatever NO_PROXY says', (target) => {
+    const everything = {
+      HTTPS_PROXY: 'http://p:1',
+      HTTP_PROXY: 'http://p:1',
+      https_proxy: 'http://p:1',
+      http_proxy: 'http://p:1',
+    };
+    expect(via(target, everything)).toBeNull();
+    expect(via(target, { ...everything, NO_PROXY: 'kash.click' })).toBeNull();
+    expect(via(target, { ...everything, no_proxy: '' })).toBeNull();
+  });
 });
 
 describe('proxyFor: NO_PROXY', () => {
