@@ -237,7 +237,10 @@ export async function readLine(stream: Readable, label: string, howElse: string)
   } catch {
     throw usageError(`the ${label} on standard input is not valid UTF-8`);
   }
-  return validInput(label, text.replace(/\r$/, ''), `${howElse}.`);
+  const line = text.replace(/\r$/, '');
+  // The rest of the checks are the input's own, the same wherever the value came from.
+  if (line.trim() === '') throw usageError(`the ${label} on standard input is empty`, `${howElse}.`);
+  return line;
 }
 
 /**
