@@ -115,6 +115,8 @@ await Promise.all([
     banner: undefined,
     entryPoints: ['src/main.ts'],
     outfile: 'dist/kash.cjs',
+    // A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used.
+    external: ['@napi-rs/keyring'],
     define: { KASH_VERSION: JSON.stringify(version) },
     plugins: [lazyLibraries, builtinsByRequire],
   }),

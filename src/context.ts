@@ -6,6 +6,7 @@ import type { Secrets } from './output/redact.js';
 import { Ui } from './output/ui.js';
 import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
 import type { Settings } from './settings.js';
+import { type Keyring, type KeyringOptions, systemKeyring } from './store/keyring.js';
 import { CredentialStore } from './store/store.js';
 
 declare const KASH_VERSION: string | undefined;
@@ -34,6 +35,8 @@ export interface Context {
   /** Ends kash with this status rather than 0, once the command returns (`kash exec`). */
   exitWith(status: number): void;
   store(): CredentialStore;
+  /** The system keyring, every call bounded; the library is loaded at the first call only. */
+  keyring(): Keyring;
   client(): Promise<ServiceClient>;
   prompter(): Promise<Prompter>;
 }
@@ -44,6 +47,8 @@ export type ContextFactory = (command: Command) => Promise<Context>;
 /** What tests replace: the prompter, which would otherwise need a terminal. */
 export interface Overrides {
   prompter?: () => Promise<Prompter>;
+  /** An in-memory keyring, so that no test reaches a developer's own. */
+  keyring?: () => Keyring;
 }
 
 /** `io` already carries the run's color; `settings` are resolved. */
@@ -58,6 +63,7 @@ export function createContext(
   const ui = new Ui(io, settings.verbose, secrets);
   let store: CredentialStore | undefined;
   let client: ServiceClient | undefined;
+  let keyring: Keyring | undefined;
   const context: Context = {
     io,
     env,
@@ -80,6 +86,10 @@ export function createContext(
       store ??= new CredentialStore(settings.configDir, (message) => ui.warn(message));
       return store;
     },
+    keyring: () => {
+      keyring ??= overrides.keyring?.() ?? systemKeyring(keyringOptions(io, env, ui));
+      return keyring;
+    },
     client: async () => {
       client ??= buildClient(env, settings, ui, secrets);
       return client;
@@ -87,6 +97,28 @@ export function createContext(
     prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))()),
   };
   return context;
+}
+
+/**
+ * 3 s for a keyring call, or 60 s where a person can answer an unlock prompt (a terminal,
+ * and on Linux a display to show it on); after a second, kash says it is waiting.
+ */
+function keyringOptions(io: IO, env: NodeJS.ProcessEnv, ui: Ui): KeyringOptions {
+  const display = process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  const limitMs = io.stdinIsTTY && io.stderrIsTTY && display ? 60_000 : 3_000;
+  return {
+    timings: { limitMs, noticeMs: 1_000 },
+    waiting: () => ui.info('Waiting for the system keyring (it may be asking you to unlock it)…'),
+    stuck: (ms) => {
+      ui.error(
+        `the system keyring did not answer within ${ms / 1000} s`,
+        'Check that its daemon runs and answers, or log in with --storage file.',
+      );
+      // Its call is stuck in a thread that neither process.exit nor anything else can end.
+      process.kill(process.pid, 'SIGKILL');
+      throw new Error('unreachable');
+    },
+  };
 }
 
 function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui, secrets: Secrets): ServiceClient {

@@ -2,6 +2,7 @@ import type { Context } from './context.js';
 import { ExitCode, KashError } from './errors.js';
 import { kashLine, loginHint, type Scope } from './hints.js';
 import { variable } from './settings.js';
+import { NoKeyring } from './store/keyring.js';
 import type { SavedCredentials } from './store/records.js';
 
 export type Effective =
@@ -28,12 +29,17 @@ export function notLoggedIn(scope: Scope, message = `not logged in (profile "${s
   return new KashError(ExitCode.notLoggedIn, message, { hint: loginHint(scope) });
 }
 
+/** The credentials in effect, without the key where the keyring holds it: what whoami shows. */
+export type InEffect =
+  | { source: 'env'; apiKey: string; shopId: string }
+  | { source: 'store'; profile: string; saved: SavedCredentials };
+
 /**
- * The credentials a command should use, first match wins (CLI.md): an explicit --profile,
- * then KASH_APIKEY and KASH_SHOPID, then KASH_PROFILE, the default set by `kash switch`,
- * or "default". Exit 5 when the profile has none.
+ * Which credentials are in effect, first match wins (CLI.md): an explicit --profile, then
+ * KASH_APIKEY and KASH_SHOPID, then KASH_PROFILE, the default set by `kash switch`, or
+ * "default". Exit 5 when the profile has none. Never reads the keyring.
  */
-export function effectiveCredentials(ctx: Context): Effective {
+export function credentialsInEffect(ctx: Context): InEffect {
   if (!ctx.settings.profile?.fromFlag) {
     const fromEnv = credentialsFromEnv(ctx.env);
     if (fromEnv) {
@@ -46,13 +52,39 @@ export function effectiveCredentials(ctx: Context): Effective {
   const scope = ctx.scope();
   const saved = ctx.store().read().profiles[scope.profile]?.credentials;
   if (!saved) throw notLoggedIn(scope);
-  if (saved.storage === 'keyring') {
-    throw new KashError(
-      ExitCode.store,
-      `the key of profile "${scope.profile}" is in the system keyring, which this kash cannot reach`,
-      { hint: `Log in again to keep it in the file: ${kashLine('login', scope)}` },
-    );
+  return { source: 'store', profile: scope.profile, saved };
+}
+
+/** The credentials in effect with their key, from the keyring where the profile keeps it there. */
+export async function effectiveCredentials(ctx: Context): Promise<Effective> {
+  const found = credentialsInEffect(ctx);
+  if (found.source === 'env') return found;
+  const { profile, saved } = found;
+  let apiKey: string;
+  if (saved.storage === 'file') apiKey = saved.apiKey;
+  else {
+    const scope = ctx.scope();
+    let fromKeyring: string | null;
+    try {
+      fromKeyring = await ctx.keyring().get(saved.keyringId);
+    } catch (error) {
+      if (!(error instanceof NoKeyring)) throw error;
+      throw new KashError(
+        ExitCode.store,
+        `profile "${profile}" keeps its key in the system keyring, but none answers`,
+        {
+          hint: `Start the keyring (${error.message}), or log in again with --storage file: ${kashLine('login', scope)}`,
+          cause: error,
+        },
+      );
+    }
+    if (fromKeyring === null) {
+      throw new KashError(ExitCode.store, `the key of profile "${profile}" is missing from the system keyring`, {
+        hint: `Log in again to store a new one: ${kashLine('login', scope)}`,
+      });
+    }
+    apiKey = fromKeyring;
   }
-  ctx.secrets.add(saved.apiKey);
-  return { source: 'store', profile: scope.profile, apiKey: saved.apiKey, shopId: saved.shopId, saved };
+  ctx.secrets.add(apiKey);
+  return { source: 'store', profile, apiKey, shopId: saved.shopId, saved };
 }

@@ -216,6 +216,21 @@ export const API_KEY: Input = {
   check: checkCopied('API key', '--api-key-stdin'),
 };
 
+const STORAGES = ['auto', 'keyring', 'file'] as const;
+export type StorageChoice = (typeof STORAGES)[number];
+
+export const STORAGE: Input = {
+  label: 'storage',
+  flag: '--storage <where>',
+  variable: 'KASH_STORAGE',
+  description: 'where the API key is kept: auto (the system keyring when one answers), keyring, or file',
+  check: (value) => {
+    const where = STORAGES.find((known) => known === value.trim().toLowerCase());
+    if (where === undefined) throw usageError(`--storage must be one of ${STORAGES.join(', ')}; got ${quote(value)}`);
+    return where;
+  },
+};
+
 /**
  * One line from standard input, its line break stripped. Bytes that are not UTF-8 are
  * refused: a secret must reach the service exactly as given, not with replacement

@@ -4,6 +4,7 @@ import { usageError } from '../errors.js';
 import { type EnvFormat, formatEnv, parseEnvFormat } from '../output/env-format.js';
 import { writeJson } from '../output/json.js';
 import { savedView } from '../output/profile-view.js';
+import { newKeyringId } from '../store/keyring.js';
 import type { FileCredentials, SavedCredentials } from '../store/records.js';
 import type { Obtained } from './obtained.js';
 
@@ -21,6 +22,8 @@ export function printFormat(save: boolean, format: string | undefined): EnvForma
 export interface DeliverOptions {
   save: boolean;
   format: EnvFormat;
+  /** Where the key goes, decided before anything was sent. */
+  storage: 'keyring' | 'file';
   /** A code login is done with its pending request; a password login leaves one alone. */
   clearPendingCode: boolean;
 }
@@ -31,32 +34,31 @@ export interface DeliverOptions {
  */
 export async function deliver(ctx: Context, obtained: Obtained, options: DeliverOptions): Promise<void> {
   const profile = ctx.profile();
-  const { baseUrl } = ctx.settings.network();
-  const saved: FileCredentials = {
-    storage: 'file',
-    apiKey: obtained.credentials.apiKey,
-    shopId: obtained.credentials.shopId,
+  const { apiKey, shopId } = obtained.credentials;
+  const facts = {
+    shopId,
     login: obtained.login,
     email: obtained.email,
     method: obtained.method,
-    baseUrl,
+    baseUrl: ctx.settings.network().baseUrl,
     obtainedAt: new Date().toISOString(),
     shopTitle: obtained.shopTitle,
   };
-  const shop = `shop ${saved.shopId}${saved.shopTitle ? ` (${saved.shopTitle})` : ''}`;
+  const shop = `shop ${shopId}${facts.shopTitle ? ` (${facts.shopTitle})` : ''}`;
   const done =
-    obtained.method === 'key' ? `Took the API key of ${shop}` : `Logged in to ${shop} as ${saved.login ?? saved.email}`;
+    obtained.method === 'key' ? `Took the API key of ${shop}` : `Logged in to ${shop} as ${facts.login ?? facts.email}`;
 
   if (!options.save) {
     if (ctx.settings.json) {
       // Saved nowhere: no profile, source, storage or default; the key and shop ID with what whoami would show.
-      const view = { ...savedView('', saved, false), profile: null, source: null, storage: null, isDefault: null };
-      writeJson(ctx.io, { apiKey: saved.apiKey, ...view });
+      const inFile: FileCredentials = { storage: 'file', apiKey, ...facts };
+      const view = { ...savedView('', inFile, false), profile: null, source: null, storage: null, isDefault: null };
+      writeJson(ctx.io, { apiKey, ...view });
     } else {
       ctx.io.stdout.write(
         formatEnv(options.format, [
-          ['KASH_APIKEY', saved.apiKey],
-          ['KASH_SHOPID', saved.shopId],
+          ['KASH_APIKEY', apiKey],
+          ['KASH_SHOPID', shopId],
         ]),
       );
     }
@@ -64,19 +66,41 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
     return;
   }
 
+  // The keyring item first, then the file that names it, then (below) the old item: a
+  // kill at any point leaves credentials that work. No keyring call under the store's lock.
+  let saved: SavedCredentials;
+  if (options.storage === 'keyring') {
+    const keyringId = newKeyringId();
+    await ctx.keyring().set(keyringId, apiKey);
+    saved = { storage: 'keyring', keyringId, ...facts };
+  } else {
+    saved = { storage: 'file', apiKey, ...facts };
+  }
   const store = ctx.store();
   let replaced: SavedCredentials | undefined;
-  const data = await store.update(
-    (current) => {
-      replaced = current.profiles[profile]?.credentials;
-      const record = { ...current.profiles[profile], credentials: saved };
-      if (options.clearPendingCode) delete record.pendingCode;
-      current.profiles[profile] = record;
-    },
-    { setAsideCorrupt: true },
-  );
-  ctx.ui.success(`${done}; saved as profile "${profile}" in ${store.file}`);
-  if (replaced && replaced.shopId !== saved.shopId) {
+  let data: Awaited<ReturnType<typeof store.update>>;
+  try {
+    data = await store.update(
+      (current) => {
+        replaced = current.profiles[profile]?.credentials;
+        const record = { ...current.profiles[profile], credentials: saved };
+        if (options.clearPendingCode) delete record.pendingCode;
+        current.profiles[profile] = record;
+      },
+      { setAsideCorrupt: true },
+    );
+  } catch (error) {
+    if (saved.storage === 'keyring')
+      await ctx
+        .keyring()
+        .remove(saved.keyringId)
+        .catch(() => undefined);
+    throw error;
+  }
+  const where = saved.storage === 'keyring' ? 'the system keyring' : store.file;
+  ctx.ui.success(`${done}; saved as profile "${profile}" in ${where}`);
+  if (replaced?.storage === 'keyring') await removeOldItem(ctx, replaced.keyringId);
+  if (replaced && replaced.shopId !== shopId) {
     const title = replaced.shopTitle ? ` (${replaced.shopTitle})` : '';
     ctx.ui.warn(`profile "${profile}" held shop ${replaced.shopId}${title} before; it now holds ${shop}`);
   }
@@ -86,4 +110,14 @@ export async function deliver(ctx: Context, obtained: Obtained, options: Deliver
     );
   }
   if (ctx.settings.json) writeJson(ctx.io, savedView(profile, saved, profile === (data.default ?? 'default')));
+}
+
+/** The item the file no longer names: gone, or, if the keyring will not say, named so that nothing is left unknown. */
+async function removeOldItem(ctx: Context, keyringId: string): Promise<void> {
+  try {
+    await ctx.keyring().remove(keyringId);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    ctx.ui.warn(`could not remove the old key from the system keyring (item ${keyringId}: ${why}); remove it by hand`);
+  }
 }

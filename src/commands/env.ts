@@ -37,7 +37,7 @@ export async function runEnv(ctx: Context, options: EnvOptions, formatGiven = tr
     throw usageError(`--json and --format ${format} disagree`, 'Use one of them: --json is --format json.');
   }
   const prefix = parsePrefix(options.prefix);
-  const { apiKey, shopId } = effectiveCredentials(ctx);
+  const { apiKey, shopId } = await effectiveCredentials(ctx);
   ctx.io.stdout.write(
     formatEnv(ctx.settings.json ? 'json' : format, [
       [`${prefix}APIKEY`, apiKey],

@@ -39,7 +39,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
     throw usageError('no command to run', 'Put it after --, e.g. kash exec -- ./deploy.sh');
   }
   // Not logged in is said before anything runs.
-  const effective = effectiveCredentials(ctx);
+  const effective = await effectiveCredentials(ctx);
   if (/\0/.test(effective.apiKey) || /\0/.test(effective.shopId)) {
     // Node would refuse it with the whole environment, key and all, in its message.
     throw new KashError(

@@ -4,6 +4,8 @@ import { keyLogin } from '../auth/key.js';
 import type { Obtained } from '../auth/obtained.js';
 import { promptForCode, sendCode } from '../auth/otp.js';
 import { passwordLogin } from '../auth/password.js';
+import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
+import { completeFrom } from '../completion/complete.js';
 import type { Context, ContextFactory } from '../context.js';
 import { usageError } from '../errors.js';
 import { consumeLine } from '../hints.js';
@@ -17,6 +19,7 @@ import {
   LOGIN,
   PASSWORD,
   SHOP_ID,
+  STORAGE,
   suppliedBy,
 } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
@@ -30,6 +33,7 @@ export interface LoginOptions extends Given {
   accountId?: string | undefined;
   apiKeyStdin?: boolean | undefined;
   shopId?: string | undefined;
+  storage?: string | undefined;
   save: boolean;
   format?: string | undefined;
 }
@@ -45,6 +49,7 @@ export function loginCommand(context: ContextFactory): Command {
     .addOption(inputOption(ACCOUNT_ID, 'with --otp: which shop, when the email has several'))
     .addOption(inputOption(API_KEY))
     .addOption(inputOption(SHOP_ID))
+    .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
     .option('--no-save', 'print the credentials on stdout instead of saving them')
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
     .action(async (options: LoginOptions, command: Command) => runLogin(await context(command), options))
@@ -71,9 +76,13 @@ export function loginCommand(context: ContextFactory): Command {
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
   const format = printFormat(options.save, options.format);
-  // Nothing is sent (or, for a pasted key, saved) before kash knows it can keep it.
+  refuseStorageWithoutSave(ctx, options, options.save);
+  // Nothing is sent (or, for a pasted key, saved) before kash knows it can keep it, and where.
+  let storage: 'keyring' | 'file' = 'file';
   const prove = async () => {
-    if (options.save) await ctx.store().proveSaveable();
+    if (!options.save) return;
+    await ctx.store().proveSaveable();
+    storage = await decideStorage(ctx, options);
   };
   const way = await chooseWay(ctx, options);
   const obtained =
@@ -82,7 +91,7 @@ export async function runLogin(ctx: Context, options: LoginOptions): Promise<voi
       : way === 'key'
         ? await keyLogin(ctx, options, prove)
         : await passwordLogin(ctx, options, prove);
-  await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: obtained.method === 'otp' });
+  await deliver(ctx, obtained, { save: options.save, format, storage, clearPendingCode: obtained.method === 'otp' });
 }
 
 type Way = 'password' | 'otp' | 'key';

@@ -2,10 +2,12 @@ import { Command } from 'commander';
 import { deliver, printFormat } from '../auth/deliver.js';
 import type { Obtained } from '../auth/obtained.js';
 import { exchangeCode, promptForCode, sendCode } from '../auth/otp.js';
+import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
+import { completeFrom } from '../completion/complete.js';
 import type { Context, ContextFactory } from '../context.js';
 import { usageError } from '../errors.js';
 import { kashLine } from '../hints.js';
-import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, suppliedBy } from '../inputs.js';
+import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, STORAGE, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
@@ -54,6 +56,7 @@ export function otpCommand(context: ContextFactory): Command {
     .description('trade the emailed code for the API key and shop ID, and save them')
     .addOption(inputOption(EMAIL_INPUT, 'the account email; default: the one of the pending request'))
     .addOption(inputOption(CODE))
+    .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
     .option('--no-save', 'print the credentials on stdout instead of saving them')
     .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
     .action(async (options: OtpConsumeOptions, command: Command) => runOtpConsume(await context(command), options))
@@ -86,6 +89,7 @@ export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): P
 
 export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): Promise<void> {
   const format = printFormat(options.save, options.format);
+  refuseStorageWithoutSave(ctx, options, options.save);
   const profile = ctx.profile();
   const { baseUrl } = ctx.settings.network();
   const pending = ctx.store().read().profiles[profile]?.pendingCode;
@@ -106,9 +110,12 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
     );
   }
   const shopTitle = matching?.shopTitle ?? null;
-  // A code is good once: learn that it could not be saved before spending it.
+  // A code is good once: learn that it could not be saved, or where, before spending it.
+  let storage: 'keyring' | 'file' = 'file';
   const prove = async () => {
-    if (options.save) await ctx.store().proveSaveable();
+    if (!options.save) return;
+    await ctx.store().proveSaveable();
+    storage = await decideStorage(ctx, options);
   };
   let obtained: Obtained;
   if (suppliedBy(ctx, CODE, options) === undefined && ctx.canPrompt) {
@@ -120,7 +127,7 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
     await prove();
     obtained = await exchangeCode(ctx, email, code, shopTitle);
   }
-  await deliver(ctx, obtained, { save: options.save, format, clearPendingCode: true });
+  await deliver(ctx, obtained, { save: options.save, format, storage, clearPendingCode: true });
 }
 
 const sameEmail = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

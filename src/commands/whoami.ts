@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Context, ContextFactory } from '../context.js';
-import { credentialsFromEnv, effectiveCredentials, notLoggedIn } from '../credentials.js';
+import { credentialsFromEnv, credentialsInEffect, notLoggedIn } from '../credentials.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 import { describeView, environmentView, type ProfileView, savedView } from '../output/profile-view.js';
@@ -29,7 +29,7 @@ export function whoamiCommand(context: ContextFactory): Command {
 
 export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<void> {
   if (options.all) return allProfiles(ctx);
-  const effective = effectiveCredentials(ctx);
+  const effective = credentialsInEffect(ctx);
   const view =
     effective.source === 'env'
       ? // Shown with the base URL setting; an unusable one is not whoami's to refuse.

@@ -29,6 +29,12 @@ export class Ui {
     this.#line(`${this.#io.color.yellow('warning:')} ${message}`);
   }
 
+  /** The same `error:` line and hint that the exit point writes, for the one error that cannot wait for it. */
+  error(message: string, hint: string): void {
+    this.#line(`${this.#io.color.red('error:')} ${message}`);
+    this.#line(this.#io.color.dim(hint));
+  }
+
   hint(message: string): void {
     this.#line(this.#io.color.dim(message));
   }

@@ -11,9 +11,11 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { buildProgram, contextFactory, run } from '../../src/cli.js';
 import type { Context, Overrides } from '../../src/context.js';
+import { ExitCode, KashError } from '../../src/errors.js';
 import { type Color, type IO, NO_COLOR } from '../../src/io.js';
 import { Secrets } from '../../src/output/redact.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
+import { type Keyring, NoKeyring } from '../../src/store/keyring.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
 import type { FileCredentials } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
@@ -265,7 +267,8 @@ export function sandbox(): Sandbox {
     dir,
     storeFile,
     // Only what the test says: never the developer's or the CI's own variables.
-    env: { KASH_CONFIG_DIR: dir, KASH_BASE_URL: BASE_URL },
+    // KASH_STORAGE=file: a test that wants a keyring says so, and gets one in memory.
+    env: { KASH_CONFIG_DIR: dir, KASH_BASE_URL: BASE_URL, KASH_STORAGE: 'file' },
     readStore: () => {
       const bytes = storeBytes();
       return bytes === undefined ? undefined : JSON.parse(bytes);
@@ -276,8 +279,16 @@ export function sandbox(): Sandbox {
 }
 
 /** `kash <args…>` through commander and the one exit point, as the real binary runs it. */
+/** A keyring that no test reaches by accident: every call fails the test. */
+const noKeyring = (): Keyring => {
+  const refuse = async (): Promise<never> => {
+    throw new Error('this test reached the keyring without asking for one (pass memoryKeyring() in its overrides)');
+  };
+  return { set: refuse, get: refuse, remove: refuse, probe: refuse };
+};
+
 export function kash(args: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
-  return run(['node', 'kash', ...args], io, env, overrides);
+  return run(['node', 'kash', ...args], io, env, { keyring: noKeyring, ...overrides });
 }
 
 const captured = Symbol('context captured');
@@ -293,10 +304,16 @@ export async function contextFor(
   overrides: Overrides = {},
 ): Promise<Context> {
   let context: Context | undefined;
-  const factory = contextFactory(io, env, new Secrets(), overrides, {
-    shown: () => undefined,
-    exitWith: () => undefined,
-  });
+  const factory = contextFactory(
+    io,
+    env,
+    new Secrets(),
+    { keyring: noKeyring, ...overrides },
+    {
+      shown: () => undefined,
+      exitWith: () => undefined,
+    },
+  );
   const program = buildProgram(io, async (command) => {
     context = await factory(command);
     throw captured;
@@ -400,3 +417,55 @@ export const errorLines = (io: FakeIO): string[] =>
   withoutSpinner(io.err)
     .split('\n')
     .filter((line) => line.startsWith('error:'));
+
+// ---------------------------------------------------------------------------------------------
+// Keyring
+
+export interface MemoryKeyring extends Keyring {
+  /** The items, by account (the profile's keyringId). */
+  readonly items: Map<string, string>;
+  /** Every call, in order: `set <id>`, `get <id>`, `remove <id>`, `probe`. */
+  readonly calls: string[];
+}
+
+/**
+ * A keyring in memory, so that no unit test reaches a real one. `state`: there and
+ * working, not there at all (as with no D-Bus session), or there and failing (locked).
+ */
+export function memoryKeyring(state: 'working' | 'absent' | 'failing' = 'working'): MemoryKeyring {
+  const items = new Map<string, string>();
+  const calls: string[] = [];
+  const check = () => {
+    if (state === 'absent') throw new NoKeyring('no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set');
+    if (state === 'failing') {
+      throw new KashError(ExitCode.store, 'the system keyring failed: Secret Service: unlock prompt was dismissed', {
+        hint: 'Unlock the keyring.',
+      });
+    }
+  };
+  return {
+    items,
+    calls,
+    async set(id, key) {
+      calls.push(`set ${id}`);
+      check();
+      items.set(id, key);
+    },
+    async get(id) {
+      calls.push(`get ${id}`);
+      check();
+      return items.get(id) ?? null;
+    },
+    async remove(id) {
+      calls.push(`remove ${id}`);
+      check();
+      return items.delete(id);
+    },
+    async probe() {
+      calls.push('probe');
+      if (state === 'absent') return 'no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set';
+      check();
+      return undefined;
+    },
+  };
+}

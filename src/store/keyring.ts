@@ -1,0 +1,133 @@
+import { ExitCode, KashError } from '../errors.js';
+
+/** The operating system's secret store, as kash uses it: items of service `kash`, one per save. */
+export interface Keyring {
+  set(id: string, key: string): Promise<void>;
+  /** Null when there is no such item. */
+  get(id: string): Promise<string | null>;
+  /** False when there was no such item. */
+  remove(id: string): Promise<boolean>;
+  /**
+   * Whether a secret store answers and takes a write: undefined when it does, else why
+   * there is none (no bus, no Secret Service, no library for this platform). A store
+   * that is there but fails (locked, a dismissed prompt, no answer) is exit 6 instead.
+   */
+  probe(): Promise<string | undefined>;
+}
+
+export const KEYRING_SERVICE = 'kash';
+
+/** The store is not there at all: `auto` falls back to the file for this, and only for this. */
+export class NoKeyring extends Error {
+  override name = 'NoKeyring';
+}
+
+/** A new item's account name: random, new at every save, so that nothing about the profile is in it. */
+export const newKeyringId = () => `kash-${process.getBuiltinModule('node:crypto').randomUUID()}`;
+
+export interface KeyringTimings {
+  /** When a person can answer an unlock prompt, 60 s; else 3 s. */
+  limitMs: number;
+  /** When to say that kash is waiting. */
+  noticeMs: number;
+}
+
+export interface KeyringOptions {
+  timings: KeyringTimings;
+  /** Said once a call has taken `noticeMs`. */
+  waiting(): void;
+  /**
+   * A call that never returns cannot be abandoned (the library's thread stays stuck in
+   * it, and Node waits for it even in process.exit): kash says so and ends itself.
+   */
+  stuck(limitMs: number): never;
+}
+
+let pending = 0;
+/** Whether a keyring call is under way: a Ctrl-C then cannot end kash by exiting, only by ending itself. */
+export const keyringPending = () => pending > 0;
+
+// What the library says when the store is not there at all, as against there but failing.
+const ABSENT =
+  /Failed to connect to socket|autolaunch|DBUS_SESSION_BUS_ADDRESS|not provided by any \.service files|ServiceUnknown|No such file or directory/i;
+
+/** Why there is no store, in a person's words where the library's are D-Bus's. */
+function absence(message: string): string {
+  if (/autolaunch|DBUS_SESSION_BUS_ADDRESS/i.test(message))
+    return 'no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set';
+  if (/not provided by any \.service files|ServiceUnknown/i.test(message))
+    return 'no Secret Service on the D-Bus session';
+  if (/Failed to connect to socket|No such file or directory/i.test(message))
+    return 'the D-Bus session bus does not answer';
+  return message;
+}
+
+function failed(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (ABSENT.test(message) && !/Did not receive a reply/i.test(message)) return new NoKeyring(absence(message));
+  return new KashError(
+    ExitCode.store,
+    `the system keyring failed: ${message.replace(/^Couldn't access platform storage: /, '')}`,
+    {
+      hint: /\b(dismissed|locked)\b/i.test(message)
+        ? 'Unlock the keyring (log in to the desktop session, or run its unlock command), or use --storage file.'
+        : 'Check that the keyring daemon runs and answers, or use --storage file.',
+      cause: error,
+    },
+  );
+}
+
+type Entry = {
+  setPassword(value: string): Promise<void>;
+  getPassword(): Promise<string | null>;
+  deleteCredential(): Promise<boolean>;
+};
+
+/**
+ * The system keyring through @napi-rs/keyring, loaded only here, pinned to the Secret
+ * Service on Linux (unpinned it falls back, silently, to the kernel keyring, which a
+ * reboot empties). Every call is bounded; none is made while the store's lock is held.
+ */
+export function systemKeyring(options: KeyringOptions): Keyring {
+  const call = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
+    pending++;
+    const notice = setTimeout(options.waiting, options.timings.noticeMs);
+    const limit = setTimeout(() => options.stuck(options.timings.limitMs), options.timings.limitMs);
+    try {
+      let library: typeof import('@napi-rs/keyring');
+      try {
+        library = await import('@napi-rs/keyring');
+      } catch (error) {
+        throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
+      }
+      // The constructor connects to the store, synchronously: a frozen daemon holds it ~2 s, then it throws.
+      const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
+      return await work(entry);
+    } catch (error) {
+      if (error instanceof NoKeyring || error instanceof KashError) throw error;
+      throw failed(error);
+    } finally {
+      clearTimeout(notice);
+      clearTimeout(limit);
+      pending--;
+    }
+  };
+  return {
+    set: (id, key) => call(id, (entry) => entry.setPassword(key)),
+    get: (id) => call(id, (entry) => entry.getPassword()),
+    remove: (id) => call(id, (entry) => entry.deleteCredential()),
+    async probe() {
+      const id = `${newKeyringId()}-probe`;
+      try {
+        await call(id, async (entry) => {
+          await entry.setPassword('probe');
+          await entry.deleteCredential();
+        });
+        return undefined;
+      } catch (error) {
+        if (error instanceof NoKeyring) return error.message;
+        throw error;
+      }
+    },
+  };
+}
