@@ -17,6 +17,7 @@ import { Secrets } from './output/redact.js';
 import { quote } from './sanitize.js';
 import { type GlobalFlags, isVerbose, resolveSettings } from './settings.js';
 import { installSignalHandlers } from './signals.js';
+import { keyringPending } from './store/keyring.js';
 
 /** On the program only: commander reads a program's options before and after the subcommand. */
 function addGlobalOptions(command: Command): Command {
@@ -207,8 +208,11 @@ export async function main(): Promise<void> {
   installSignalHandlers(() => {
     const { message, hint } = cancelNotice();
     io.stderr.write(`\nerror: ${message}\n${hint ? `${hint}\n` : ''}`);
+    // A keyring call in flight holds the process even through process.exit: only ending itself leaves.
+    if (keyringPending()) process.kill(process.pid, 'SIGKILL');
     process.exit(ExitCode.cancelled);
   });
+
   const status = await run(process.argv, io, env);
   // Output is written synchronously, so nothing is lost; keep-alive sockets must not hold the process open.
   process.exit(status);
