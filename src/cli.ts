@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { cancelNotice, resetCancelNotice } from './cancel.js';
+import { apiCommand } from './commands/api.js';
 import { COMPLETE, completionCommand, runComplete } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
@@ -82,6 +83,7 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
     whoamiCommand,
     envCommand,
     execCommand,
+    apiCommand,
   ].map((make) => make(context));
   commands.push(completionCommand());
   for (const command of commands) {

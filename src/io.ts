@@ -20,9 +20,9 @@ export const NO_COLOR: Color = { red: same, green: same, yellow: same, cyan: sam
 /** 0 for none, then chalk's levels: 16 colors, 256, true color. */
 export type ColorLevel = 0 | 1 | 2 | 3;
 
-/** Where kash's own text goes: written whole, at once. */
+/** Where kash's output goes: written whole, at once; text as UTF-8, bytes as they are. */
 export interface Sink {
-  write(text: string): void;
+  write(data: string | Uint8Array): void;
 }
 
 /**
@@ -36,6 +36,8 @@ export interface IO {
   /** The stderr stream itself, for prompts that draw on it. */
   readonly stderrStream: Writable;
   readonly stdinIsTTY: boolean;
+  /** Asked only by what writes differently to a person (a body kash would not show raw). */
+  readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   /** Color for stderr, where everything meant for a person goes; none until `withColor`. */
   readonly color: Color;
@@ -52,8 +54,9 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  */
 function fdSink(fd: number, failed: (code: string) => void): Sink {
   return {
-    write(text) {
-      let rest = Buffer.from(text);
+    write(data) {
+      let rest =
+        typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       while (rest.length > 0) {
         try {
           rest = rest.subarray(writeSync(fd, rest));
@@ -104,6 +107,9 @@ export function processIO(): IO {
     },
     get stdinIsTTY() {
       return isTerminal(0);
+    },
+    get stdoutIsTTY() {
+      return isTerminal(1);
     },
     stdout: fdSink(1, stdoutFailed),
     // Nowhere left to say that stderr failed.

@@ -24,6 +24,8 @@ export interface GlobalFlags {
 /** What only the network needs: checked by the commands that use it, so a bad one never breaks `env`. */
 export interface NetworkSettings {
   baseUrl: string;
+  /** Whether --base-url or KASH_BASE_URL gave it: `kash api` otherwise uses the profile's own. */
+  baseUrlGiven: boolean;
   timeoutMs: number;
 }
 
@@ -108,12 +110,12 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
           ? 'CI is set'
           : undefined,
     network() {
+      const given =
+        (flags.baseUrl === undefined ? undefined : refuseMangled(flags.baseUrl, '--base-url')) ??
+        mangledOr(env, 'KASH_BASE_URL');
       network ??= {
-        baseUrl: parseBaseUrl(
-          (flags.baseUrl === undefined ? undefined : refuseMangled(flags.baseUrl, '--base-url')) ??
-            mangledOr(env, 'KASH_BASE_URL') ??
-            DEFAULT_BASE_URL,
-        ),
+        baseUrl: parseBaseUrl(given ?? DEFAULT_BASE_URL),
+        baseUrlGiven: given !== undefined,
         timeoutMs: parseTimeout(flags.timeout ?? variable(env, 'KASH_TIMEOUT')),
       };
       return network;

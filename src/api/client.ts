@@ -1,17 +1,10 @@
 import type { KyInstance } from 'ky';
 import { ExitCode, KashError } from '../errors.js';
-import {
-  type Credentials,
-  codeSentFrom,
-  credentialsFrom,
-  parseAnswer,
-  type Shop,
-  serverMessage,
-  shopsFrom,
-} from './answers.js';
+import { type Credentials, codeSentFrom, credentialsFrom, parseAnswer, type Shop, shopsFrom } from './answers.js';
 import { readAtMost1MiB } from './body-limit.js';
-import { networkError } from './network-errors.js';
-import { proxyFor, shownProxy } from './proxy.js';
+import { httpStatus, networkError, redirected } from './network-errors.js';
+import { proxyFor } from './proxy.js';
+import { fetchFor } from './transport.js';
 
 export const ENDPOINTS = {
   password: '/workers/getAuthTokenWithPassword.php',
@@ -53,30 +46,18 @@ export class ServiceClient {
   }
 
   async #createKy(): Promise<KyInstance> {
-    this.#warnUnverifiedTls();
-    const proxy = this.#proxy();
-    const [{ default: ky }, proxied] = await Promise.all([
+    const [{ default: ky }, transport] = await Promise.all([
       import('ky'),
-      proxy
-        ? import('./proxy-fetch.js').then(({ fetchThrough }) => fetchThrough(proxy, this.#options.timeoutMs))
-        : undefined,
+      fetchFor(new URL(this.#options.baseUrl), this.#options),
     ]);
-    if (proxy) this.#options.debug?.(`requests go through the proxy ${shownProxy(proxy)}`);
     return ky.create({
       retry: 0,
       timeout: false,
       redirect: 'manual',
       throwHttpErrors: false,
       headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
-      ...(proxied ? { fetch: proxied } : {}),
+      fetch: transport,
     });
-  }
-
-  /** main() removed it from Node's view; a person who set it should hear it had no effect. */
-  #warnUnverifiedTls(): void {
-    if (this.#options.env?.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
-      this.#options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
-    }
   }
 
   /** Every request goes to the base URL's origin, so one decision serves them all. */
@@ -180,28 +161,4 @@ function describeFields(fields: Record<string, string>): string {
   return Object.entries(fields)
     .map(([name, value]) => `${name}=${SECRET_FIELDS.has(name) ? '[redacted]' : JSON.stringify(value)}`)
     .join(' ');
-}
-
-function redirected(where: string, location: string | null): KashError {
-  const target = location === null ? 'no location' : (URL.parse(location, where)?.href ?? 'an invalid location');
-  return new KashError(
-    ExitCode.service,
-    `${where} answered with a redirect to ${target}; kash does not follow redirects`,
-    {
-      hint: 'Check --base-url / KASH_BASE_URL: it should be the service root itself, e.g. https://kash.click.',
-    },
-  );
-}
-
-function httpStatus(where: string, status: number, body: string, proxy: URL | undefined): KashError {
-  let said: string | undefined;
-  try {
-    said = serverMessage(parseAnswer(body));
-  } catch {
-    said = undefined;
-  }
-  const via = proxy ? ` (through the proxy ${shownProxy(proxy)})` : '';
-  return new KashError(ExitCode.service, `${where} answered HTTP ${status}${said ? `: ${said}` : ''}${via}`, {
-    hint: status >= 500 ? 'The service is failing; try again in a few minutes.' : 'Check --base-url / KASH_BASE_URL.',
-  });
 }

@@ -1,5 +1,6 @@
 import { causes, ExitCode, KashError } from '../errors.js';
 import { sanitizeServerText } from '../sanitize.js';
+import { parseAnswer, serverMessage } from './answers.js';
 import { shownProxy } from './proxy.js';
 import { MAX_TUNNEL_ATTEMPTS } from './proxy-fetch.js';
 
@@ -110,4 +111,30 @@ function innermostMessage(error: unknown): string {
 
 function messages(error: unknown): string {
   return [...causes(error)].map((e) => String((e as { message?: unknown }).message ?? '')).join(' | ');
+}
+
+/** A redirect is not followed: its target is named (and any secret in it redacted where it is shown). */
+export function redirected(where: string, location: string | null): KashError {
+  const target = location === null ? 'no location' : (URL.parse(location, where)?.href ?? 'an invalid location');
+  return new KashError(
+    ExitCode.service,
+    `${where} answered with a redirect to ${target}; kash does not follow redirects`,
+    {
+      hint: 'Check --base-url / KASH_BASE_URL: it should be the service root itself, e.g. https://kash.click.',
+    },
+  );
+}
+
+/** An HTTP error status, with what the service said when it said it in the documented JSON. */
+export function httpStatus(where: string, status: number, body: string, proxy: URL | undefined): KashError {
+  let said: string | undefined;
+  try {
+    said = serverMessage(parseAnswer(body));
+  } catch {
+    said = undefined;
+  }
+  const via = proxy ? ` (through the proxy ${shownProxy(proxy)})` : '';
+  return new KashError(ExitCode.service, `${where} answered HTTP ${status}${said ? `: ${said}` : ''}${via}`, {
+    hint: status >= 500 ? 'The service is failing; try again in a few minutes.' : 'Check --base-url / KASH_BASE_URL.',
+  });
 }

@@ -36,6 +36,8 @@ export const MARKER_COLOR: Color = {
 export interface FakeIOOptions {
   stdinTTY: boolean;
   stderrTTY: boolean;
+  /** Whether stdout is a terminal; not unless said. */
+  stdoutTTY?: boolean;
   /** What standard input holds; empty when not given. */
   stdin?: string;
   /** What the IO paints with when the run decides on color (stderr a terminal, FORCE_COLOR…); none unless given. */
@@ -45,6 +47,8 @@ export interface FakeIOOptions {
 export interface FakeIO extends IO {
   /** Everything written to stdout so far. */
   readonly out: string;
+  /** The same, as the bytes they were. */
+  readonly outBytes: Buffer;
   /** Everything written to stderr (its Sink and its stream) so far. */
   readonly err: string;
   /** How many times standard input was opened. */
@@ -53,6 +57,7 @@ export interface FakeIO extends IO {
 
 export function fakeIO(options: FakeIOOptions): FakeIO {
   let out = '';
+  const outBytes: Buffer[] = [];
   let err = '';
   let stdinReads = 0;
   let stdin: Readable | undefined;
@@ -68,15 +73,25 @@ export function fakeIO(options: FakeIOOptions): FakeIO {
       stdin ??= Readable.from(options.stdin === undefined || options.stdin === '' ? [] : [Buffer.from(options.stdin)]);
       return stdin;
     },
-    stdout: { write: (text) => void (out += text) },
-    stderr: { write: (text) => void (err += text) },
+    stdout: {
+      write: (data) => {
+        const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+        outBytes.push(bytes);
+        out += bytes.toString('utf8');
+      },
+    },
+    stderr: { write: (text) => void (err += typeof text === 'string' ? text : Buffer.from(text).toString('utf8')) },
     stderrStream,
     stdinIsTTY: options.stdinTTY,
+    stdoutIsTTY: options.stdoutTTY ?? false,
     stderrIsTTY: options.stderrTTY,
     color: NO_COLOR,
     palette: async (level) => (level === 0 ? NO_COLOR : (options.palette ?? NO_COLOR)),
     get out() {
       return out;
+    },
+    get outBytes() {
+      return Buffer.concat(outBytes);
     },
     get err() {
       return err;
