@@ -87,12 +87,12 @@ export async function callApi(request: ApiRequest, target: BodyTarget): Promise<
       for (;;) {
         const { done, value } = await next();
         if (done) break;
+        size += value.byteLength;
         target.write(value);
       }
     }
-    debug?.(
-      `read ${size} bytes or more (${response.headers.get('content-type') ?? 'no content type'}) in ${Math.round(performance.now() - started)} ms`,
-    );
+    const type = response.headers.get('content-type') ?? 'no content type';
+    debug?.(`read ${size} bytes (${type}) in ${Math.round(performance.now() - started)} ms`);
     return { refusal: complete ? refusalIn(head) : undefined };
   } catch (error) {
     if (error instanceof KashError) throw error;
