@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { DOCUMENTED_ENDPOINTS } from '../../src/commands/api.js';
 import { COMPLETE, machineSources, runComplete } from '../../src/commands/completion.js';
 import { type Completion, complete, completeFrom, Directive, type Sources } from '../../src/completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../../src/completion/scripts.js';
@@ -43,7 +44,7 @@ function ask(line: string, on: Command = program(), sources: Sources = fakeSourc
 }
 const values = (line: string, on?: Command) => ask(line, on).candidates.map((c) => c.value);
 
-const COMMANDS = ['login', 'otp', 'switch', 'logout', 'shops', 'whoami', 'env', 'exec', 'completion', 'help'];
+const COMMANDS = ['login', 'otp', 'switch', 'logout', 'shops', 'whoami', 'env', 'exec', 'api', 'completion', 'help'];
 const GLOBALS = [
   '--profile',
   '--base-url',
@@ -165,34 +166,49 @@ describe('complete(): what is offered, by the words before it', () => {
 });
 
 describe('completeFrom(): where a command says its values come from', () => {
-  // `kash switch [<profile>]` declares its own; a command of the test's declares the other sources.
+  // `kash switch` and `kash api` declare their own; a command of the test's declares the rest.
   const withTagged = () => {
     const tagged = program();
     tagged.addCommand(
-      new Command('api')
-        .addArgument(completeFrom(new Argument('<endpoint>'), ['getPlus', { value: 'getSales', description: 'sales' }]))
-        .addOption(completeFrom(new Option('--output <file>', 'where the body goes'), 'files'))
-        .addOption(completeFrom(new Option('--into <dir>'), 'folders'))
-        .addOption(completeFrom(new Option('-X, --method <method>'), ['GET', 'POST'])),
+      new Command('report')
+        .addArgument(completeFrom(new Argument('<kind>'), ['daily', { value: 'weekly', description: 'every Monday' }]))
+        .addOption(completeFrom(new Option('--into <dir>'), 'folders')),
     );
     return tagged;
   };
+  const sales = { value: 'getSales', description: 'sales of a day, month or year (d, m, y, formatExport)' };
 
   it.each<[string, Completion]>([
     ['switch ', { candidates: ['default', 'staging.eu', 'work-2'].map((value) => ({ value })), directive: NO_FILES }],
     ['--config-dir /other\\ store switch e', { candidates: [{ value: 'elsewhere' }], directive: NO_FILES }],
     ['switch default ', { candidates: [], directive: NO_FILES }],
-    [
-      'api get',
-      { candidates: [{ value: 'getPlus' }, { value: 'getSales', description: 'sales' }], directive: NO_FILES },
-    ],
-    ['api getS', { candidates: [{ value: 'getSales', description: 'sales' }], directive: NO_FILES }],
+    ['api getS', { candidates: [sales], directive: NO_FILES }],
     ['api getPlus --output ', { candidates: [], directive: 0 }],
     ['api getPlus --output=', { candidates: [], directive: 0 }],
-    ['api getPlus --into ', { candidates: [], directive: Directive.foldersOnly }],
     ['api getPlus -X P', { candidates: [{ value: 'POST' }], directive: NO_FILES }],
+    [
+      'report ',
+      { candidates: [{ value: 'daily' }, { value: 'weekly', description: 'every Monday' }], directive: NO_FILES },
+    ],
+    ['report daily --into ', { candidates: [], directive: Directive.foldersOnly }],
   ])('kash %s<TAB>', (line, expected) => {
     expect(ask(line, withTagged())).toEqual(expected);
+  });
+
+  it('kash api <TAB>: every documented endpoint, reads and writes', () => {
+    const offered = values('api ');
+    expect(offered).toEqual(
+      expect.arrayContaining([
+        'getPaymentModes',
+        'getSales',
+        'getOrders',
+        'webapp',
+        'editOrder',
+        'addClient',
+        'delVat',
+      ]),
+    );
+    expect(offered).toHaveLength(DOCUMENTED_ENDPOINTS.length);
   });
 });
 

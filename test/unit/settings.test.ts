@@ -79,12 +79,15 @@ describe('resolveSettings: flag, then variable, then default', () => {
     expect(() => settings.network()).toThrow(/invalid timeout|https/);
     expect(resolve({ baseUrl: 'https://x.test/', timeout: '2.5' }).network()).toEqual({
       baseUrl: 'https://x.test',
+      baseUrlGiven: true,
       timeoutMs: 2500,
     });
     expect(resolve({}, { KASH_BASE_URL: 'https://env.test', KASH_TIMEOUT: '7' }).network()).toEqual({
       baseUrl: 'https://env.test',
+      baseUrlGiven: true,
       timeoutMs: 7000,
     });
+    expect(resolve({}).network()).toEqual({ baseUrl: 'https://kash.click', baseUrlGiven: false, timeoutMs: 30_000 });
   });
 
   it.each(['0.05', '0', '3600.5', '1e3', 'abc'])('a timeout of %s seconds is refused', (timeout) => {
