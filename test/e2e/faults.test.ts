@@ -3,25 +3,26 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, type Fault, startEmulator } from '../support/emulator.js';
-import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
+import { accounts, type Emulator, type Fault } from '../support/emulator.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
 
 vi.setConfig({ testTimeout: 30_000 });
 
+const e2e = useE2e();
+const { kash } = e2e;
 let emulator: Emulator;
 let host: string;
 /** A config folder holding a good login (shop2 under "default"), made before any fault is switched on. */
 let template: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = e2e.emulator;
   host = new URL(emulator.url).host;
-  template = join(tempConfigDir(), 'kash');
+  template = e2e.freshDir();
   const run = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
     input: `${shop2.password}\n`,
   });
@@ -33,17 +34,9 @@ afterEach(() => {
   emulator.slowMs = 5000;
 });
 
-afterAll(async () => {
-  await emulator.close();
-});
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
-}
-
 /** A copy (bytes and modes) of the logged-in template folder, for one test to damage. */
 async function loggedIn(): Promise<string> {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = e2e.freshDir();
   copyConfigDir(template, dir);
   expect(storeSnapshot(dir)).toEqual(storeSnapshot(template));
   return dir;

@@ -9,26 +9,10 @@
 // the lock file holds only a pid.
 import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  accounts,
-  type Emulator,
-  type Fault,
-  otpEmails,
-  type PasswordAccount,
-  startEmulator,
-} from '../support/emulator.js';
-import {
-  hygieneProblem,
-  type KashOptions,
-  type KashRun,
-  registerSecret,
-  runKash,
-  SecretLeakError,
-  secretsIn,
-  startKash,
-  tempConfigDir,
-} from '../support/run-kash.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
+import { accounts, type Fault, otpEmails, type PasswordAccount } from '../support/emulator.js';
+import { hygieneProblem, SecretLeakError, secretsIn } from '../support/run-kash.js';
 import { copyConfigDir } from '../support/store-snapshot.js';
 
 const { demo, shop2, legacy } = accounts;
@@ -51,26 +35,15 @@ registerSecret(WRONG_PASSWORD, 'a wrong password');
 registerSecret('export EVIL=1', "the keyNewline fault's API key (its second line)");
 registerSecret('k'.repeat(32), "the huge fault's API key (any 32 characters of it)");
 
-let emulator: Emulator;
+const e2e = useE2e();
+const { kash } = e2e;
 /** Every config folder a test used, checked at the end. */
 const folders: string[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
 function freshDir(): string {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = e2e.freshDir();
   folders.push(dir);
   return dir;
-}
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
 function passwordLogin(
@@ -87,7 +60,7 @@ function passwordLogin(
 
 /** The code the emulator emailed last to `email`, registered as a secret. */
 function codeFor(email: string): string {
-  const code = emulator.lastCode(email);
+  const code = e2e.emulator.lastCode(email);
   if (code === undefined) throw new Error(`no code was sent to ${email}`);
   registerSecret(code, `the OTP code emailed to ${email}`);
   return code;
@@ -108,7 +81,7 @@ function expectClean(run: KashRun, label: string): void {
 
 /** The debug trace is really there: the request line and its answer. */
 function expectTrace(run: KashRun, label: string): void {
-  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${emulator.url}/workers/`);
+  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${e2e.emulator.url}/workers/`);
 }
 
 /** Every file under `dir` but the store and corrupt stores set aside, with its text. */
@@ -331,8 +304,8 @@ describe('each emulator fault', () => {
   it.each(FAULTS)(
     '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
     async ({ fault, code: exit, args = [] }) => {
-      emulator.fault = fault;
-      emulator.slowMs = 3_000;
+      e2e.emulator.fault = fault;
+      e2e.emulator.slowMs = 3_000;
       let runs: Array<[KashRun, string]>;
       try {
         runs = await Promise.all(
@@ -347,8 +320,8 @@ describe('each emulator fault', () => {
           ]),
         );
       } finally {
-        emulator.fault = null;
-        emulator.slowMs = 5_000;
+        e2e.emulator.fault = null;
+        e2e.emulator.slowMs = 5_000;
       }
       for (const [run, label] of runs) {
         expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
@@ -384,12 +357,9 @@ describe('the config folder', () => {
     try {
       for (let batch = 0; batch < 5 && lockTexts.length === 0; batch++) {
         const started = [demo, shop2, legacy, demo, shop2, legacy].map((account, i) =>
-          startKash(
-            ['--config-dir', dir, '--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login],
-            {
-              env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: account.password },
-            },
-          ),
+          e2e.start(dir, ['--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login], {
+            env: { KASH_PASSWORD: account.password },
+          }),
         );
         pids.push(...started.map((s) => s.child.pid!));
         for (const run of await Promise.all(started.map((s) => s.result))) {
