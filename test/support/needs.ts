@@ -27,6 +27,10 @@ export type Probe =
 export interface Need {
   /** A test's `requires(…)` name for it. */
   name: string;
+  /** The Debian package of the program it runs (.ci/run installs every one). */
+  apt: string;
+  /** For a capability: what the machine must grant beyond the program. */
+  grant?: string;
   probe(): Promise<Probe>;
 }
 
@@ -38,12 +42,20 @@ interface Ran {
   detail: string;
 }
 
-/** Runs a command with no input, for at most 10 s. */
+/**
+ * Runs a command with no input, for at most 10 s. (Not spawn's own `timeout`: its timer
+ * outlives a program that could not be started, and would hold the test run open.)
+ */
 function run(file: string, args: string[]): Promise<Ran> {
   const line = [file, ...args].join(' ');
-  return new Promise((done) => {
+  return new Promise((resolve) => {
     let output = '';
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const done = (ran: Ran) => {
+      clearTimeout(timer);
+      resolve(ran);
+    };
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', (error) => done({ absent: true, ok: false, detail: `${line}: ${error.message}` }));
@@ -59,6 +71,7 @@ function run(file: string, args: string[]): Promise<Ran> {
 function tool(name: string, args: string[], apt: string, file = name): Need {
   return {
     name,
+    apt,
     async probe() {
       const ran = await run(file, args);
       return ran.ok ? { ok: true } : { ok: false, why: ran.detail, apt };
@@ -74,6 +87,8 @@ function tool(name: string, args: string[], apt: string, file = name): Need {
 function capability(name: string, apt: string, grant: string, attempt: () => Promise<Ran>): Need {
   return {
     name,
+    apt,
+    grant,
     async probe() {
       let ran: Ran;
       try {
@@ -158,9 +173,9 @@ export async function probeAll(): Promise<Record<Requirement, Probe>> {
   return Object.fromEntries(names.map((name, i) => [name, results[i]!])) as Record<Requirement, Probe>;
 }
 
-/** Whether the environment says CI: `CI` set to anything but empty, `0` or `false`, as kash itself reads it. */
+/** Whether the environment says CI: `CI` set to anything but empty, `0` or `false` (as CLI.md reads it). */
 export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env.CI?.trim().toLowerCase();
+  const value = env.CI?.toLowerCase();
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
 }
 
