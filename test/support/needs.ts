@@ -112,8 +112,6 @@ async function inScratch(use: (dir: string) => Promise<Ran>): Promise<Ran> {
   }
 }
 
-const ROOT_WITH = (cap: string) => `root with ${cap} (sudo, or a container started with --cap-add ${cap.slice(4)})`;
-
 export const NEEDS = {
   bash: tool('bash', ['-c', 'true'], 'bash'),
   dash: tool('dash', ['-c', 'true'], 'dash'),
@@ -126,7 +124,7 @@ export const NEEDS = {
   openssl: tool('openssl', ['version'], 'openssl'),
 
   /** Mounting a tmpfs (a full disk, a read-only file system). */
-  mount: capability('mount', 'mount', ROOT_WITH('CAP_SYS_ADMIN'), () =>
+  mount: capability('mount', 'mount', 'root with CAP_SYS_ADMIN', () =>
     inScratch(async (dir) => {
       const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', dir]);
       if (mounted.ok) await run('umount', [dir]);
@@ -135,7 +133,7 @@ export const NEEDS = {
   ),
 
   /** A PID namespace of its own, as another container sharing the config folder has. */
-  unshare: capability('unshare', 'util-linux', ROOT_WITH('CAP_SYS_ADMIN'), () =>
+  unshare: capability('unshare', 'util-linux', 'root with CAP_SYS_ADMIN', () =>
     run('unshare', ['--pid', '--fork', '--mount-proc', 'true']),
   ),
 
@@ -143,7 +141,7 @@ export const NEEDS = {
   chattr: capability(
     'chattr',
     'e2fsprogs',
-    `${ROOT_WITH('CAP_LINUX_IMMUTABLE')}, with the temporary folder on a file system that has the attribute`,
+    'root with CAP_LINUX_IMMUTABLE, and a temporary folder on a file system that has the attribute',
     () =>
       inScratch(async (dir) => {
         const file = join(dir, 'probe');
