@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/support/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,7 @@ export default defineConfig({
     // The e2e suites spend their time in the processes they start, not in the workers:
     // one worker per core keeps both busy.
     maxWorkers: Math.max(2, availableParallelism()),
+    sequence: { sequencer: LongestFirst },
     projects: [
       // Unit tests read their settings through parameters and mock no module (STYLE.md), so
       // their files can share a worker's module graph: a fresh one per file costs more than the tests.

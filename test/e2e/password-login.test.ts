@@ -28,7 +28,8 @@ const { demo, shop2, legacy } = accounts;
 vi.setConfig({ testTimeout: 30_000 });
 
 const e2e = useE2e();
-/** freshDir: a config folder that does not exist yet, so that kash has to create it. kash: `--config-dir dir` against the e2e.emulator. */
+// freshDir(): a config folder that does not exist yet, so that kash has to create it;
+// kash(dir, …): kash --config-dir dir, against the file's emulator.
 const { freshDir, kash } = e2e;
 
 function loginDemo(dir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<KashRun> {

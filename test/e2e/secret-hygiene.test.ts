@@ -52,9 +52,10 @@ function passwordLogin(
   debug: (typeof DEBUG)[number],
   extra: string[] = [],
   password = account.password,
+  env: Record<string, string> = {},
 ) {
   return kash(dir, [...debug.args, 'login', '--login', account.login, ...extra], {
-    env: { ...debug.env, KASH_PASSWORD: password },
+    env: { ...debug.env, KASH_PASSWORD: password, ...env },
   });
 }
 
@@ -79,9 +80,9 @@ function expectClean(run: KashRun, label: string): void {
   expect(secretsIn(run.stdout, 'stdout'), `${label}: passwords or codes on stdout`).toEqual([]);
 }
 
-/** The debug trace is really there: the request line and its answer. */
-function expectTrace(run: KashRun, label: string): void {
-  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${e2e.emulator.url}/workers/`);
+/** The debug trace is really there: the request line (to the file's emulator, or `url`) and its answer. */
+function expectTrace(run: KashRun, label: string, url = e2e.emulator.url): void {
+  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${url}/workers/`);
 }
 
 /** Every file under `dir` but the store and corrupt stores set aside, with its text. */
@@ -279,7 +280,11 @@ const FAULTS: Array<{ fault: Fault; code: number; args?: string[] }> = [
   { fault: 'stallBody', code: 4, args: ['--timeout', '1'] },
 ];
 
-describe('each emulator fault', () => {
+// Each fault's test has an emulator of its own with that fault on, so they run side by side.
+// The code they send is the one the file's emulator emailed; the copies of the template
+// say it was requested from the test's emulator (a code is spent only where it was asked
+// for), which answers with its fault whatever the code.
+describe.concurrent('each emulator fault', () => {
   /** A folder with a saved login and a pending code for one@: what each fault's runs start from. */
   let template: string;
   let code: string;
@@ -295,37 +300,38 @@ describe('each emulator fault', () => {
     code = codeFor(ONE);
   });
 
-  const copy = () => {
+  /** A copy of the template whose saved login and pending code name `baseUrl` as their service. */
+  const copy = (baseUrl: string) => {
     const dir = freshDir();
     copyConfigDir(template, dir);
+    const file = join(dir, STORE);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(JSON.stringify(e2e.emulator.url));
+    writeFileSync(file, text.replaceAll(JSON.stringify(e2e.emulator.url), JSON.stringify(baseUrl)));
     return dir;
   };
 
   it.each(FAULTS)(
     '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
     async ({ fault, code: exit, args = [] }) => {
-      e2e.emulator.fault = fault;
-      e2e.emulator.slowMs = 3_000;
-      let runs: Array<[KashRun, string]>;
-      try {
-        runs = await Promise.all(
-          DEBUG.flatMap((debug) => [
-            passwordLogin(copy(), demo, debug, args).then((run): [KashRun, string] => [
-              run,
-              `password login, ${debug.label}`,
-            ]),
-            kash(copy(), [...debug.args, ...args, 'otp', 'consume', '--otp', code], { env: debug.env }).then(
-              (run): [KashRun, string] => [run, `otp consume, ${debug.label}`],
-            ),
+      const faulty = await e2e.startEmulator();
+      faulty.fault = fault;
+      faulty.slowMs = 3_000;
+      const service = { KASH_BASE_URL: faulty.url };
+      const runs = await Promise.all(
+        DEBUG.flatMap((debug) => [
+          passwordLogin(copy(faulty.url), demo, debug, args, demo.password, service).then((run): [KashRun, string] => [
+            run,
+            `password login, ${debug.label}`,
           ]),
-        );
-      } finally {
-        e2e.emulator.fault = null;
-        e2e.emulator.slowMs = 5_000;
-      }
+          kash(copy(faulty.url), [...debug.args, ...args, 'otp', 'consume', '--otp', code], {
+            env: { ...debug.env, ...service },
+          }).then((run): [KashRun, string] => [run, `otp consume, ${debug.label}`]),
+        ]),
+      );
       for (const [run, label] of runs) {
         expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
-        expectTrace(run, `${fault}, ${label}`);
+        expectTrace(run, `${fault}, ${label}`, faulty.url);
         expectClean(run, `${fault}, ${label}`);
         // No stack trace holds a secret either: with the trace on, one may be printed.
         expect(run.stdout, `${fault}, ${label}`).toBe('');
