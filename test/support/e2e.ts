@@ -69,7 +69,7 @@ export function useE2e(options: HarnessOptions = {}): Harness {
     if (problem !== undefined) console.warn(problem);
   });
 
-  const options_ = (dir: string, args: string[], run: KashOptions = {}): [string[], KashOptions] => [
+  const bound = (dir: string, args: string[], run: KashOptions = {}): [string[], KashOptions] => [
     ['--config-dir', dir, ...args],
     {
       ...environment,
@@ -88,8 +88,8 @@ export function useE2e(options: HarnessOptions = {}): Harness {
     },
     freshDir: () => join(tempDir('config-'), 'kash'),
     tempDir,
-    kash: (dir, args, run) => runKash(...options_(dir, args, run)),
-    start: (dir, args, run) => startKash(...options_(dir, args, run)),
+    kash: (dir, args, run) => runKash(...bound(dir, args, run)),
+    start: (dir, args, run) => startKash(...bound(dir, args, run)),
     async startEmulator(more) {
       const started = await startEmulator(more);
       others.push(started);

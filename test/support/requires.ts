@@ -135,8 +135,3 @@ export function requires(...needs: Requirement[]): Required {
   ];
   return { describe: wrap(describe, failingSuite), it: wrap(it, failingTest) };
 }
-
-/** Whether every need is met here (for a helper that must choose, not for skipping tests: use `requires`). */
-export function has(...needs: Requirement[]): boolean {
-  return missingOf(needs).length === 0;
-}

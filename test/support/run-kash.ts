@@ -44,11 +44,6 @@ export function tempConfigDir(): string {
   return tempDir('config-');
 }
 
-/** The environment kash runs in (test/support/environment.ts). */
-export function cleanEnv(options: { realKeyring?: boolean } = {}): Record<string, string> {
-  return kashEnvironment(options);
-}
-
 // ---------------------------------------------------------------------------------------
 // The registry of secrets
 
