@@ -12,10 +12,12 @@
 // session bus and the display, and gets no KASH_STORAGE.
 //
 // Every temporary folder of a test file is made inside the sandbox, which is removed when
-// the file is done (the e2e harness does it in afterAll, and this process's exit at last).
+// the file is done (the e2e harness does it in afterAll), and at the latest with the
+// run's temporary folder (test/support/global-setup.ts).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 export interface EnvironmentOptions {
   /** Keep the developer's session bus and display, and let kash choose its storage, for a keyring suite. */
@@ -30,13 +32,21 @@ const KEYRING = /^(DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR|DISPLAY|WAYLAND_DISP
 
 let sandbox: string | undefined;
 
+/** The run's temporary folder, from the global setup; the system's outside a vitest run. */
+function runTemp(): string {
+  try {
+    return inject('kashTemp') ?? tmpdir();
+  } catch {
+    return tmpdir();
+  }
+}
+
 /** This test file's sandbox folder (0700), made on first use. */
 export function sandboxDir(): string {
   if (sandbox === undefined) {
-    sandbox = mkdtempSync(join(tmpdir(), 'kash-test-'));
+    sandbox = mkdtempSync(join(runTemp(), 'sandbox-'));
     for (const sub of ['home', 'config', 'cache', 'data', 'state', 'runtime'])
       mkdirSync(join(sandbox, sub), { mode: 0o700 });
-    process.once('exit', removeSandbox);
   }
   return sandbox;
 }

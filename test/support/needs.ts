@@ -189,6 +189,8 @@ declare module 'vitest' {
   interface ProvidedContext {
     /** What the global setup's probes found, by need. */
     kashNeeds: Record<string, Probe>;
+    /** The folder the test files' sandboxes go in, removed at the end of the run (environment.ts). */
+    kashTemp: string;
   }
   interface TaskMeta {
     /** The needs that this test or suite lacks here: it was skipped, or, under CI, failed. */
