@@ -176,10 +176,10 @@ describe('kash login killed with SIGKILL', () => {
 
       // Kills land inside the locked save, before it and after it by chance; should one of
       // these not have happened after the planned rounds (a busy machine shifts the
-      // timings), a few more rounds give it its chance.
+      // timings), up to 50 more rounds give it its chance.
       let round = 0;
       const landedEverywhere = () => outcomes.killedHoldingLock > 0 && outcomes.old > 0 && outcomes.new > 0;
-      for (; round < KILL_ROUNDS || (!landedEverywhere() && round < KILL_ROUNDS + 25); round++) {
+      for (; round < KILL_ROUNDS || (!landedEverywhere() && round < KILL_ROUNDS + 50); round++) {
         const before = storeOnDisk(dir, `before round ${round}`);
         // Mostly "main", alternating its two accounts; sometimes another profile.
         const target = round % 5 === 4 ? (round % 10 === 4 ? 'side-a' : 'side-b') : 'main';
