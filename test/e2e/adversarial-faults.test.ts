@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
 import {
   accounts,
   DEFAULT_REDIRECT_LOCATION,
@@ -17,7 +18,7 @@ import {
   SAME_ORIGIN_REDIRECT_PATH,
   startEmulator,
 } from '../support/emulator.js';
-import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { requires } from '../support/requires.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 import { makeTestCa, type ServerCertificate, type TestCa } from '../support/tls.js';
 
@@ -26,38 +27,18 @@ const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
 
 vi.setConfig({ testTimeout: 40_000, maxConcurrency: 8 });
 
+// The file's emulator serves the template's login; each test has an emulator of its own.
+const e2e = useE2e();
+
 /** A config folder holding a good login (shop2 under "default"), copied for each test. */
 let template: string;
-let ca: TestCa;
-/** Valid for localhost and 127.0.0.1, signed by `ca`. */
-let goodCert: ServerCertificate;
-/** Signed by `ca`, but for another name than the one kash connects to. */
-let wrongNameCert: ServerCertificate;
 
 beforeAll(async () => {
-  const [home, made] = await Promise.all([
-    startEmulator(),
-    makeTestCa().then(async (authority) => ({
-      authority,
-      certs: await Promise.all([authority.issue(['localhost', '127.0.0.1']), authority.issue(['kash.example'])]),
-    })),
-  ]);
-  try {
-    template = join(tempConfigDir(), 'kash');
-    const run = await runKash(['--config-dir', template, 'login', '--login', shop2.login, '--password-stdin'], {
-      env: { KASH_BASE_URL: home.url },
-      input: `${shop2.password}\n`,
-    });
-    expect(run.code, run.stderr).toBe(0);
-  } finally {
-    await home.close();
-  }
-  ca = made.authority;
-  [goodCert, wrongNameCert] = made.certs;
-});
-
-afterAll(async () => {
-  await ca?.cleanup();
+  template = e2e.freshDir();
+  const run = await e2e.kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
+    input: `${shop2.password}\n`,
+  });
+  expect(run.code, run.stderr).toBe(0);
 });
 
 interface Setup {
@@ -80,7 +61,7 @@ async function withEmulator<T>(setup: Setup, use: (emulator: Emulator) => Promis
 
 /** A copy (bytes and modes) of the logged-in template. */
 function loggedIn(): string {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = e2e.freshDir();
   copyConfigDir(template, dir);
   return dir;
 }
@@ -300,7 +281,22 @@ describe.concurrent('answers that are valid however they travel', () => {
   });
 });
 
-describe.concurrent('TLS', () => {
+requires('openssl').describe.concurrent('TLS', () => {
+  let ca: TestCa;
+  /** Valid for localhost and 127.0.0.1, signed by `ca`. */
+  let goodCert: ServerCertificate;
+  /** Signed by `ca`, but for another name than the one kash connects to. */
+  let wrongNameCert: ServerCertificate;
+
+  beforeAll(async () => {
+    ca = await makeTestCa();
+    [goodCert, wrongNameCert] = await Promise.all([ca.issue(['localhost', '127.0.0.1']), ca.issue(['kash.example'])]);
+  });
+
+  afterAll(async () => {
+    await ca?.cleanup();
+  });
+
   const tlsCase = (
     name: string,
     host: 'localhost' | '127.0.0.1',

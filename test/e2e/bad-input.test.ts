@@ -16,12 +16,11 @@
 // - NUL: no argv or environment string can hold one (C strings; spawn refuses it), so
 //   a NUL is tried through standard input only.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { collect, KASH_BIN, useE2e, withHygiene } from '../support/e2e.js';
 import { accounts, type Emulator, otpEmails, startEmulator } from '../support/emulator.js';
-import { cleanEnv, collect, KASH_BIN, runKash, tempConfigDir } from '../support/run-kash.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -29,6 +28,10 @@ const ONE = otpEmails.one.email;
 const TWO = otpEmails.two.email;
 
 vi.setConfig({ testTimeout: 60_000, maxConcurrency: 6 });
+
+// The file's emulator serves the template's login; each attempt has an emulator of its own.
+const e2e = useE2e();
+const { freshDir } = e2e;
 
 // ---------------------------------------------------------------------------------------
 // Running kash with arguments, variables and input that may not be UTF-8
@@ -72,12 +75,15 @@ function shellWord(arg: Arg): string {
   return `"$(printf '${[...arg].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('')}')"`;
 }
 
-/** Runs kash; through `sh -c` when an argument or variable is raw bytes. */
+/**
+ * Runs kash; through `sh -c` when an argument or variable is raw bytes. The run is checked
+ * for secret hygiene as runKash checks it.
+ */
 function kashRaw(args: Arg[], options: RawOptions = {}): Promise<Raw> {
   return slot(
     () =>
       new Promise<Raw>((done, fail) => {
-        const env = cleanEnv();
+        const env = e2e.env();
         const rawEnv: Array<[string, Buffer]> = [];
         for (const [name, value] of Object.entries(options.env ?? {})) {
           if (typeof value === 'string') env[name] = value;
@@ -97,7 +103,8 @@ function kashRaw(args: Arg[], options: RawOptions = {}): Promise<Raw> {
             ]
           : [process.execPath, [KASH_BIN, ...(args as string[])]];
         const child = spawn(command, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-        collect(child).then(done, fail);
+        const shown = args.map((arg) => (typeof arg === 'string' ? arg : arg.toString()));
+        withHygiene(shown, collect(child)).then(done, fail);
         child.stdin.on('error', () => {
           // kash may stop reading (a 1 MB password is refused after 4 KiB): its right.
         });
@@ -157,23 +164,15 @@ function problemsOf(label: string, run: Raw, outcome: Outcome, requests: number)
 
 /** A config folder with a good login (demo under "default"), copied where a test needs one. */
 let template: string;
-let shared: Emulator;
 
 beforeAll(async () => {
-  shared = await startEmulator();
-  template = join(tempConfigDir(), 'kash');
-  const run = await runKash(['--config-dir', template, 'login', '--login', demo.login], {
-    env: { KASH_BASE_URL: shared.url, KASH_PASSWORD: demo.password },
-  });
+  template = freshDir();
+  const run = await e2e.kash(template, ['login', '--login', demo.login], { env: { KASH_PASSWORD: demo.password } });
   expect(run.code, run.stderr).toBe(0);
 });
 
-afterAll(async () => {
-  await shared?.close();
-});
-
 function loggedIn(): string {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = freshDir();
   copyConfigDir(template, dir);
   return dir;
 }
@@ -192,7 +191,7 @@ async function attempt(
 ): Promise<{ run: Raw; requests: number; emails: number; dir: string; emulator: Emulator }> {
   const emulator = await startEmulator();
   try {
-    const dir = a.loggedIn ? loggedIn() : join(tempConfigDir(), 'kash');
+    const dir = a.loggedIn ? loggedIn() : freshDir();
     const run = await kashRaw(['--config-dir', dir, ...a.args], {
       env: { KASH_BASE_URL: emulator.url, ...a.env },
       input: a.input,
@@ -453,10 +452,9 @@ describe.concurrent('base URLs that hold more than a URL', () => {
         const e = await startEmulator();
         try {
           const url = e.url.replace('127.0.0.1', `127.0.0.1${bad}`);
-          const run = await kashRaw(
-            ['--config-dir', join(tempConfigDir(), 'kash'), 'login', '--login', demo.login, '--base-url', url],
-            { env: pw },
-          );
+          const run = await kashRaw(['--config-dir', freshDir(), 'login', '--login', demo.login, '--base-url', url], {
+            env: pw,
+          });
           return problemsOf(`--base-url ${JSON.stringify(url)}`, run, REFUSED(/base URL|https/i), e.requests.length);
         } finally {
           await e.close();
@@ -469,7 +467,7 @@ describe.concurrent('base URLs that hold more than a URL', () => {
   it('a trailing CR (a CRLF .env file) is either refused or dropped: a saved base URL never holds it', async () => {
     const e = await startEmulator();
     try {
-      const dir = join(tempConfigDir(), 'kash');
+      const dir = freshDir();
       const run = await kashRaw(['--config-dir', dir, 'login', '--login', demo.login], {
         env: { ...pw, KASH_BASE_URL: `${e.url}\r` },
       });
@@ -493,15 +491,7 @@ describe.concurrent('base URLs that hold more than a URL', () => {
     const e = await startEmulator();
     try {
       const run = await kashRaw(
-        [
-          '--config-dir',
-          join(tempConfigDir(), 'kash'),
-          'login',
-          '--login',
-          demo.login,
-          '--base-url',
-          `${e.url}/${'p'.repeat(100_000)}`,
-        ],
+        ['--config-dir', freshDir(), 'login', '--login', demo.login, '--base-url', `${e.url}/${'p'.repeat(100_000)}`],
         { env: pw },
       );
       const problems = problemsOf(
@@ -587,7 +577,7 @@ describe.concurrent('profile names', () => {
   });
 
   it('".", ".." and "..." are valid names (CLI.md): keys in the store, never paths', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kash-test-'));
+    const root = e2e.tempDir();
     const dir = join(root, 'kash');
     const e = await startEmulator();
     try {
@@ -644,7 +634,7 @@ describe.concurrent('profile names', () => {
 describe.concurrent('config folders that cannot be folders', () => {
   /** A regular file with known bytes, where kash is told its folder is (or is inside). */
   function regularFile(): string {
-    const path = join(mkdtempSync(join(tmpdir(), 'kash-test-')), 'not-a-folder');
+    const path = join(e2e.tempDir(), 'not-a-folder');
     writeFileSync(path, 'precious bytes\n', { mode: 0o600 });
     return path;
   }
@@ -721,7 +711,7 @@ describe.concurrent('config folders that cannot be folders', () => {
   });
 
   it('an empty KASH_CONFIG_DIR counts as unset: the default folder under XDG_CONFIG_HOME', async () => {
-    const xdg = mkdtempSync(join(tmpdir(), 'kash-test-xdg-'));
+    const xdg = e2e.tempDir('xdg-');
     const e = await startEmulator();
     try {
       const run = await kashRaw(['login', '--login', demo.login], {

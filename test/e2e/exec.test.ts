@@ -4,23 +4,28 @@
 // signals reached it.
 //
 // Every run gets a fully known environment: each variable of the test process is
-// removed (a value of `undefined` is dropped by spawn) and a few chosen ones are set, so
+// removed (a value of `undefined` is dropped by spawn) and a few chosen ones are set (with
+// the harness's HOME, XDG folders and KASH_STORAGE, see test/support/environment.ts), so
 // the command's environment can be compared with kash's own exactly, key for key.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accounts } from '../support/emulator.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
+  isolation,
   KASH_BIN,
   type KashRun,
   registerSecret,
   runKash,
-  tempConfigDir,
+  useE2e,
   withHygiene,
-} from '../support/run-kash.js';
+} from '../support/e2e.js';
+import { accounts } from '../support/emulator.js';
+import { shellQuote, spawnOnTerminal } from '../support/pty.js';
+import { requires } from '../support/requires.js';
+import { hygieneProblem, SecretLeakError } from '../support/run-kash.js';
 
 const CHILD = resolve(import.meta.dirname, '../support/exec-child.mjs');
 const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
@@ -33,6 +38,8 @@ const FROM_ENV = { apiKey: 'env-api-key-0a1b2c3d4e5f6789', shopId: '9009' };
 registerSecret(BAKERY.apiKey, 'exec.bakery.apiKey', { stdoutAllowed: true });
 registerSecret(FROM_ENV.apiKey, 'exec.fromEnv.apiKey', { stdoutAllowed: true });
 
+// No emulator: exec never calls the service.
+const e2e = useE2e({ emulator: false });
 let root: string;
 /** Holds `default` (the demo account) and `bakery`. */
 let configDir: string;
@@ -57,7 +64,7 @@ function savedRecord(apiKey: string, shopId: string) {
 }
 
 beforeAll(() => {
-  root = tempConfigDir();
+  root = e2e.tempDir();
   configDir = join(root, 'config');
   emptyDir = join(root, 'empty');
   mkdirSync(configDir, { mode: 0o700 });
@@ -67,10 +74,6 @@ beforeAll(() => {
     profiles: { default: savedRecord(demo.apiKey, demo.shopId), bakery: savedRecord(BAKERY.apiKey, BAKERY.shopId) },
   };
   writeFileSync(join(configDir, 'credentials.json'), JSON.stringify(store), { mode: 0o600 });
-});
-
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
 });
 
 type Env = Record<string, string | undefined>;
@@ -83,8 +86,8 @@ function knownEnv(extra: Env = {}): Env {
   const env: Env = Object.fromEntries(Object.keys(process.env).map((name) => [name, undefined]));
   return {
     ...env,
+    ...isolation(),
     PATH: process.env.PATH,
-    HOME: root,
     LANG: 'C',
     KASH_CONFIG_DIR: configDir,
     KASH_BASE_URL: 'http://127.0.0.1:9',
@@ -203,7 +206,10 @@ describe.concurrent('exit status', { timeout: 30_000 }, () => {
   });
 });
 
-/** Runs kash with raw bytes in and out (runKash decodes UTF-8, which would hide a bad byte). */
+/**
+ * Runs kash with raw bytes in and out (runKash decodes UTF-8, which would hide a bad byte);
+ * checked for secret hygiene as runKash's runs are.
+ */
 function rawKash(args: string[], input: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
   return new Promise((done, fail) => {
     const child = spawn(NODE, [KASH_BIN, ...args], { env: knownEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -213,9 +219,17 @@ function rawKash(args: string[], input: Buffer): Promise<{ code: number | null; 
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('error', fail);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      done({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
+      const run = { code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+      const problem = hygieneProblem(args, {
+        ...run,
+        signal,
+        stdout: run.stdout.toString(),
+        stderr: run.stderr.toString(),
+      });
+      if (problem === undefined) done(run);
+      else fail(new SecretLeakError(problem));
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
@@ -300,11 +314,8 @@ describe.concurrent('signals sent to kash, with no terminal', { timeout: 30_000 
   });
 });
 
-/** Single-quotes a word for the POSIX shell that `script -c` runs. */
-const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
-
 /**
- * Runs kash on a fresh pseudo-terminal (util-linux `script`, as test/support/pty.ts does),
+ * Runs kash on a fresh pseudo-terminal (util-linux `script`, through test/support/pty.ts),
  * in the terminal's foreground process group, as at a prompt; with `stdinFrom`, its stdin
  * is redirected from that file, as in `kash exec -- ./import.sh < orders.csv`.
  */
@@ -314,12 +325,9 @@ function startOnTerminal(args: string[], stdinFrom?: string): Started & { type(t
   // being stopped by stopping itself. The shell is in the foreground group too: a no-op
   // trap (reset to the default in kash, unlike an ignored signal) keeps Ctrl-C from ending it.
   const command = `trap : INT; ${words}${stdinFrom === undefined ? '' : ` < ${shellQuote(stdinFrom)}`}; exit $?`;
-  const env = { ...knownEnv(), TERM: 'xterm', SHELL: '/bin/sh' };
-  const child = spawn('/usr/bin/script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const result = collect(child).then((run) => ({ ...run, stdout: run.stdout.replace(/\r/g, '') }));
+  const child = spawnOnTerminal(command, { ...knownEnv(), TERM: 'xterm', SHELL: '/bin/sh' });
+  // What the terminal shows is both of kash's streams: checked as stdout (no password or code).
+  const result = withHygiene(args, collect(child)).then((run) => ({ ...run, stdout: run.stdout.replace(/\r/g, '') }));
   child.stdin.on('error', () => undefined);
   const ended = () =>
     child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : undefined;
@@ -332,7 +340,7 @@ function startOnTerminal(args: string[], stdinFrom?: string): Started & { type(t
 // forwarded second one at random; so kash is stopped while the terminal's SIGINT reaches
 // the command, and continued (to act on its own pending SIGINT) only once the command
 // has recorded it.
-describe.concurrent('Ctrl-C at a terminal', { timeout: 30_000 }, () => {
+requires('script').describe.concurrent('Ctrl-C at a terminal', { timeout: 30_000 }, () => {
   it.each([
     ['stdin is the terminal', undefined],
     ['stdin is redirected from a file', '/dev/null'],

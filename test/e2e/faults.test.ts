@@ -1,65 +1,61 @@
 // A service that misbehaves, end to end: every fault switch of the emulator against a
-// login that already has saved credentials, which must survive it byte for byte.
+// login that already has saved credentials, which must survive it byte for byte. Each
+// test has an emulator of its own (its fault, its requests), so they run side by side.
 
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, type Fault, startEmulator } from '../support/emulator.js';
-import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
+import { accounts, type Fault, startEmulator } from '../support/emulator.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
 
 vi.setConfig({ testTimeout: 30_000 });
 
-let emulator: Emulator;
-let host: string;
+// The file's emulator serves the template's login; each test starts one of its own.
+const e2e = useE2e();
+const { kash } = e2e;
 /** A config folder holding a good login (shop2 under "default"), made before any fault is switched on. */
 let template: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
-  host = new URL(emulator.url).host;
-  template = join(tempConfigDir(), 'kash');
+  template = e2e.freshDir();
   const run = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
     input: `${shop2.password}\n`,
   });
   expect(run.code, run.stderr).toBe(0);
 });
 
-afterEach(() => {
-  emulator.fault = null;
-  emulator.slowMs = 5000;
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
-}
-
 /** A copy (bytes and modes) of the logged-in template folder, for one test to damage. */
 async function loggedIn(): Promise<string> {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = e2e.freshDir();
   copyConfigDir(template, dir);
   expect(storeSnapshot(dir)).toEqual(storeSnapshot(template));
   return dir;
 }
 
-/** The demo login, while `fault` is on; returns the run and how many requests the emulator saw meanwhile. */
-async function loginDuring(fault: Fault, dir: string, args: string[] = [], env: Record<string, string> = {}) {
-  const from = emulator.requests.length;
-  emulator.fault = fault;
+/**
+ * The demo login against an emulator of the test's own with `fault` on (and `slowMs`, for
+ * `slow`); returns the run, how many requests the emulator saw, and its host (and port).
+ */
+async function loginDuring(
+  fault: Fault,
+  dir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  slowMs?: number,
+) {
+  const emulator = await startEmulator();
   try {
+    emulator.fault = fault;
+    if (slowMs !== undefined) emulator.slowMs = slowMs;
     const run = await kash(dir, ['login', '--login', demo.login, ...args], {
-      env: { KASH_PASSWORD: demo.password, ...env },
+      env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: demo.password, ...env },
     });
-    return { run, requests: emulator.requests.length - from };
+    return { run, requests: emulator.requests.length, host: new URL(emulator.url).host };
   } finally {
-    emulator.fault = null;
+    await emulator.close();
   }
 }
 
@@ -91,13 +87,13 @@ const FAILING: Array<{ fault: Fault; args?: string[]; says: RegExp }> = [
   { fault: 'stallBody', args: ['--timeout', '1'], says: /did not answer|timed out|time/i },
 ];
 
-describe('a login while the service misbehaves', () => {
+describe.concurrent('a login while the service misbehaves', () => {
   it.each(FAILING)(
     '$fault: exit 4, one error line naming the service, one request, the store unchanged',
     async ({ fault, args, says }) => {
       const dir = await loggedIn();
       const before = storeSnapshot(dir);
-      const { run, requests } = await loginDuring(fault, dir, args);
+      const { run, requests, host } = await loginDuring(fault, dir, args);
 
       expect(run.code, run.stderr).toBe(4);
       expect(run.stdout).toBe('');
@@ -115,10 +111,9 @@ describe('a login while the service misbehaves', () => {
   it('slow with KASH_TIMEOUT=1 says the service did not answer in time, within about that time', async () => {
     const dir = await loggedIn();
     const before = storeSnapshot(dir);
-    // Far longer than the timeout, so that only the timeout can end the wait early.
-    emulator.slowMs = 15_000;
     const started = Date.now();
-    const { run, requests } = await loginDuring('slow', dir, [], { KASH_TIMEOUT: '1' });
+    // Far longer than the timeout, so that only the timeout can end the wait early.
+    const { run, requests } = await loginDuring('slow', dir, [], { KASH_TIMEOUT: '1' }, 15_000);
     const elapsed = Date.now() - started;
     expect(run.code, run.stderr).toBe(4);
     expect(expectOneErrorLine(run)).toMatch(/did not answer|timed out/i);
@@ -129,8 +124,7 @@ describe('a login while the service misbehaves', () => {
 
   it('a slow answer within --timeout succeeds', async () => {
     const dir = await loggedIn();
-    emulator.slowMs = 300;
-    const { run, requests } = await loginDuring('slow', dir, ['--timeout', '5']);
+    const { run, requests } = await loginDuring('slow', dir, ['--timeout', '5'], {}, 300);
     expect(run.code, run.stderr).toBe(0);
     expect(requests).toBe(1);
   });

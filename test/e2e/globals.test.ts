@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
-import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
+import { accounts, startEmulator } from '../support/emulator.js';
 import { listDir } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -17,23 +17,8 @@ const ESC = '\u001b[';
 
 vi.setConfig({ testTimeout: 30_000 });
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-function freshDir(): string {
-  return join(tempConfigDir(), 'kash');
-}
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
-}
+const e2e = useE2e();
+const { freshDir, kash } = e2e;
 
 function loginDemo(dir: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<KashRun> {
   return kash(dir, ['login', '--login', demo.login, ...args], { env: { KASH_PASSWORD: demo.password, ...env } });
@@ -93,7 +78,7 @@ describe('the base URL', () => {
 
   it('accepts http:// for localhost', async () => {
     const dir = freshDir();
-    const url = emulator.url.replace('127.0.0.1', 'localhost');
+    const url = e2e.emulator.url.replace('127.0.0.1', 'localhost');
     const run = await loginDemo(dir, ['--base-url', url]);
     // localhost may resolve to ::1 first, where the emulator does not listen: what matters is that it is not a usage error.
     expect(run.code, run.stderr).not.toBe(2);
@@ -101,17 +86,17 @@ describe('the base URL', () => {
 
   it('--base-url beats KASH_BASE_URL', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
-    const good = await loginDemo(dir, ['--base-url', emulator.url], { KASH_BASE_URL: 'http://127.0.0.1:9' });
+    const from = e2e.emulator.requests.length;
+    const good = await loginDemo(dir, ['--base-url', e2e.emulator.url], { KASH_BASE_URL: 'http://127.0.0.1:9' });
     expect(good.code, good.stderr).toBe(0);
-    expect(storedBaseUrl(dir)).toBe(emulator.url);
-    expect(emulator.requests.length - from).toBe(1);
+    expect(storedBaseUrl(dir)).toBe(e2e.emulator.url);
+    expect(e2e.emulator.requests.length - from).toBe(1);
 
     // And the other way round: a bad flag is not rescued by a good variable.
     const other = freshDir();
-    const bad = await loginDemo(other, ['--base-url', 'http://example.com'], { KASH_BASE_URL: emulator.url });
+    const bad = await loginDemo(other, ['--base-url', 'http://example.com'], { KASH_BASE_URL: e2e.emulator.url });
     expectUsage(bad, 'bad flag');
-    expect(emulator.requests.length - from).toBe(1);
+    expect(e2e.emulator.requests.length - from).toBe(1);
   });
 });
 
@@ -141,9 +126,9 @@ describe('profiles', () => {
   });
 
   it('refuses invalid profile names (exit 2) before anything is sent or written', async () => {
-    const root = tempConfigDir();
+    const root = e2e.tempDir();
     const dir = join(root, 'kash');
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const bad = ['../x', 'a/b', 'x'.repeat(65), '', 'a b', '..\\x'];
     const runs = await Promise.all([
       ...bad.map((name) =>
@@ -161,7 +146,7 @@ describe('profiles', () => {
       expectUsage(run, label);
       expect(run.stderr, label).toMatch(/profile/i);
     }
-    expect(emulator.requests.length).toBe(from);
+    expect(e2e.emulator.requests.length).toBe(from);
     expect(listDir(root)).toEqual([]);
   });
 
@@ -171,14 +156,14 @@ describe('profiles', () => {
     expect(name).toHaveLength(64);
     const run = await loginDemo(dir, ['--profile', name]);
     expect(run.code, run.stderr).toBe(0);
-    expect(storedBaseUrl(dir, name)).toBe(emulator.url);
+    expect(storedBaseUrl(dir, name)).toBe(e2e.emulator.url);
   });
 });
 
 describe('timeouts', () => {
   it('refuses a KASH_TIMEOUT or --timeout of 0, -1 or abc (exit 2) without sending anything', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const values = ['0', '-1', 'abc'];
     const runs = await Promise.all([
       ...values.map((value) =>
@@ -192,7 +177,7 @@ describe('timeouts', () => {
       expectUsage(run, label);
       expect(run.stderr, label).toMatch(/timeout/i);
     }
-    expect(emulator.requests.length).toBe(from);
+    expect(e2e.emulator.requests.length).toBe(from);
   });
 
   it('accepts KASH_TIMEOUT=5', async () => {
@@ -208,7 +193,7 @@ describe('--verbose', () => {
   };
 
   it('shows method, URL, status and time on stderr, never the password or the API key (flag and KASH_DEBUG=1)', async () => {
-    const url = `${emulator.url}${PASSWORD_PATH}`;
+    const url = `${e2e.emulator.url}${PASSWORD_PATH}`;
     const [flag, variable, noSave, shop2Run] = await Promise.all([
       loginDemo(freshDir(), ['--verbose']),
       loginDemo(freshDir(), [], { KASH_DEBUG: '1' }),

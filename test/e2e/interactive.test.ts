@@ -1,44 +1,32 @@
 // The prompts of `kash login`, driven through a real pseudo-terminal (see test/support/pty.ts):
 // the CLI sees terminals on stdin and stderr, so it prompts with @inquirer/prompts, and
 // we type into it as a person would. Run `npm run build` first: this drives bin/kash.js.
+// Needs util-linux `script` for the pseudo-terminal.
 
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, type Emulator, otpEmails, shops, startEmulator } from '../support/emulator.js';
+import { afterEach, expect, it } from 'vitest';
+import { runKash, useE2e } from '../support/e2e.js';
+import { accounts, otpEmails, shops } from '../support/emulator.js';
 import { type Pty, start } from '../support/pty.js';
-import { runKash, tempConfigDir } from '../support/run-kash.js';
+import { requires } from '../support/requires.js';
 
 const STORE_FILE = 'credentials.json';
 const TEST_TIMEOUT_MS = 30_000;
 
-let emulator: Emulator;
+const e2e = useE2e();
 const sessions: Pty[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
 
 afterEach(() => {
-  // A failed test must not leave a session running or a temp folder behind.
+  // A failed test must not leave a session running.
   for (const session of sessions.splice(0)) session.kill();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function configDir(): string {
-  const dir = tempConfigDir();
-  dirs.push(dir);
-  return dir;
-}
+const configDir = () => e2e.tempDir();
 
 /** What the child is given, on top of a clean environment (no CI, KASH_*, NO_COLOR). */
-const kashEnv = (dir: string) => ({ KASH_BASE_URL: emulator.url, KASH_CONFIG_DIR: dir });
+const kashEnv = (dir: string) => ({ KASH_BASE_URL: e2e.emulator.url, KASH_CONFIG_DIR: dir });
 
 function kashOnPty(args: string[], dir: string): Pty {
   const session = start(args, kashEnv(dir));
@@ -96,9 +84,9 @@ const transcript = (session: Pty) =>
     .join('\n');
 
 const passwordRequests = () =>
-  emulator.requests.filter((request) => request.path.startsWith('/workers/getAuthTokenWithPassword.php'));
+  e2e.emulator.requests.filter((request) => request.path.startsWith('/workers/getAuthTokenWithPassword.php'));
 
-describe('kash login at a terminal', () => {
+requires('script').describe('kash login at a terminal', () => {
   it(
     'asks how to log in, then the login and a masked password, and saves the credentials',
     async () => {
@@ -133,7 +121,7 @@ describe('kash login at a terminal', () => {
         shopId: accounts.demo.shopId,
         login: accounts.demo.login,
         method: 'password',
-        baseUrl: emulator.url,
+        baseUrl: e2e.emulator.url,
       });
       expect(await whoami(dir)).toMatchObject({
         shopId: '42',
@@ -192,8 +180,7 @@ describe('kash login at a terminal', () => {
   it(
     'exits 130 on Ctrl-C at the first prompt when nothing was saved, leaving no store behind',
     async () => {
-      const dir = configDir();
-      rmSync(dir, { recursive: true, force: true });
+      const dir = e2e.freshDir();
 
       const kash = kashOnPty(['login'], dir);
       await kash.waitFor('How do you want to log in?');
@@ -210,7 +197,7 @@ describe('kash login at a terminal', () => {
     async () => {
       const dir = configDir();
       const email = otpEmails.two.email;
-      const mailsBefore = emulator.outbox.length;
+      const mailsBefore = e2e.emulator.outbox.length;
       const kash = kashOnPty(['login', '--otp', '--email', email], dir);
 
       await kash.waitFor(shops.corner.title);
@@ -222,9 +209,9 @@ describe('kash login at a terminal', () => {
 
       await kash.waitFor(`Code from the email sent to ${email}:`);
       // Exactly one code went out, for the shop picked.
-      expect(emulator.outbox.length).toBe(mailsBefore + 1);
-      expect(emulator.outbox.at(-1)).toMatchObject({ email, accountId: shops.harbour.accountId });
-      const code = emulator.lastCode(email);
+      expect(e2e.emulator.outbox.length).toBe(mailsBefore + 1);
+      expect(e2e.emulator.outbox.at(-1)).toMatchObject({ email, accountId: shops.harbour.accountId });
+      const code = e2e.emulator.lastCode(email);
       expect(code).toMatch(/^\d{6}$/);
       const wrong = code === '000000' ? '111111' : '000000';
 
@@ -240,7 +227,7 @@ describe('kash login at a terminal', () => {
       kash.press('enter');
 
       expect(await kash.exit(), transcript(kash)).toBe(0);
-      expect(emulator.outbox.length).toBe(mailsBefore + 1);
+      expect(e2e.emulator.outbox.length).toBe(mailsBefore + 1);
       expect(await whoami(dir)).toMatchObject({
         shopId: shops.harbour.shopId,
         shopTitle: shops.harbour.title,
@@ -259,8 +246,8 @@ describe('kash login at a terminal', () => {
       const email = otpEmails.one.email;
       const kash = kashOnPty(['login', '--otp', '--email', email], dir);
       await kash.waitFor(`Code from the email sent to ${email}:`);
-      const code = emulator.lastCode(email) ?? '';
-      const codeRequests = () => emulator.requests.filter((r) => r.path.includes('getAuthTokenWithOTP')).length;
+      const code = e2e.emulator.lastCode(email) ?? '';
+      const codeRequests = () => e2e.emulator.requests.filter((r) => r.path.includes('getAuthTokenWithOTP')).length;
       const before = codeRequests();
 
       kash.type('12a!');

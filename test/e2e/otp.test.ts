@@ -6,17 +6,9 @@
 // fault are then theirs alone); the two groups that share one run their tests in order.
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accounts,
-  type Emulator,
-  type Fault,
-  type Mail,
-  otpEmails,
-  shops,
-  startEmulator,
-} from '../support/emulator.js';
-import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
+import { accounts, type Emulator, type Fault, type Mail, otpEmails, shops } from '../support/emulator.js';
 
 const SEND_OTP = '/workers/getOTPForAccount.php';
 const OTP_LOGIN = '/workers/getAuthTokenWithOTP.php';
@@ -27,10 +19,8 @@ const TWO = otpEmails.two.email; // Corner Café 101, Harbour Store 102
 const NONE = otpEmails.none.email; // no shop
 const DEMO = otpEmails.demo.email; // one shop: Demo Bakery, 42
 
-const started: Emulator[] = [];
-afterAll(async () => {
-  await Promise.all(started.map((e) => e.close()));
-});
+// No emulator for the whole file: each World starts its own, closed after the file's tests.
+const e2e = useE2e({ emulator: false });
 
 interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -39,13 +29,11 @@ interface RunOptions {
 
 /** An emulator of its own, a store folder of its own, and helpers bound to both. */
 class World {
-  dir = tempConfigDir();
+  dir = e2e.tempDir();
   constructor(readonly emulator: Emulator) {}
 
   static async start(): Promise<World> {
-    const emulator = await startEmulator({ host: '127.0.0.1' });
-    started.push(emulator);
-    return new World(emulator);
+    return new World(await e2e.startEmulator({ host: '127.0.0.1' }));
   }
 
   /** Runs bin/kash.js with this world's store and base URL (each overridable). */
@@ -105,7 +93,7 @@ const storeText = (dir: string) => readFileSync(storeFile(dir), 'utf8');
 
 /** A copy of a seeded store folder, so a test may change it freely. */
 function copyOf(dir: string): string {
-  const copy = tempConfigDir();
+  const copy = e2e.tempDir();
   cpSync(dir, copy, { recursive: true });
   return copy;
 }
@@ -538,7 +526,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
 
     it.sequential('otp consume with no pending request and no --email: exit 2 saying how to start; nothing sent', async () => {
-      const fresh = tempConfigDir();
+      const fresh = e2e.tempDir();
       const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', '123456'], { dir: fresh }));
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('kash otp request');

@@ -1,15 +1,16 @@
 // What users install: the packed tarball holds the bundle and nothing it would need to
 // fetch, and runs in an empty folder.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useE2e } from '../support/e2e.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-const work = mkdtempSync(join(tmpdir(), 'kash-package-'));
+const e2e = useE2e({ emulator: false });
+let work: string;
 
 interface Packed {
   filename: string;
@@ -20,14 +21,13 @@ interface Packed {
 let packed: Packed;
 
 beforeAll(async () => {
+  work = e2e.tempDir('package-');
   // --ignore-scripts: packing must not rebuild dist/ under the other tests' feet.
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
     cwd: root,
   });
   packed = (JSON.parse(stdout) as Packed[])[0]!;
 }, 60_000);
-
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the published package', () => {
   it('holds the bundle, the README and the licence, and nothing else', () => {
@@ -64,7 +64,7 @@ describe('the published package', () => {
     const version = await run(join(project, 'node_modules/.bin/kash'), ['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const whoami = await run(join(project, 'node_modules/.bin/kash'), ['whoami', '--json'], {
-      env: { ...process.env, KASH_CONFIG_DIR: config, KASH_APIKEY: 'packaged-key-0123456789', KASH_SHOPID: '9' },
+      env: e2e.env({ KASH_CONFIG_DIR: config, KASH_APIKEY: 'packaged-key-0123456789', KASH_SHOPID: '9' }),
     });
     expect(JSON.parse(whoami.stdout)).toMatchObject({ source: 'env', shopId: '9' });
   }, 60_000);

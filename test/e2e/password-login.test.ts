@@ -2,10 +2,11 @@
 // against the emulator, each test with its own config folder.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type KashRun, useE2e } from '../support/e2e.js';
+import { accounts } from '../support/emulator.js';
 import { start as startPty } from '../support/pty.js';
-import { type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { requires } from '../support/requires.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
@@ -26,28 +27,10 @@ const { demo, shop2, legacy } = accounts;
 // Spawning node costs a few hundred ms of CPU; on two busy cores a test of several spawns needs room.
 vi.setConfig({ testTimeout: 30_000 });
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
-/** A config folder that does not exist yet, so that kash has to create it. */
-function freshDir(): string {
-  return join(tempConfigDir(), 'kash');
-}
-
-/** kash with `--config-dir dir` against the emulator; `env` adds to (or, with undefined, removes from) that. */
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], {
-    ...options,
-    env: { KASH_BASE_URL: emulator.url, ...options.env },
-  });
-}
+const e2e = useE2e();
+// freshDir(): a config folder that does not exist yet, so that kash has to create it;
+// kash(dir, …): kash --config-dir dir, against the file's emulator.
+const { freshDir, kash } = e2e;
 
 function loginDemo(dir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<KashRun> {
   return kash(dir, ['login', '--login', demo.login, ...extra], { env: { KASH_PASSWORD: demo.password, ...env } });
@@ -68,7 +51,7 @@ function savedCredentials(dir: string, profile = 'default'): Record<string, unkn
   return credentials!;
 }
 
-const requestsTo = (path: string) => emulator.requests.filter((r) => r.path === path).length;
+const requestsTo = (path: string) => e2e.emulator.requests.filter((r) => r.path === path).length;
 
 describe('kash login with a password', () => {
   it('logs in with --login and KASH_PASSWORD, saves every fact in a 0600 file in a 0700 folder, and keeps stdout empty', async () => {
@@ -88,7 +71,7 @@ describe('kash login with a password', () => {
       shopId: '42',
       login: demo.login,
       method: 'password',
-      baseUrl: emulator.url,
+      baseUrl: e2e.emulator.url,
     });
     expect(typeof saved.obtainedAt).toBe('string');
     const obtained = Date.parse(saved.obtainedAt as string);
@@ -101,10 +84,10 @@ describe('kash login with a password', () => {
 
   it('sends the login and password as form fields to the password endpoint', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const run = await loginDemo(dir);
     expect(run.code).toBe(0);
-    const sent = emulator.requests.slice(from);
+    const sent = e2e.emulator.requests.slice(from);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.path).toBe(PASSWORD_PATH);
     expect(sent[0]!.fields).toEqual({ login: demo.login, password: demo.password });
@@ -130,12 +113,12 @@ describe('kash login with a password', () => {
 
   it('passes a password with quotes, a dollar and a space through --password-stdin unchanged, and stores a numeric SHOPID as a string', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const run = await kash(dir, ['login', '--login', shop2.login, '--password-stdin'], {
       input: `${shop2.password}\n`,
     });
     expect(run.code, run.stderr).toBe(0);
-    expect(emulator.requests.slice(from).map((r) => r.fields.password)).toEqual([shop2.password]);
+    expect(e2e.emulator.requests.slice(from).map((r) => r.fields.password)).toEqual([shop2.password]);
     const saved = savedCredentials(dir);
     expect(saved.apiKey).toBe(shop2.apiKey);
     // The emulator sends SHOPID as the JSON number 1337.
@@ -175,7 +158,7 @@ describe('kash login with a password', () => {
       shopId: '42',
       login: demo.login,
       method: 'password',
-      baseUrl: emulator.url,
+      baseUrl: e2e.emulator.url,
       apiKeyMasked: 'demo…cdef',
     });
     expect(run.stdout).not.toContain(demo.apiKey);
@@ -250,12 +233,12 @@ describe('kash login --no-save', () => {
 
   it('refuses --format without --no-save (exit 2), before asking the service', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const run = await loginDemo(dir, ['--format', 'sh']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: .*--format/m);
     expect(run.stdout).toBe('');
-    expect(emulator.requests.length).toBe(from);
+    expect(e2e.emulator.requests.length).toBe(from);
     expect(listDir(dir)).toEqual([]);
   });
 });
@@ -279,7 +262,7 @@ describe('kash login failures', () => {
     ['CI=true', { CI: 'true' }],
   ])('with no way to prompt (%s)', (_label, extraEnv: Record<string, string>) => {
     it('a missing login is exit 2 naming --login and KASH_LOGIN; a missing password names --password-stdin and KASH_PASSWORD', async () => {
-      const from = emulator.requests.length;
+      const from = e2e.emulator.requests.length;
       const noLoginDir = freshDir();
       const noPasswordDir = freshDir();
       const [noLogin, noPassword] = await Promise.all([
@@ -295,47 +278,50 @@ describe('kash login failures', () => {
       expect(noPassword.stderr).toContain('--password-stdin');
       expect(noPassword.stderr).toContain('KASH_PASSWORD');
       expect(noLogin.stdout + noPassword.stdout).toBe('');
-      expect(emulator.requests.length).toBe(from);
+      expect(e2e.emulator.requests.length).toBe(from);
       expect(listDir(noLoginDir)).toEqual([]);
       expect(listDir(noPasswordDir)).toEqual([]);
     });
   });
 
-  it('at a terminal, KASH_NO_INPUT=1, CI=true and --no-input still refuse to prompt: exit 2 naming the flag and the variable', async () => {
-    const from = emulator.requests.length;
-    const dir = freshDir();
-    const common = { KASH_BASE_URL: emulator.url, KASH_CONFIG_DIR: dir };
-    const sessions = [
-      startPty(['login', '--login', demo.login], { ...common, KASH_NO_INPUT: '1' }),
-      startPty(['login', '--login', demo.login], { ...common, CI: 'true' }),
-      startPty(['login', '--login', demo.login, '--no-input'], common),
-      startPty(['login', '--no-input'], { ...common, KASH_PASSWORD: demo.password }),
-    ];
-    try {
-      const codes = await Promise.all(sessions.map((session) => session.exit(15_000)));
-      expect(codes).toEqual([2, 2, 2, 2]);
-    } finally {
-      for (const session of sessions) session.kill();
-    }
-    for (const session of sessions.slice(0, 3)) {
-      expect(session.output()).toMatch(/error: /);
-      expect(session.output()).toContain('--password-stdin');
-      expect(session.output()).toContain('KASH_PASSWORD');
-      expect(session.output()).not.toMatch(/Password:/);
-    }
-    expect(sessions[3]!.output()).toContain('--login');
-    expect(sessions[3]!.output()).toContain('KASH_LOGIN');
-    expect(emulator.requests.length).toBe(from);
-    expect(listDir(dir)).toEqual([]);
-  });
+  requires('script').it(
+    'at a terminal, KASH_NO_INPUT=1, CI=true and --no-input still refuse to prompt: exit 2 naming the flag and the variable',
+    async () => {
+      const from = e2e.emulator.requests.length;
+      const dir = freshDir();
+      const common = { KASH_BASE_URL: e2e.emulator.url, KASH_CONFIG_DIR: dir };
+      const sessions = [
+        startPty(['login', '--login', demo.login], { ...common, KASH_NO_INPUT: '1' }),
+        startPty(['login', '--login', demo.login], { ...common, CI: 'true' }),
+        startPty(['login', '--login', demo.login, '--no-input'], common),
+        startPty(['login', '--no-input'], { ...common, KASH_PASSWORD: demo.password }),
+      ];
+      try {
+        const codes = await Promise.all(sessions.map((session) => session.exit(15_000)));
+        expect(codes).toEqual([2, 2, 2, 2]);
+      } finally {
+        for (const session of sessions) session.kill();
+      }
+      for (const session of sessions.slice(0, 3)) {
+        expect(session.output()).toMatch(/error: /);
+        expect(session.output()).toContain('--password-stdin');
+        expect(session.output()).toContain('KASH_PASSWORD');
+        expect(session.output()).not.toMatch(/Password:/);
+      }
+      expect(sessions[3]!.output()).toContain('--login');
+      expect(sessions[3]!.output()).toContain('KASH_LOGIN');
+      expect(e2e.emulator.requests.length).toBe(from);
+      expect(listDir(dir)).toEqual([]);
+    },
+  );
 
   it('an empty line on --password-stdin is a usage error, not a login attempt', async () => {
     const dir = freshDir();
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const run = await kash(dir, ['login', '--login', demo.login, '--password-stdin'], { input: '\n' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: /m);
-    expect(emulator.requests.length).toBe(from);
+    expect(e2e.emulator.requests.length).toBe(from);
   });
 });
 

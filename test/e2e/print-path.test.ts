@@ -2,11 +2,12 @@
 // loops: it must not load the network client, the prompts or the store writer, touch
 // fetch, start a process, connect anywhere or write a file. A preloaded tracer records
 // all of these from inside a real run of the built CLI.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
-import { runKash, tempConfigDir } from '../support/run-kash.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { collect, KASH_BIN, runKash, useE2e, withHygiene } from '../support/e2e.js';
+import { accounts, type Emulator } from '../support/emulator.js';
 
 const TRACER = resolve(import.meta.dirname, '../support/trace.cjs');
 
@@ -15,12 +16,13 @@ interface Event {
   detail: string;
 }
 
+const e2e = useE2e();
 let dir: string;
 let emulator: Emulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
-  dir = tempConfigDir();
+  emulator = e2e.emulator;
+  dir = e2e.tempDir();
   const saved = {
     apiKey: accounts.demo.apiKey,
     shopId: accounts.demo.shopId,
@@ -37,11 +39,6 @@ beforeAll(async () => {
     JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }),
     { mode: 0o600 },
   );
-});
-
-afterAll(async () => {
-  await emulator.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 let runs = 0;
@@ -135,23 +132,21 @@ describe("Node's own modules on the print path", () => {
   async function loaded(args: string[]): Promise<string[]> {
     const probe = `
       const before = new Set(process.moduleLoadList);
-      process.argv = [process.argv[0], ${JSON.stringify(resolve(import.meta.dirname, '../../bin/kash.js'))}, ...${JSON.stringify(args)}];
+      process.argv = [process.argv[0], ${JSON.stringify(KASH_BIN)}, ...${JSON.stringify(args)}];
       process.on('exit', () => {
         const added = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
         require('node:fs').writeSync(3, JSON.stringify(added));
       });
       require(process.argv[1]);`;
-    const { spawn } = await import('node:child_process');
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, ['-e', probe], {
-        env: { PATH: process.env.PATH, KASH_CONFIG_DIR: join(dir, 'config'), KASH_BASE_URL: emulator.url },
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      });
-      let report = '';
-      child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
-      child.on('error', fail);
-      child.on('close', () => done(JSON.parse(report || '[]') as string[]));
+    const child = spawn(process.execPath, ['-e', probe], {
+      env: e2e.env({ KASH_CONFIG_DIR: join(dir, 'config'), KASH_BASE_URL: emulator.url }),
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end();
+    let report = '';
+    child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
+    await withHygiene(args, collect(child));
+    return JSON.parse(report || '[]') as string[];
   }
 
   it.each([[['--version']], [['whoami']], [['env']], [['whoami', '--json']]])(

@@ -1,11 +1,13 @@
 // Proxies and private certificate authorities, end to end (shared/CLI.md, "Network"): the
 // built CLI as a real process, a real tinyproxy between it and the emulator, the emulator
-// over plain HTTP and over HTTPS with a certificate from a throw-away CA.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// over plain HTTP and over HTTPS with a certificate from a throw-away CA. Needs tinyproxy
+// and openssl.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
-import { type KashRun, registerSecret, runKash, tempConfigDir } from '../support/run-kash.js';
+import { type KashRun, registerSecret, runKash, useE2e } from '../support/e2e.js';
+import { accounts, type Emulator } from '../support/emulator.js';
+import { requires } from '../support/requires.js';
 import { storeSnapshot } from '../support/store-snapshot.js';
 import { freePort, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
 import { makeTestTls, type TestCa } from '../support/tls.js';
@@ -22,372 +24,373 @@ const WRONG_PROXY_PASSWORD = 'wrong-Pr0xy-Pa55-51d2';
 registerSecret(PROXY_PASSWORD, 'the Basic-auth proxy password');
 registerSecret(WRONG_PROXY_PASSWORD, 'a wrong proxy password');
 
-let ca: TestCa;
-let http: Emulator; // plain HTTP, on a loopback address, as the contract allows
-let https: Emulator; // HTTPS with a certificate for 127.0.0.1 from the throw-away CA
-let open: Tinyproxy; // lets CONNECT reach both emulators
-let auth: Tinyproxy; // the same, behind Basic auth
-let closed: Tinyproxy; // allows CONNECT to another port only: 403
-let filtered: Tinyproxy; // filters 127.0.0.1 out: 403
-let deadProxyPort: number; // nothing listens there
-const dirs: string[] = [];
+// The emulators are started with the proxies, in the suite below.
+const e2e = useE2e({ emulator: false });
+const { freshDir } = e2e;
 
-beforeAll(async () => {
-  const tls = await makeTestTls(['localhost', '127.0.0.1']);
-  ca = tls.ca;
-  [http, https] = await Promise.all([
-    startEmulator(),
-    startEmulator({ tls: { key: tls.server.key, cert: tls.server.cert } }),
-  ]);
-  const ports = [new URL(http.url).port, new URL(https.url).port].map(Number);
-  const otherPort = await freePort();
-  [open, auth, closed, filtered, deadProxyPort] = await Promise.all([
-    startTinyproxy({ connectPorts: ports }),
-    startTinyproxy({ connectPorts: ports, basicAuth: { user: PROXY_USER, password: PROXY_PASSWORD } }),
-    startTinyproxy({ connectPorts: [otherPort] }),
-    startTinyproxy({ connectPorts: ports, filter: ['^127\\.0\\.0\\.1$'] }),
-    freePort(),
-  ]);
-});
+requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', () => {
+  let ca: TestCa;
+  let http: Emulator; // plain HTTP, on a loopback address, as the contract allows
+  let https: Emulator; // HTTPS with a certificate for 127.0.0.1 from the throw-away CA
+  let open: Tinyproxy; // lets CONNECT reach both emulators
+  let auth: Tinyproxy; // the same, behind Basic auth
+  let closed: Tinyproxy; // allows CONNECT to another port only: 403
+  let filtered: Tinyproxy; // filters 127.0.0.1 out: 403
+  let deadProxyPort: number; // nothing listens there
 
-afterAll(async () => {
-  await Promise.all([open, auth, closed, filtered].map((proxy) => proxy?.stop()));
-  await Promise.all([http, https].map((emulator) => emulator?.close()));
-  await ca?.cleanup();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-// ---------------------------------------------------------------------------------------
-
-/** A config folder that does not exist yet. */
-function freshDir(): string {
-  const parent = tempConfigDir();
-  dirs.push(parent);
-  return join(parent, 'kash');
-}
-
-/** A config folder holding shop2's credentials, which a failed login must leave exactly as they are. */
-function seededDir(baseUrl: string): string {
-  const dir = freshDir();
-  mkdirSync(dir, { mode: 0o700 });
-  const saved = {
-    apiKey: shop2.apiKey,
-    shopId: String(shop2.shopId),
-    login: shop2.login,
-    email: null,
-    method: 'password',
-    baseUrl,
-    obtainedAt: '2026-11-28T12:00:00.000Z',
-    shopTitle: null,
-  };
-  writeFileSync(
-    join(dir, 'credentials.json'),
-    JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }),
-    { mode: 0o600 },
-  );
-  return dir;
-}
-
-const hostOf = (emulator: Emulator) => new URL(emulator.url).host; // 127.0.0.1:<port>
-
-/** The proxy URL with credentials in it. */
-const withCredentials = (proxy: Tinyproxy, user: string, password: string) =>
-  `http://${user}:${password}@127.0.0.1:${proxy.port}`;
-
-interface LoginOptions {
-  env?: Record<string, string | undefined>;
-  args?: string[];
-  nodeArgs?: string[];
-}
-
-/** `kash login` as demo against `emulator`, with nothing from outside but `env`. */
-function login(dir: string, emulator: Emulator, options: LoginOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, 'login', '--login', demo.login, ...(options.args ?? [])], {
-    env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: demo.password, NODE_EXTRA_CA_CERTS: undefined, ...options.env },
-    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
-  });
-}
-
-const trusted = () => ({ NODE_EXTRA_CA_CERTS: ca.caPath });
-
-function savedKey(dir: string): unknown {
-  const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as {
-    profiles: Record<string, { credentials?: { apiKey?: unknown } }>;
-  };
-  return store.profiles.default?.credentials?.apiKey;
-}
-
-/** The `error: …` line of a failed run. */
-const errorLine = (run: KashRun) =>
-  run.stderr.split('\n').find((line) => line.startsWith('error:')) ?? `(no error line in: ${run.stderr})`;
-
-const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
-const hits = (emulator: Emulator) => emulator.requests.filter((r) => r.path === PASSWORD_PATH).length;
-
-/** A login that must fail with exit 4 and leave a saved store byte for byte as it was. */
-async function failingLogin(emulator: Emulator, env: Record<string, string | undefined>): Promise<KashRun> {
-  const dir = seededDir(emulator.url);
-  const before = storeSnapshot(dir);
-  const run = await login(dir, emulator, { env });
-  expect(run.code, run.stderr).toBe(4);
-  expect(run.stdout).toBe('');
-  expect(storeSnapshot(dir)).toEqual(before);
-  return run;
-}
-
-// ---------------------------------------------------------------------------------------
-
-describe('plain HTTP through HTTP_PROXY', () => {
-  it.each(['HTTP_PROXY', 'http_proxy'])(
-    '%s: the login goes through the proxy and saves the credentials',
-    async (variable) => {
-      const dir = freshDir();
-      const mark = await open.mark();
-      const run = await login(dir, http, { env: { [variable]: open.url } });
-      expect(run.code, run.stderr).toBe(0);
-      expect(savedKey(dir)).toBe(demo.apiKey);
-      const requests = await open.requests(mark);
-      expect(requests.length, 'one request through the proxy').toBe(1);
-      expect(requests[0]).toContain(hostOf(http));
-    },
-  );
-
-  it('--verbose names the proxy with its password hidden, and a Basic-auth proxy lets the right credentials through', async () => {
-    const dir = freshDir();
-    const mark = await auth.mark();
-    const run = await login(dir, http, {
-      env: { HTTP_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD) },
-      args: ['--verbose'],
-    });
-    expect(run.code, run.stderr).toBe(0);
-    expect(savedKey(dir)).toBe(demo.apiKey);
-    expect(run.stderr).toContain(`http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
-    expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
-    expect(run.stdout + run.stderr).not.toContain(encodeURIComponent(PROXY_PASSWORD));
-    expect(await auth.requests(mark)).toEqual([expect.stringContaining(hostOf(http))]);
-  });
-
-  it('a proxy without a password is named as it is', async () => {
-    const run = await login(freshDir(), http, { env: { HTTP_PROXY: open.url }, args: ['--verbose'] });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`proxy http://127.0.0.1:${open.port}`);
-  });
-
-  it('wrong or missing proxy credentials: exit 4 naming the proxy (password hidden), store unchanged', async () => {
-    const served = hits(http);
-    const [wrong, none] = await Promise.all([
-      failingLogin(http, { HTTP_PROXY: withCredentials(auth, PROXY_USER, WRONG_PROXY_PASSWORD) }),
-      failingLogin(http, { HTTP_PROXY: auth.url }),
+  beforeAll(async () => {
+    const tls = await makeTestTls(['localhost', '127.0.0.1']);
+    ca = tls.ca;
+    [http, https] = await Promise.all([
+      e2e.startEmulator(),
+      e2e.startEmulator({ tls: { key: tls.server.key, cert: tls.server.cert } }),
     ]);
-    expect(errorLine(wrong)).toContain(`proxy http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
-    expect(wrong.stderr).not.toContain(WRONG_PROXY_PASSWORD);
-    expect(errorLine(none)).toContain(`proxy http://127.0.0.1:${auth.port}`);
-    expect(hits(http), 'nothing got past the proxy').toBe(served);
+    const ports = [new URL(http.url).port, new URL(https.url).port].map(Number);
+    const otherPort = await freePort();
+    [open, auth, closed, filtered, deadProxyPort] = await Promise.all([
+      startTinyproxy({ connectPorts: ports }),
+      startTinyproxy({ connectPorts: ports, basicAuth: { user: PROXY_USER, password: PROXY_PASSWORD } }),
+      startTinyproxy({ connectPorts: [otherPort] }),
+      startTinyproxy({ connectPorts: ports, filter: ['^127\\.0\\.0\\.1$'] }),
+      freePort(),
+    ]);
   });
-});
 
-describe('HTTPS through HTTPS_PROXY, with a private CA', () => {
-  it.each([
-    ['HTTPS_PROXY', { HTTPS_PROXY: 'open' }],
-    ['https_proxy', { https_proxy: 'open' }],
-    ['HTTP_PROXY (the fallback for https)', { HTTP_PROXY: 'open' }],
-  ])(
-    '%s: NODE_EXTRA_CA_CERTS trusts the CA, the proxy sees a CONNECT, the credentials are saved',
-    async (_name, variables) => {
-      const dir = freshDir();
-      const mark = await open.mark();
-      const served = hits(https);
-      const env = Object.fromEntries(Object.keys(variables).map((name) => [name, open.url]));
-      const run = await login(dir, https, { env: { ...env, ...trusted() } });
-      expect(run.code, run.stderr).toBe(0);
-      expect(savedKey(dir)).toBe(demo.apiKey);
-      expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
-      expect(hits(https)).toBe(served + 1);
-    },
-  );
+  afterAll(async () => {
+    await Promise.all([open, auth, closed, filtered].map((proxy) => proxy?.stop()));
+    await ca?.cleanup();
+  });
 
-  it('through a Basic-auth proxy too', async () => {
+  // ---------------------------------------------------------------------------------------
+
+  /** A config folder holding shop2's credentials, which a failed login must leave exactly as they are. */
+  function seededDir(baseUrl: string): string {
     const dir = freshDir();
-    const mark = await auth.mark();
-    const run = await login(dir, https, {
-      env: { HTTPS_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD), ...trusted() },
-    });
-    expect(run.code, run.stderr).toBe(0);
-    expect(savedKey(dir)).toBe(demo.apiKey);
-    expect(await auth.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
-  });
-});
+    mkdirSync(dir, { mode: 0o700 });
+    const saved = {
+      apiKey: shop2.apiKey,
+      shopId: String(shop2.shopId),
+      login: shop2.login,
+      email: null,
+      method: 'password',
+      baseUrl,
+      obtainedAt: '2026-11-28T12:00:00.000Z',
+      shopTitle: null,
+    };
+    writeFileSync(
+      join(dir, 'credentials.json'),
+      JSON.stringify({ version: 1, profiles: { default: { credentials: saved } } }),
+      { mode: 0o600 },
+    );
+    return dir;
+  }
 
-describe('NO_PROXY', () => {
-  it.each([
-    ['NO_PROXY', '127.0.0.1'],
-    ['no_proxy', '127.0.0.1'],
-    ['NO_PROXY', '127.0.0.1:PORT'],
-    ['NO_PROXY', '*'],
-    ['NO_PROXY', 'example.com, 127.0.0.1'],
-  ])(
-    '%s=%s naming the service bypasses the proxy: the login works, the proxy sees nothing',
-    async (variable, value) => {
-      const noProxy = value === '127.0.0.1:PORT' ? hostOf(https) : value;
+  const hostOf = (emulator: Emulator) => new URL(emulator.url).host; // 127.0.0.1:<port>
+
+  /** The proxy URL with credentials in it. */
+  const withCredentials = (proxy: Tinyproxy, user: string, password: string) =>
+    `http://${user}:${password}@127.0.0.1:${proxy.port}`;
+
+  interface LoginOptions {
+    env?: Record<string, string | undefined>;
+    args?: string[];
+    nodeArgs?: string[];
+  }
+
+  /** `kash login` as demo against `emulator`, with nothing from outside but `env`. */
+  function login(dir: string, emulator: Emulator, options: LoginOptions = {}): Promise<KashRun> {
+    return runKash(['--config-dir', dir, 'login', '--login', demo.login, ...(options.args ?? [])], {
+      env: {
+        KASH_BASE_URL: emulator.url,
+        KASH_PASSWORD: demo.password,
+        NODE_EXTRA_CA_CERTS: undefined,
+        ...options.env,
+      },
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    });
+  }
+
+  const trusted = () => ({ NODE_EXTRA_CA_CERTS: ca.caPath });
+
+  function savedKey(dir: string): unknown {
+    const store = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as {
+      profiles: Record<string, { credentials?: { apiKey?: unknown } }>;
+    };
+    return store.profiles.default?.credentials?.apiKey;
+  }
+
+  /** The `error: …` line of a failed run. */
+  const errorLine = (run: KashRun) =>
+    run.stderr.split('\n').find((line) => line.startsWith('error:')) ?? `(no error line in: ${run.stderr})`;
+
+  const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
+  const hits = (emulator: Emulator) => emulator.requests.filter((r) => r.path === PASSWORD_PATH).length;
+
+  /** A login that must fail with exit 4 and leave a saved store byte for byte as it was. */
+  async function failingLogin(emulator: Emulator, env: Record<string, string | undefined>): Promise<KashRun> {
+    const dir = seededDir(emulator.url);
+    const before = storeSnapshot(dir);
+    const run = await login(dir, emulator, { env });
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(storeSnapshot(dir)).toEqual(before);
+    return run;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  describe('plain HTTP through HTTP_PROXY', () => {
+    it.each(['HTTP_PROXY', 'http_proxy'])(
+      '%s: the login goes through the proxy and saves the credentials',
+      async (variable) => {
+        const dir = freshDir();
+        const mark = await open.mark();
+        const run = await login(dir, http, { env: { [variable]: open.url } });
+        expect(run.code, run.stderr).toBe(0);
+        expect(savedKey(dir)).toBe(demo.apiKey);
+        const requests = await open.requests(mark);
+        expect(requests.length, 'one request through the proxy').toBe(1);
+        expect(requests[0]).toContain(hostOf(http));
+      },
+    );
+
+    it('--verbose names the proxy with its password hidden, and a Basic-auth proxy lets the right credentials through', async () => {
       const dir = freshDir();
-      const mark = await open.mark();
-      const served = hits(https);
-      const run = await login(dir, https, {
-        env: { HTTPS_PROXY: open.url, HTTP_PROXY: open.url, [variable]: noProxy, ...trusted() },
+      const mark = await auth.mark();
+      const run = await login(dir, http, {
+        env: { HTTP_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD) },
+        args: ['--verbose'],
       });
       expect(run.code, run.stderr).toBe(0);
       expect(savedKey(dir)).toBe(demo.apiKey);
-      expect(hits(https)).toBe(served + 1);
-      // No connection at all reached the proxy, let alone a request.
-      expect(await open.log(mark)).not.toMatch(/Connect \(file descriptor|Request \(file descriptor/);
-    },
-  );
-
-  it('NO_PROXY naming another host or port does not bypass it', async () => {
-    const mark = await open.mark();
-    const run = await login(freshDir(), https, {
-      env: { HTTPS_PROXY: open.url, NO_PROXY: `example.com,127.0.0.1:${deadProxyPort}`, ...trusted() },
+      expect(run.stderr).toContain(`http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
+      expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+      expect(run.stdout + run.stderr).not.toContain(encodeURIComponent(PROXY_PASSWORD));
+      expect(await auth.requests(mark)).toEqual([expect.stringContaining(hostOf(http))]);
     });
-    expect(run.code, run.stderr).toBe(0);
-    expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
-  });
 
-  it('the bypass goes direct even when the proxy would fail', async () => {
-    const run = await login(freshDir(), https, {
-      env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: '127.0.0.1', ...trusted() },
-    });
-    expect(run.code, run.stderr).toBe(0);
-  });
-});
-
-describe('a certificate that does not verify', () => {
-  it('without NODE_EXTRA_CA_CERTS, through the proxy and directly: exit 4 naming the host and suggesting NODE_EXTRA_CA_CERTS', async () => {
-    const mark = await open.mark();
-    const [proxied, direct] = await Promise.all([
-      failingLogin(https, { HTTPS_PROXY: open.url }),
-      failingLogin(https, {}),
-    ]);
-    for (const run of [proxied, direct]) {
-      expect(errorLine(run)).toContain(hostOf(https));
-      expect(errorLine(run)).toMatch(/certificate/i);
-      expect(run.stderr).toContain('NODE_EXTRA_CA_CERTS');
-    }
-    // The proxied one really went through the proxy: the tunnel was opened, then TLS failed inside it.
-    expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
-  });
-});
-
-describe('a proxy that fails', () => {
-  it('refusing the CONNECT (port not allowed, host filtered): exit 4 naming the proxy and the refusal, store unchanged', async () => {
-    const served = hits(https) + hits(http);
-    const [port, filter, plain] = await Promise.all([
-      failingLogin(https, { HTTPS_PROXY: closed.url, ...trusted() }),
-      failingLogin(https, { HTTPS_PROXY: filtered.url, ...trusted() }),
-      failingLogin(http, { HTTP_PROXY: closed.url }),
-    ]);
-    expect(errorLine(port)).toContain(`proxy http://127.0.0.1:${closed.port}`);
-    expect(errorLine(port)).toContain('403');
-    expect(errorLine(filter)).toContain(`proxy http://127.0.0.1:${filtered.port}`);
-    expect(errorLine(filter)).toContain('403');
-    expect(errorLine(plain)).toContain(`proxy http://127.0.0.1:${closed.port}`);
-    for (const run of [port, filter, plain]) {
-      // It is the proxy's failure: the service is not said to be down or unreachable.
-      expect(errorLine(run)).not.toMatch(/could not connect to https?:\/\/|answered HTTP/);
-      expect(run.stderr).toMatch(/HTTPS?_PROXY|NO_PROXY/);
-    }
-    expect(hits(https) + hits(http), 'no request reached the service').toBe(served);
-  });
-
-  it('not listening: exit 4 "could not connect to the proxy …", store unchanged', async () => {
-    const dead = `127.0.0.1:${deadProxyPort}`;
-    const [secure, plain, secret] = await Promise.all([
-      failingLogin(https, { HTTPS_PROXY: `http://${dead}`, ...trusted() }),
-      failingLogin(http, { HTTP_PROXY: `http://${dead}` }),
-      failingLogin(https, { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@${dead}`, ...trusted() }),
-    ]);
-    expect(errorLine(secure)).toContain(`could not connect to the proxy http://${dead}`);
-    expect(errorLine(plain)).toContain(`could not connect to the proxy http://${dead}`);
-    expect(errorLine(secret)).toContain(`could not connect to the proxy http://${PROXY_USER}:***@${dead}`);
-    expect(secret.stderr).not.toContain(PROXY_PASSWORD);
-  });
-
-  it('an unusable proxy URL is a usage error (exit 2), store unchanged', async () => {
-    const dir = seededDir(https.url);
-    const before = storeSnapshot(dir);
-    const run = await login(dir, https, { env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080', ...trusted() } });
-    expect(run.code, run.stderr).toBe(2);
-    expect(errorLine(run)).toContain('HTTPS_PROXY');
-    expect(storeSnapshot(dir)).toEqual(before);
-  });
-});
-
-describe('undici is loaded only for a request through a proxy', () => {
-  interface Event {
-    kind: string;
-    detail: string;
-  }
-  let runs = 0;
-  async function traced(
-    args: string[],
-    dir: string,
-    env: Record<string, string>,
-  ): Promise<{ run: KashRun; libraries: string[] }> {
-    const trace = join(dir, `..`, `trace-${runs++}.jsonl`);
-    writeFileSync(trace, '');
-    const run = await runKash(['--config-dir', dir, ...args], {
-      nodeArgs: ['--require', TRACER],
-      env: { KASH_BASE_URL: https.url, KASH_TRACE: trace, NODE_EXTRA_CA_CERTS: ca.caPath, ...env },
-    });
-    const events = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Event);
-    const libraries = [
-      ...new Set(
-        events
-          .filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail))
-          .map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')),
-      ),
-    ];
-    return { run, libraries };
-  }
-
-  const LOGIN = ['login', '--login', demo.login];
-
-  it('whoami and env with HTTPS_PROXY set load no undici', async () => {
-    const dir = seededDir(https.url);
-    const proxy = { HTTPS_PROXY: open.url, HTTP_PROXY: open.url };
-    const results = await Promise.all([
-      traced(['whoami'], dir, proxy),
-      traced(['env'], dir, proxy),
-      traced(['whoami', '--json'], dir, proxy),
-    ]);
-    for (const { run, libraries } of results) {
+    it('a proxy without a password is named as it is', async () => {
+      const run = await login(freshDir(), http, { env: { HTTP_PROXY: open.url }, args: ['--verbose'] });
       expect(run.code, run.stderr).toBe(0);
-      expect(libraries).not.toContain('dist/lib/undici.js');
-    }
-  });
-
-  it('a login without any proxy variable loads ky but no undici; one through the proxy loads undici', async () => {
-    const [direct, proxied] = await Promise.all([
-      traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password }),
-      traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password, HTTPS_PROXY: open.url }),
-    ]);
-    expect(direct.run.code, direct.run.stderr).toBe(0);
-    expect(direct.libraries).toContain('dist/lib/ky.js');
-    expect(direct.libraries).not.toContain('dist/lib/undici.js');
-    expect(proxied.run.code, proxied.run.stderr).toBe(0);
-    expect(proxied.libraries).toContain('dist/lib/undici.js');
-  });
-
-  it('a login whose host is in NO_PROXY loads no undici', async () => {
-    const { run, libraries } = await traced(LOGIN, freshDir(), {
-      KASH_PASSWORD: demo.password,
-      HTTPS_PROXY: open.url,
-      NO_PROXY: '127.0.0.1',
+      expect(run.stderr).toContain(`proxy http://127.0.0.1:${open.port}`);
     });
-    expect(run.code, run.stderr).toBe(0);
-    expect(libraries).toContain('dist/lib/ky.js');
-    expect(libraries).not.toContain('dist/lib/undici.js');
+
+    it('wrong or missing proxy credentials: exit 4 naming the proxy (password hidden), store unchanged', async () => {
+      const served = hits(http);
+      const [wrong, none] = await Promise.all([
+        failingLogin(http, { HTTP_PROXY: withCredentials(auth, PROXY_USER, WRONG_PROXY_PASSWORD) }),
+        failingLogin(http, { HTTP_PROXY: auth.url }),
+      ]);
+      expect(errorLine(wrong)).toContain(`proxy http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
+      expect(wrong.stderr).not.toContain(WRONG_PROXY_PASSWORD);
+      expect(errorLine(none)).toContain(`proxy http://127.0.0.1:${auth.port}`);
+      expect(hits(http), 'nothing got past the proxy').toBe(served);
+    });
+  });
+
+  describe('HTTPS through HTTPS_PROXY, with a private CA', () => {
+    it.each([
+      ['HTTPS_PROXY', { HTTPS_PROXY: 'open' }],
+      ['https_proxy', { https_proxy: 'open' }],
+      ['HTTP_PROXY (the fallback for https)', { HTTP_PROXY: 'open' }],
+    ])(
+      '%s: NODE_EXTRA_CA_CERTS trusts the CA, the proxy sees a CONNECT, the credentials are saved',
+      async (_name, variables) => {
+        const dir = freshDir();
+        const mark = await open.mark();
+        const served = hits(https);
+        const env = Object.fromEntries(Object.keys(variables).map((name) => [name, open.url]));
+        const run = await login(dir, https, { env: { ...env, ...trusted() } });
+        expect(run.code, run.stderr).toBe(0);
+        expect(savedKey(dir)).toBe(demo.apiKey);
+        expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+        expect(hits(https)).toBe(served + 1);
+      },
+    );
+
+    it('through a Basic-auth proxy too', async () => {
+      const dir = freshDir();
+      const mark = await auth.mark();
+      const run = await login(dir, https, {
+        env: { HTTPS_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD), ...trusted() },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(savedKey(dir)).toBe(demo.apiKey);
+      expect(await auth.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+    });
+  });
+
+  describe('NO_PROXY', () => {
+    it.each([
+      ['NO_PROXY', '127.0.0.1'],
+      ['no_proxy', '127.0.0.1'],
+      ['NO_PROXY', '127.0.0.1:PORT'],
+      ['NO_PROXY', '*'],
+      ['NO_PROXY', 'example.com, 127.0.0.1'],
+    ])(
+      '%s=%s naming the service bypasses the proxy: the login works, the proxy sees nothing',
+      async (variable, value) => {
+        const noProxy = value === '127.0.0.1:PORT' ? hostOf(https) : value;
+        const dir = freshDir();
+        const mark = await open.mark();
+        const served = hits(https);
+        const run = await login(dir, https, {
+          env: { HTTPS_PROXY: open.url, HTTP_PROXY: open.url, [variable]: noProxy, ...trusted() },
+        });
+        expect(run.code, run.stderr).toBe(0);
+        expect(savedKey(dir)).toBe(demo.apiKey);
+        expect(hits(https)).toBe(served + 1);
+        // No connection at all reached the proxy, let alone a request.
+        expect(await open.log(mark)).not.toMatch(/Connect \(file descriptor|Request \(file descriptor/);
+      },
+    );
+
+    it('NO_PROXY naming another host or port does not bypass it', async () => {
+      const mark = await open.mark();
+      const run = await login(freshDir(), https, {
+        env: { HTTPS_PROXY: open.url, NO_PROXY: `example.com,127.0.0.1:${deadProxyPort}`, ...trusted() },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+    });
+
+    it('the bypass goes direct even when the proxy would fail', async () => {
+      const run = await login(freshDir(), https, {
+        env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: '127.0.0.1', ...trusted() },
+      });
+      expect(run.code, run.stderr).toBe(0);
+    });
+  });
+
+  describe('a certificate that does not verify', () => {
+    it('without NODE_EXTRA_CA_CERTS, through the proxy and directly: exit 4 naming the host and suggesting NODE_EXTRA_CA_CERTS', async () => {
+      const mark = await open.mark();
+      const [proxied, direct] = await Promise.all([
+        failingLogin(https, { HTTPS_PROXY: open.url }),
+        failingLogin(https, {}),
+      ]);
+      for (const run of [proxied, direct]) {
+        expect(errorLine(run)).toContain(hostOf(https));
+        expect(errorLine(run)).toMatch(/certificate/i);
+        expect(run.stderr).toContain('NODE_EXTRA_CA_CERTS');
+      }
+      // The proxied one really went through the proxy: the tunnel was opened, then TLS failed inside it.
+      expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+    });
+  });
+
+  describe('a proxy that fails', () => {
+    it('refusing the CONNECT (port not allowed, host filtered): exit 4 naming the proxy and the refusal, store unchanged', async () => {
+      const served = hits(https) + hits(http);
+      const [port, filter, plain] = await Promise.all([
+        failingLogin(https, { HTTPS_PROXY: closed.url, ...trusted() }),
+        failingLogin(https, { HTTPS_PROXY: filtered.url, ...trusted() }),
+        failingLogin(http, { HTTP_PROXY: closed.url }),
+      ]);
+      expect(errorLine(port)).toContain(`proxy http://127.0.0.1:${closed.port}`);
+      expect(errorLine(port)).toContain('403');
+      expect(errorLine(filter)).toContain(`proxy http://127.0.0.1:${filtered.port}`);
+      expect(errorLine(filter)).toContain('403');
+      expect(errorLine(plain)).toContain(`proxy http://127.0.0.1:${closed.port}`);
+      for (const run of [port, filter, plain]) {
+        // It is the proxy's failure: the service is not said to be down or unreachable.
+        expect(errorLine(run)).not.toMatch(/could not connect to https?:\/\/|answered HTTP/);
+        expect(run.stderr).toMatch(/HTTPS?_PROXY|NO_PROXY/);
+      }
+      expect(hits(https) + hits(http), 'no request reached the service').toBe(served);
+    });
+
+    it('not listening: exit 4 "could not connect to the proxy …", store unchanged', async () => {
+      const dead = `127.0.0.1:${deadProxyPort}`;
+      const [secure, plain, secret] = await Promise.all([
+        failingLogin(https, { HTTPS_PROXY: `http://${dead}`, ...trusted() }),
+        failingLogin(http, { HTTP_PROXY: `http://${dead}` }),
+        failingLogin(https, { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@${dead}`, ...trusted() }),
+      ]);
+      expect(errorLine(secure)).toContain(`could not connect to the proxy http://${dead}`);
+      expect(errorLine(plain)).toContain(`could not connect to the proxy http://${dead}`);
+      expect(errorLine(secret)).toContain(`could not connect to the proxy http://${PROXY_USER}:***@${dead}`);
+      expect(secret.stderr).not.toContain(PROXY_PASSWORD);
+    });
+
+    it('an unusable proxy URL is a usage error (exit 2), store unchanged', async () => {
+      const dir = seededDir(https.url);
+      const before = storeSnapshot(dir);
+      const run = await login(dir, https, { env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080', ...trusted() } });
+      expect(run.code, run.stderr).toBe(2);
+      expect(errorLine(run)).toContain('HTTPS_PROXY');
+      expect(storeSnapshot(dir)).toEqual(before);
+    });
+  });
+
+  describe('undici is loaded only for a request through a proxy', () => {
+    interface Event {
+      kind: string;
+      detail: string;
+    }
+    let runs = 0;
+    async function traced(
+      args: string[],
+      dir: string,
+      env: Record<string, string>,
+    ): Promise<{ run: KashRun; libraries: string[] }> {
+      const trace = join(dir, `..`, `trace-${runs++}.jsonl`);
+      writeFileSync(trace, '');
+      const run = await runKash(['--config-dir', dir, ...args], {
+        nodeArgs: ['--require', TRACER],
+        env: { KASH_BASE_URL: https.url, KASH_TRACE: trace, NODE_EXTRA_CA_CERTS: ca.caPath, ...env },
+      });
+      const events = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Event);
+      const libraries = [
+        ...new Set(
+          events
+            .filter((e) => e.kind === 'module' && /\/dist\/lib\//.test(e.detail))
+            .map((e) => e.detail.replace(/^.*\/dist\//, 'dist/')),
+        ),
+      ];
+      return { run, libraries };
+    }
+
+    const LOGIN = ['login', '--login', demo.login];
+
+    it('whoami and env with HTTPS_PROXY set load no undici', async () => {
+      const dir = seededDir(https.url);
+      const proxy = { HTTPS_PROXY: open.url, HTTP_PROXY: open.url };
+      const results = await Promise.all([
+        traced(['whoami'], dir, proxy),
+        traced(['env'], dir, proxy),
+        traced(['whoami', '--json'], dir, proxy),
+      ]);
+      for (const { run, libraries } of results) {
+        expect(run.code, run.stderr).toBe(0);
+        expect(libraries).not.toContain('dist/lib/undici.js');
+      }
+    });
+
+    it('a login without any proxy variable loads ky but no undici; one through the proxy loads undici', async () => {
+      const [direct, proxied] = await Promise.all([
+        traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password }),
+        traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password, HTTPS_PROXY: open.url }),
+      ]);
+      expect(direct.run.code, direct.run.stderr).toBe(0);
+      expect(direct.libraries).toContain('dist/lib/ky.js');
+      expect(direct.libraries).not.toContain('dist/lib/undici.js');
+      expect(proxied.run.code, proxied.run.stderr).toBe(0);
+      expect(proxied.libraries).toContain('dist/lib/undici.js');
+    });
+
+    it('a login whose host is in NO_PROXY loads no undici', async () => {
+      const { run, libraries } = await traced(LOGIN, freshDir(), {
+        KASH_PASSWORD: demo.password,
+        HTTPS_PROXY: open.url,
+        NO_PROXY: '127.0.0.1',
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(libraries).toContain('dist/lib/ky.js');
+      expect(libraries).not.toContain('dist/lib/undici.js');
+    });
   });
 });

@@ -9,26 +9,10 @@
 // the lock file holds only a pid.
 import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  accounts,
-  type Emulator,
-  type Fault,
-  otpEmails,
-  type PasswordAccount,
-  startEmulator,
-} from '../support/emulator.js';
-import {
-  hygieneProblem,
-  type KashOptions,
-  type KashRun,
-  registerSecret,
-  runKash,
-  SecretLeakError,
-  secretsIn,
-  startKash,
-  tempConfigDir,
-} from '../support/run-kash.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
+import { accounts, type Fault, otpEmails, type PasswordAccount } from '../support/emulator.js';
+import { hygieneProblem, SecretLeakError, secretsIn } from '../support/run-kash.js';
 import { copyConfigDir } from '../support/store-snapshot.js';
 
 const { demo, shop2, legacy } = accounts;
@@ -51,26 +35,15 @@ registerSecret(WRONG_PASSWORD, 'a wrong password');
 registerSecret('export EVIL=1', "the keyNewline fault's API key (its second line)");
 registerSecret('k'.repeat(32), "the huge fault's API key (any 32 characters of it)");
 
-let emulator: Emulator;
+const e2e = useE2e();
+const { kash } = e2e;
 /** Every config folder a test used, checked at the end. */
 const folders: string[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
-
 function freshDir(): string {
-  const dir = join(tempConfigDir(), 'kash');
+  const dir = e2e.freshDir();
   folders.push(dir);
   return dir;
-}
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
 function passwordLogin(
@@ -79,15 +52,16 @@ function passwordLogin(
   debug: (typeof DEBUG)[number],
   extra: string[] = [],
   password = account.password,
+  env: Record<string, string> = {},
 ) {
   return kash(dir, [...debug.args, 'login', '--login', account.login, ...extra], {
-    env: { ...debug.env, KASH_PASSWORD: password },
+    env: { ...debug.env, KASH_PASSWORD: password, ...env },
   });
 }
 
 /** The code the emulator emailed last to `email`, registered as a secret. */
 function codeFor(email: string): string {
-  const code = emulator.lastCode(email);
+  const code = e2e.emulator.lastCode(email);
   if (code === undefined) throw new Error(`no code was sent to ${email}`);
   registerSecret(code, `the OTP code emailed to ${email}`);
   return code;
@@ -106,9 +80,9 @@ function expectClean(run: KashRun, label: string): void {
   expect(secretsIn(run.stdout, 'stdout'), `${label}: passwords or codes on stdout`).toEqual([]);
 }
 
-/** The debug trace is really there: the request line and its answer. */
-function expectTrace(run: KashRun, label: string): void {
-  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${emulator.url}/workers/`);
+/** The debug trace is really there: the request line (to the file's emulator, or `url`) and its answer. */
+function expectTrace(run: KashRun, label: string, url = e2e.emulator.url): void {
+  expect(run.stderr, `${label}: no debug trace`).toContain(`POST ${url}/workers/`);
 }
 
 /** Every file under `dir` but the store and corrupt stores set aside, with its text. */
@@ -306,7 +280,11 @@ const FAULTS: Array<{ fault: Fault; code: number; args?: string[] }> = [
   { fault: 'stallBody', code: 4, args: ['--timeout', '1'] },
 ];
 
-describe('each emulator fault', () => {
+// Each fault's test has an emulator of its own with that fault on, so they run side by side.
+// The code they send is the one the file's emulator emailed; the copies of the template
+// say it was requested from the test's emulator (a code is spent only where it was asked
+// for), which answers with its fault whatever the code.
+describe.concurrent('each emulator fault', () => {
   /** A folder with a saved login and a pending code for one@: what each fault's runs start from. */
   let template: string;
   let code: string;
@@ -322,37 +300,38 @@ describe('each emulator fault', () => {
     code = codeFor(ONE);
   });
 
-  const copy = () => {
+  /** A copy of the template whose saved login and pending code name `baseUrl` as their service. */
+  const copy = (baseUrl: string) => {
     const dir = freshDir();
     copyConfigDir(template, dir);
+    const file = join(dir, STORE);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(JSON.stringify(e2e.emulator.url));
+    writeFileSync(file, text.replaceAll(JSON.stringify(e2e.emulator.url), JSON.stringify(baseUrl)));
     return dir;
   };
 
   it.each(FAULTS)(
     '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
     async ({ fault, code: exit, args = [] }) => {
-      emulator.fault = fault;
-      emulator.slowMs = 3_000;
-      let runs: Array<[KashRun, string]>;
-      try {
-        runs = await Promise.all(
-          DEBUG.flatMap((debug) => [
-            passwordLogin(copy(), demo, debug, args).then((run): [KashRun, string] => [
-              run,
-              `password login, ${debug.label}`,
-            ]),
-            kash(copy(), [...debug.args, ...args, 'otp', 'consume', '--otp', code], { env: debug.env }).then(
-              (run): [KashRun, string] => [run, `otp consume, ${debug.label}`],
-            ),
+      const faulty = await e2e.startEmulator();
+      faulty.fault = fault;
+      faulty.slowMs = 3_000;
+      const service = { KASH_BASE_URL: faulty.url };
+      const runs = await Promise.all(
+        DEBUG.flatMap((debug) => [
+          passwordLogin(copy(faulty.url), demo, debug, args, demo.password, service).then((run): [KashRun, string] => [
+            run,
+            `password login, ${debug.label}`,
           ]),
-        );
-      } finally {
-        emulator.fault = null;
-        emulator.slowMs = 5_000;
-      }
+          kash(copy(faulty.url), [...debug.args, ...args, 'otp', 'consume', '--otp', code], {
+            env: { ...debug.env, ...service },
+          }).then((run): [KashRun, string] => [run, `otp consume, ${debug.label}`]),
+        ]),
+      );
       for (const [run, label] of runs) {
         expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
-        expectTrace(run, `${fault}, ${label}`);
+        expectTrace(run, `${fault}, ${label}`, faulty.url);
         expectClean(run, `${fault}, ${label}`);
         // No stack trace holds a secret either: with the trace on, one may be printed.
         expect(run.stdout, `${fault}, ${label}`).toBe('');
@@ -384,12 +363,9 @@ describe('the config folder', () => {
     try {
       for (let batch = 0; batch < 5 && lockTexts.length === 0; batch++) {
         const started = [demo, shop2, legacy, demo, shop2, legacy].map((account, i) =>
-          startKash(
-            ['--config-dir', dir, '--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login],
-            {
-              env: { KASH_BASE_URL: emulator.url, KASH_PASSWORD: account.password },
-            },
-          ),
+          e2e.start(dir, ['--verbose', '--profile', `p${batch}-${i}`, 'login', '--login', account.login], {
+            env: { KASH_PASSWORD: account.password },
+          }),
         );
         pids.push(...started.map((s) => s.child.pid!));
         for (const run of await Promise.all(started.map((s) => s.result))) {

@@ -3,9 +3,9 @@
 // test with its own emulator and its own temporary KASH_CONFIG_DIR, concurrently.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type Emulator, type Fault, otpEmails, shops, startEmulator } from '../support/emulator.js';
-import { type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { describe, expect, it } from 'vitest';
+import { type KashRun, runKash, useE2e } from '../support/e2e.js';
+import { type Emulator, type Fault, otpEmails, shops } from '../support/emulator.js';
 
 const LIST_SHOPS = '/workers/listShops.php';
 
@@ -13,10 +13,8 @@ const ONE = otpEmails.one.email;
 const TWO = otpEmails.two.email;
 const NONE = otpEmails.none.email;
 
-const started: Emulator[] = [];
-afterAll(async () => {
-  await Promise.all(started.map((e) => e.close()));
-});
+// No emulator for the whole file: each world starts its own, closed after the file's tests.
+const e2e = useE2e({ emulator: false });
 
 interface World {
   emulator: Emulator;
@@ -26,9 +24,8 @@ interface World {
 }
 
 async function world(): Promise<World> {
-  const emulator = await startEmulator({ host: '127.0.0.1' });
-  started.push(emulator);
-  const dir = tempConfigDir();
+  const emulator = await e2e.startEmulator({ host: '127.0.0.1' });
+  const dir = e2e.tempDir();
   return {
     emulator,
     dir,

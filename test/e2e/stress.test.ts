@@ -1,13 +1,14 @@
 // The CLI under stress, as real processes against the emulator: `kash login` killed with
-// SIGKILL at random moments (mostly while it saves), 50 commands at once on one store,
-// and a store that cannot be written (a read-only filesystem, a full disk).
+// SIGKILL at random moments (mostly while it saves), dozens of commands at once on one
+// store, and a store that cannot be written (a read-only filesystem, a full disk).
 //
 // shared/CLI.md, "Safety rules": writes are atomic (a kill -9 at any moment leaves the old
 // or the new store), concurrent logins lose nothing, a failed login leaves the stored
 // credentials exactly as they were; "Exit codes": 6 when the store cannot be used.
 //
-// `npm test` runs a short kill loop (25 rounds); `npm run test:stress` (KASH_STRESS=full)
-// runs 200.
+// `npm test` runs a short kill loop (12 rounds, more should the kills not yet have landed
+// everywhere they must) and 30 commands at once; `npm run test:stress` (KASH_STRESS=full)
+// runs 200 rounds and 50 commands.
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -15,7 +16,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statfsSync,
   statSync,
   writeFileSync,
@@ -24,25 +24,30 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseStore, type SavedCredentials, type StoreData } from '../../src/store/records.js';
+import { type KashOptions, type KashRun, runKash, startKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, type PasswordAccount, startEmulator } from '../support/emulator.js';
-import { type KashOptions, type KashRun, runKash, startKash, tempConfigDir } from '../support/run-kash.js';
+import { requires } from '../support/requires.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const FULL = process.env.KASH_STRESS === 'full';
-const KILL_ROUNDS = FULL ? 200 : 25;
+const KILL_ROUNDS = FULL ? 200 : 12;
+/** Profiles of the simultaneous commands, five commands each. */
+const CONTENDING_PROFILES = FULL ? 10 : 6;
 const { demo, shop2, legacy } = accounts;
 const STORE = 'credentials.json';
 
 vi.setConfig({ testTimeout: 60_000 });
 
+const e2e = useE2e();
+const { freshDir, kash } = e2e;
 let emulator: Emulator;
 /** Resolved with the time (Date.now()) of the next request the emulator receives. */
 let requestWaiters: Array<(at: number) => void> = [];
-/** Folders to remove, mounts to undo and immutable flags to clear in afterAll. */
+/** Mounts to undo and immutable flags to clear in afterAll (before the harness removes the folders). */
 const cleanups: Array<() => void> = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = e2e.emulator;
   const requests = emulator.requests;
   const push = requests.push.bind(requests);
   requests.push = (...items) => {
@@ -55,9 +60,8 @@ beforeAll(async () => {
   };
 });
 
-afterAll(async () => {
-  await emulator.close();
-  // Undo mounts and flags before removing folders; the last registered is undone first.
+afterAll(() => {
+  // The last registered is undone first.
   for (const cleanup of cleanups.reverse()) {
     try {
       cleanup();
@@ -69,16 +73,6 @@ afterAll(async () => {
 
 function nextRequest(): Promise<number> {
   return new Promise((wake) => requestWaiters.push(wake));
-}
-
-function freshDir(): string {
-  const base = tempConfigDir();
-  cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-  return join(base, 'kash');
-}
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
 function loginArgs(
@@ -183,10 +177,12 @@ describe('kash login killed with SIGKILL', () => {
       const leftovers = new Set<string>();
       const recoveries: number[] = [];
 
-      // Kills land inside the locked save by chance; should none have after the planned
-      // rounds (a busy machine shifts the timings), a few more rounds give it its chance.
+      // Kills land inside the locked save, before it and after it by chance; should one of
+      // these not have happened after the planned rounds (a busy machine shifts the
+      // timings), up to 50 more rounds give it its chance.
       let round = 0;
-      for (; round < KILL_ROUNDS || (outcomes.killedHoldingLock === 0 && round < KILL_ROUNDS + 25); round++) {
+      const landedEverywhere = () => outcomes.killedHoldingLock > 0 && outcomes.old > 0 && outcomes.new > 0;
+      for (; round < KILL_ROUNDS || (!landedEverywhere() && round < KILL_ROUNDS + 50); round++) {
         const before = storeOnDisk(dir, `before round ${round}`);
         // Mostly "main", alternating its two accounts; sometimes another profile.
         const target = round % 5 === 4 ? (round % 10 === 4 ? 'side-a' : 'side-b') : 'main';
@@ -301,11 +297,11 @@ describe('kash login killed with SIGKILL', () => {
   );
 });
 
-describe('50 simultaneous commands on one store', () => {
-  it('logins (two accounts per profile) and logouts across 10 profiles: each profile ends as one of its own commands left it', async () => {
+describe(`${CONTENDING_PROFILES * 5} simultaneous commands on one store`, () => {
+  it(`logins (two accounts per profile) and logouts across ${CONTENDING_PROFILES} profiles: each profile ends as one of its own commands left it`, async () => {
     const dir = freshDir();
     // One emulator per profile: the base URL it saves tells whose command wrote it.
-    const services = await Promise.all(Array.from({ length: 10 }, () => startEmulator()));
+    const services = await Promise.all(Array.from({ length: CONTENDING_PROFILES }, () => startEmulator()));
     try {
       const profiles = services.map((service, i) => {
         const pair = [
@@ -330,7 +326,7 @@ describe('50 simultaneous commands on one store', () => {
         const j = Math.floor(Math.random() * (i + 1));
         [commands[i], commands[j]] = [commands[j]!, commands[i]!];
       }
-      expect(commands).toHaveLength(50);
+      expect(commands).toHaveLength(CONTENDING_PROFILES * 5);
 
       const runs = await Promise.all(
         commands.map((command) =>
@@ -347,7 +343,7 @@ describe('50 simultaneous commands on one store', () => {
         expect(run.code, `${command.kind} ${command.profile.name}: ${run.stderr}`).toBe(0);
       });
 
-      const store = storeOnDisk(dir, 'after 50 commands');
+      const store = storeOnDisk(dir, `after ${commands.length} commands`);
       expect(
         Object.keys(store.profiles).every((name) => profiles.some((p) => p.name === name)),
         Object.keys(store.profiles).join(),
@@ -399,9 +395,9 @@ describe('50 simultaneous commands on one store', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// Stores that cannot be written. The tests run as root, which ignores permission bits, so
-// the folder is made genuinely read-only: a tmpfs remounted read-only, or else the
-// immutable attribute (chattr +i). A full disk is a tiny tmpfs.
+// Stores that cannot be written. Root ignores permission bits, so the folder is made
+// genuinely read-only: a tmpfs remounted read-only (needs the power to mount), or the
+// immutable attribute (chattr +i, needs the power to set it). A full disk is a tiny tmpfs.
 
 function sh(command: string, args: string[]): { ok: boolean; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -496,42 +492,45 @@ async function expectWhoamiDemo(dir: string): Promise<void> {
 }
 
 describe('a store that cannot be written', () => {
-  it.each([
-    { mechanism: 'a tmpfs remounted read-only (chattr +i if mount is not permitted)', folder: writableFolder },
+  const READ_ONLY = [
+    { mechanism: 'a tmpfs remounted read-only', needs: 'mount', folder: writableFolder },
     {
       mechanism: 'the immutable attribute (chattr +i) on a folder of the usual filesystem',
+      needs: 'chattr',
       folder: () => ({ dir: freshDir(), mounted: false, mountError: 'not tried for this case' }),
     },
-  ])(
-    'a read-only folder, by $mechanism: login is exit 6 naming the file, the credentials stay, whoami and a --no-save login still work',
-    async ({ folder: makeFolder }) => {
-      const folder = makeFolder();
-      const saved = await loggedIn(folder.dir);
-      const before = storeSnapshot(folder.dir);
-      const { dir, how } = freeze(folder);
+  ] as const;
+  for (const { mechanism, needs, folder: makeFolder } of READ_ONLY)
+    requires(needs).it(
+      `a read-only folder, by ${mechanism}: login is exit 6 naming the file, the credentials stay, whoami and a --no-save login still work`,
+      async () => {
+        const folder = makeFolder();
+        const saved = await loggedIn(folder.dir);
+        const before = storeSnapshot(folder.dir);
+        const { dir, how } = freeze(folder);
 
-      const [other, sameProfile, logout] = await Promise.all([
-        login(dir, 'other', shop2),
-        login(dir, 'default', shop2),
-        kash(dir, ['logout']),
-      ]);
-      expectStoreError(other, dir);
-      expectStoreError(sameProfile, dir);
-      expectStoreError(logout, dir);
-      // A code request could not be remembered: it stops before the email goes out.
-      const mails = emulator.outbox.length;
-      expectStoreError(await kash(dir, ['otp', 'request', '--email', 'one@kash.click']), dir);
-      expect(emulator.outbox.length).toBe(mails);
-      expect(readFileSync(join(dir, STORE)).equals(saved), how).toBe(true);
-      expect(storeSnapshot(dir), how).toEqual(before);
-      await expectWhoamiDemo(dir);
+        const [other, sameProfile, logout] = await Promise.all([
+          login(dir, 'other', shop2),
+          login(dir, 'default', shop2),
+          kash(dir, ['logout']),
+        ]);
+        expectStoreError(other, dir);
+        expectStoreError(sameProfile, dir);
+        expectStoreError(logout, dir);
+        // A code request could not be remembered: it stops before the email goes out.
+        const mails = emulator.outbox.length;
+        expectStoreError(await kash(dir, ['otp', 'request', '--email', 'one@kash.click']), dir);
+        expect(emulator.outbox.length).toBe(mails);
+        expect(readFileSync(join(dir, STORE)).equals(saved), how).toBe(true);
+        expect(storeSnapshot(dir), how).toEqual(before);
+        await expectWhoamiDemo(dir);
 
-      // Nothing to write, so nothing in the way.
-      const noSave = await login(dir, 'default', shop2, ['--no-save', '--format', 'json']);
-      expect(noSave.code, noSave.stderr).toBe(0);
-      expect(JSON.parse(noSave.stdout)).toEqual({ KASH_APIKEY: shop2.apiKey, KASH_SHOPID: '1337' });
-    },
-  );
+        // Nothing to write, so nothing in the way.
+        const noSave = await login(dir, 'default', shop2, ['--no-save', '--format', 'json']);
+        expect(noSave.code, noSave.stderr).toBe(0);
+        expect(JSON.parse(noSave.stdout)).toEqual({ KASH_APIKEY: shop2.apiKey, KASH_SHOPID: '1337' });
+      },
+    );
 
   /** A tmpfs of `size` holding a demo login, then a filler so that `freePages` 4 KiB pages remain. */
   async function nearlyFull(size: string, freePages: number): Promise<{ dir: string; saved: Buffer }> {
@@ -559,7 +558,7 @@ describe('a store that cannot be written', () => {
     return { dir, saved };
   }
 
-  it('a full disk: login is exit 6 naming the file, and the old store is unchanged', async () => {
+  requires('mount').it('a full disk: login is exit 6 naming the file, and the old store is unchanged', async () => {
     const { dir, saved } = await nearlyFull('8k', 0);
     const run = await login(dir, 'other', shop2);
     expectStoreError(run, dir);
@@ -567,7 +566,7 @@ describe('a store that cannot be written', () => {
     await expectWhoamiDemo(dir);
   });
 
-  it('a full disk: a failed login leaves the folder as it was (no stray file)', async () => {
+  requires('mount').it('a full disk: a failed login leaves the folder as it was (no stray file)', async () => {
     const { dir } = await nearlyFull('8k', 0);
     const before = storeSnapshot(dir);
     const run = await login(dir, 'other', shop2);
@@ -578,14 +577,17 @@ describe('a store that cannot be written', () => {
     expect(storeSnapshot(dir)).toEqual(before);
   });
 
-  it('room for the lock but not for the new store: exit 6, the old store unchanged, no temporary file left', async () => {
-    const { dir, saved } = await nearlyFull('12k', 1);
-    const before = storeSnapshot(dir);
-    const run = await login(dir, 'default', shop2);
-    expectStoreError(run, dir);
-    expect(readFileSync(join(dir, STORE)).equals(saved)).toBe(true);
-    expect(storeSnapshot(dir)).toEqual(before);
-    expect(readdirSync(dir).sort()).toEqual(['credentials.json', 'filler']);
-    await expectWhoamiDemo(dir);
-  });
+  requires('mount').it(
+    'room for the lock but not for the new store: exit 6, the old store unchanged, no temporary file left',
+    async () => {
+      const { dir, saved } = await nearlyFull('12k', 1);
+      const before = storeSnapshot(dir);
+      const run = await login(dir, 'default', shop2);
+      expectStoreError(run, dir);
+      expect(readFileSync(join(dir, STORE)).equals(saved)).toBe(true);
+      expect(storeSnapshot(dir)).toEqual(before);
+      expect(readdirSync(dir).sort()).toEqual(['credentials.json', 'filler']);
+      await expectWhoamiDemo(dir);
+    },
+  );
 });

@@ -1,13 +1,13 @@
 // `kash whoami`, `kash env` and `kash logout`, end to end: the built CLI as a real
 // process against the emulator, each test with its own config folder.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accounts, type Emulator, startEmulator } from '../support/emulator.js';
-import { KASH_BIN, type KashOptions, type KashRun, runKash, tempConfigDir } from '../support/run-kash.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { KASH_BIN, type KashRun, useE2e } from '../support/e2e.js';
+import { accounts } from '../support/emulator.js';
+import { requires } from '../support/requires.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const execFileAsync = promisify(execFile);
@@ -29,23 +29,16 @@ const ENV_KEY = 'env-api-key-abcdefghijkl';
 // Spawning node costs a few hundred ms of CPU; on two busy cores a test of several spawns needs room.
 vi.setConfig({ testTimeout: 30_000 });
 
-let emulator: Emulator;
+const e2e = useE2e();
+const { freshDir, kash } = e2e;
 /** Logged in as demo (default), shop2 (p2) and legacy (old) once; tests that change the store use their own. */
 let shared: string;
-
-function freshDir(): string {
-  return join(tempConfigDir(), 'kash');
-}
 
 /** A copy (bytes and modes) of the shared folder, for a test that changes the store. */
 function copyOfShared(): string {
   const dir = freshDir();
   copyConfigDir(shared, dir);
   return dir;
-}
-
-function kash(dir: string, args: string[], options: KashOptions = {}): Promise<KashRun> {
-  return runKash(['--config-dir', dir, ...args], { ...options, env: { KASH_BASE_URL: emulator.url, ...options.env } });
 }
 
 async function login(dir: string, who: 'demo' | 'shop2' | 'legacy', profile = 'default'): Promise<void> {
@@ -64,14 +57,9 @@ function parseJson<T>(run: KashRun): T {
 type View = Record<string, unknown>;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
   shared = freshDir();
   await login(shared, 'demo');
   await Promise.all([login(shared, 'shop2', 'p2'), login(shared, 'legacy', 'old')]);
-});
-
-afterAll(async () => {
-  await emulator.close();
 });
 
 const allKeys = [demo.apiKey, shop2.apiKey, legacy.apiKey, ENV_KEY];
@@ -82,14 +70,8 @@ function expectNoKey(run: KashRun): void {
   }
 }
 
-/** A process environment without anything of kash, for real shells. */
-function shellEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$)/i.test(name)) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
+/** The environment of kash's test runs, for the real shells that run kash here. */
+const shellEnv = (extra: Record<string, string>) => e2e.env(extra);
 
 describe('kash whoami', () => {
   it('shows profile, shop ID, login, method, base URL, source and the masked key on stderr; stdout stays empty', async () => {
@@ -97,7 +79,7 @@ describe('kash whoami', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     const saved = JSON.parse(readFileSync(join(shared, 'credentials.json'), 'utf8')).profiles.default.credentials;
-    for (const fact of ['default', '42', demo.login, 'password', emulator.url, saved.obtainedAt, 'demo…cdef']) {
+    for (const fact of ['default', '42', demo.login, 'password', e2e.emulator.url, saved.obtainedAt, 'demo…cdef']) {
       expect(run.stderr, fact).toContain(fact);
     }
     // Where they come from: the store (its file), not the environment.
@@ -118,7 +100,7 @@ describe('kash whoami', () => {
       login: demo.login,
       email: null,
       method: 'password',
-      baseUrl: emulator.url,
+      baseUrl: e2e.emulator.url,
       obtainedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       apiKeyMasked: 'demo…cdef',
     });
@@ -210,17 +192,17 @@ describe('kash whoami', () => {
 });
 
 describe('kash env', () => {
-  it('prints sh that bash evaluates to the saved key and shop ID', async () => {
+  requires('bash').it('prints sh that bash evaluates to the saved key and shop ID', async () => {
     const { stdout } = await execFileAsync(
       'bash',
       ['-c', 'eval "$(node "$KASH_BIN_PATH" env)"; printf "%s\\n%s" "$KASH_APIKEY" "$KASH_SHOPID"'],
-      { env: shellEnv({ KASH_BIN_PATH: KASH_BIN, KASH_CONFIG_DIR: shared, KASH_BASE_URL: emulator.url }) },
+      { env: shellEnv({ KASH_BIN_PATH: KASH_BIN, KASH_CONFIG_DIR: shared, KASH_BASE_URL: e2e.emulator.url }) },
     );
     expect(stdout).toBe(`${demo.apiKey}\n42`);
   });
 
-  it('sh output carries a hostile value exactly and runs nothing', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'kash-eval-'));
+  requires('bash').it('sh output carries a hostile value exactly and runs nothing', async () => {
+    const cwd = e2e.tempDir('eval-');
     const nasty = `a'b"c $(touch pwned) \`touch pwned\` \\ '\\'' ;|& $HOME\nline two\n`;
     const { stdout } = await execFileAsync(
       'bash',
@@ -335,7 +317,7 @@ describe('kash logout', () => {
 
   it('when logged out is exit 0 and creates no file', async () => {
     const missing = freshDir();
-    const empty = tempConfigDir();
+    const empty = e2e.tempDir();
     const runs = await Promise.all([
       kash(missing, ['logout']),
       kash(missing, ['logout', '--all']),
@@ -364,7 +346,7 @@ describe('kash logout', () => {
 
 describe('a store kash cannot use', () => {
   it('corrupt: whoami, env and logout each exit 6 naming the file, and leave it unchanged', async () => {
-    const dir = tempConfigDir();
+    const dir = e2e.tempDir();
     const file = join(dir, 'credentials.json');
     writeFileSync(file, '{"version":1,"profiles":{"default":{"credentials":{"apiKey":', { mode: 0o600 });
     const before = storeSnapshot(dir);
@@ -383,7 +365,7 @@ describe('a store kash cannot use', () => {
   });
 
   it('valid JSON that is not a store counts as corrupt too', async () => {
-    const dir = tempConfigDir();
+    const dir = e2e.tempDir();
     const file = join(dir, 'credentials.json');
     writeFileSync(file, '{"default":{"apiKey":42}}\n', { mode: 0o600 });
     const before = storeSnapshot(dir);
@@ -396,15 +378,15 @@ describe('a store kash cannot use', () => {
   });
 
   it('unusable (its folder would be under a regular file): login exits 6 before asking the service; whoami and env exit 6', async () => {
-    const root = tempConfigDir();
+    const root = e2e.tempDir();
     const blocker = join(root, 'file');
     writeFileSync(blocker, 'not a folder\n');
     const dir = join(blocker, 'sub');
-    const from = emulator.requests.length;
+    const from = e2e.emulator.requests.length;
     const run = await kash(dir, ['login', '--login', demo.login], { env: { KASH_PASSWORD: demo.password } });
     expect(run.code, run.stderr).toBe(6);
     // Credentials that could not be kept are not asked for.
-    expect(emulator.requests.length - from).toBe(0);
+    expect(e2e.emulator.requests.length - from).toBe(0);
     expect(run.stderr).toMatch(/^error: /m);
     expect(run.stderr).toContain(dir);
     expect(run.stdout).toBe('');

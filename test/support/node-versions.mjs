@@ -47,7 +47,7 @@ async function nodeOf(major) {
 
 function suite(binary) {
   return new Promise((done) => {
-    const child = spawn(binary, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/e2e'], {
+    const child = spawn(binary, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e'], {
       cwd: root,
       stdio: 'inherit',
       // Tests that start `node` by name get the same version.

@@ -4,11 +4,13 @@
 // stdout. `script -e` exits with the child's status.
 //
 // Always asynchronous: the emulator answers from the test process, so a synchronous
-// spawn would deadlock.
+// spawn would deadlock. A suite that uses it declares `requires('script')`.
+//
+// The session gets the environment of every kash a test runs (test/support/environment.ts),
+// plus TERM=xterm and SHELL=/bin/sh.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { KASH_BIN } from './run-kash.js';
-
-const SCRIPT = '/usr/bin/script';
+import { type EnvironmentOptions, kashEnvironment, withChanges } from './environment.js';
+import { hygieneProblem, KASH_BIN, SecretLeakError } from './run-kash.js';
 
 const KEYS = {
   enter: '\r',
@@ -25,7 +27,11 @@ export interface Pty {
   /** Types text into the terminal, as a person would (no line break added). */
   type(text: string): void;
   press(key: Key): void;
-  /** Resolves the exit status; kills the session and rejects when it does not end in time. */
+  /**
+   * Resolves the exit status; kills the session and rejects when it does not end in time,
+   * or when the terminal showed a password or code (secret hygiene, as runKash checks it:
+   * the terminal shows both streams, so an API key may be there, as on stdout).
+   */
   exit(timeoutMs?: number): Promise<number>;
   /** Everything drawn so far, ANSI escapes and carriage returns removed. */
   output(): string;
@@ -45,39 +51,39 @@ export function stripAnsi(text: string): string {
 }
 
 /** Single-quotes a word for the POSIX shell that `script -c` runs the command with. */
-function shellQuote(word: string): string {
+export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The parent's environment minus whatever would change how kash behaves (CI=true would disable prompts). */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (/^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_OPTIONS$|COLUMNS$|LINES$)/i.test(name))
-      continue;
-    env[name] = value;
-  }
-  return env;
+/**
+ * Runs the shell command `command` (`sh -c`) on a fresh pseudo-terminal through `script`:
+ * what is written to the child's stdin is typed at the terminal, and its stdout is what
+ * the terminal shows. `env` goes on top of the test environment (`undefined` removes).
+ */
+export function spawnOnTerminal(
+  command: string,
+  env: Record<string, string | undefined> = {},
+  options: EnvironmentOptions = {},
+): ChildProcessWithoutNullStreams {
+  const childEnv = withChanges({ ...kashEnvironment(options), TERM: 'xterm', SHELL: '/bin/sh' }, env);
+  return spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
+    env: childEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /**
  * Starts `kash <args>` on a fresh pseudo-terminal (stdin, stdout and stderr all the
- * terminal). `env` goes on top of a clean environment; a value of `undefined` removes it.
+ * terminal). `env` goes on top of the test environment; a value of `undefined` removes it.
  */
-export function start(args: string[], env: Record<string, string | undefined> = {}): Pty {
+export function start(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: EnvironmentOptions = {},
+): Pty {
   // A fixed, roomy size so that prompts never wrap; `script` gives a 0x0 terminal otherwise.
   const command = `stty cols 160 rows 50 2>/dev/null; exec ${[process.execPath, KASH_BIN, ...args].map(shellQuote).join(' ')}`;
-  const childEnv: Record<string, string> = { ...cleanEnv(), TERM: 'xterm', SHELL: '/bin/sh' };
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete childEnv[name];
-    else childEnv[name] = value;
-  }
-
-  const child: ChildProcessWithoutNullStreams = spawn(SCRIPT, ['-q', '-f', '-e', '-c', command, '/dev/null'], {
-    env: childEnv,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawnOnTerminal(command, env, options);
 
   let raw = '';
   let scriptErrors = '';
@@ -186,6 +192,8 @@ export function start(args: string[], env: Record<string, string | undefined> = 
           if (spawnError) throw spawnError;
           if (!ended) return undefined;
           if (ended.code === null) throw new Error(`script was killed by ${ended.signal}\n${describe()}`);
+          const problem = hygieneProblem(args, { code: ended.code, signal: null, stdout: output(), stderr: '' });
+          if (problem !== undefined) throw new SecretLeakError(problem);
           return ended.code;
         },
         'the session to end',

@@ -9,10 +9,9 @@
 // awaiting it fails with a message that names the secret by its fixture path and never
 // holds the secret itself.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { accounts, shops } from './emulator.js';
+import { kashEnvironment, tempDir } from './environment.js';
 
 /** bin/kash.js, or KASH_TEST_BIN: a copy of the built package elsewhere (one that a concurrent `npm run build` cannot remove mid-run). */
 export const KASH_BIN = resolve(process.env.KASH_TEST_BIN || resolve(import.meta.dirname, '../../bin/kash.js'));
@@ -25,8 +24,14 @@ export interface KashRun {
 }
 
 export interface KashOptions {
-  /** Variables on top of a clean environment (no KASH_*, CI or colour variables from outside). */
+  /**
+   * Variables on top of the test environment (test/support/environment.ts: nothing of
+   * kash, CI, colour or proxies from outside, and no way to the developer's keychain or
+   * caches); a value of `undefined` removes one.
+   */
   env?: Record<string, string | undefined>;
+  /** Let this run reach the session's real keyring (see environment.ts). */
+  realKeyring?: boolean;
   /** Written to stdin, then closed; stdin is closed at once when absent. */
   input?: string;
   timeoutMs?: number;
@@ -34,20 +39,9 @@ export interface KashOptions {
   nodeArgs?: string[];
 }
 
-/** A fresh config folder for one test. */
+/** A fresh, empty folder (0700) for one test, inside this test file's sandbox, removed with it. */
 export function tempConfigDir(): string {
-  return mkdtempSync(join(tmpdir(), 'kash-test-'));
-}
-
-/** This process's environment less what would change how kash behaves (KASH_*, CI, colour, proxies, NODE_*). */
-export function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(KASH_|CI$|NO_COLOR$|FORCE_COLOR$|HTTPS?_PROXY$|NO_PROXY$|NODE_)/i.test(name))
-      continue;
-    env[name] = value;
-  }
-  return env;
+  return tempDir('config-');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -181,7 +175,7 @@ export interface StartedKash {
  */
 export function startKash(args: string[], options: KashOptions = {}): StartedKash {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), KASH_BIN, ...args], {
-    env: { ...cleanEnv(), ...options.env },
+    env: { ...kashEnvironment({ realKeyring: options.realKeyring }), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const startedAt = Date.now();

@@ -6,6 +6,7 @@ import { parseEnv, promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KashError } from '../../src/errors.js';
 import { ENV_FORMATS, type EnvFormat, formatEnv, parseEnvFormat, parsePrefix } from '../../src/output/env-format.js';
+import { type Requirement, requires } from '../support/requires.js';
 
 const run = promisify(execFile);
 
@@ -192,11 +193,11 @@ describe('round trips', () => {
   const SH_SCRIPT = 'eval "$(cat "$1")" && exec env -0';
   const FISH_SCRIPT = 'cat $argv[1] | source; and exec env -0';
   const BASH_ARGS = ['--norc', '--noprofile', '-c', SH_SCRIPT, 'bash'];
-  const shells: Array<[string, EnvFormat, string[]]> = [
-    ['/usr/bin/bash', 'sh', BASH_ARGS],
-    ['/usr/bin/dash', 'sh', ['-c', SH_SCRIPT, 'dash']],
-    ['/usr/bin/zsh', 'sh', ['-f', '-c', SH_SCRIPT, 'zsh']],
-    ['/usr/bin/fish', 'fish', ['--no-config', '-c', FISH_SCRIPT]],
+  const shells: Array<[string, EnvFormat, string[], Requirement]> = [
+    ['/usr/bin/bash', 'sh', BASH_ARGS, 'bash'],
+    ['/usr/bin/dash', 'sh', ['-c', SH_SCRIPT, 'dash'], 'dash'],
+    ['/usr/bin/zsh', 'sh', ['-f', '-c', SH_SCRIPT, 'zsh'], 'zsh'],
+    ['/usr/bin/fish', 'fish', ['--no-config', '-c', FISH_SCRIPT], 'fish'],
   ];
 
   /**
@@ -226,18 +227,19 @@ describe('round trips', () => {
     }
   }
 
-  it('the canary catches a command smuggled into the output', async () => {
+  requires('bash').it('the canary catches a command smuggled into the output', async () => {
     const { files } = await evaluate('/usr/bin/bash', BASH_ARGS, `export KASH_V0=$(touch ${CANARY})\n`);
     expect(files).toContain(CANARY);
   });
 
-  it.each(shells)('%s sets each nasty value exactly and runs nothing else', async (shell, format, args) => {
-    const vars = varsOf(NASTY);
-    const { exported, stderr, files } = await evaluate(shell, args, formatEnv(format, vars));
-    expect(exported).toEqual(Object.fromEntries(vars));
-    expect(stderr).toBe('');
-    expect(files).toEqual([]);
-  });
+  for (const [shell, format, args, need] of shells)
+    requires(need).it(`${shell} sets each nasty value exactly and runs nothing else`, async () => {
+      const vars = varsOf(NASTY);
+      const { exported, stderr, files } = await evaluate(shell, args, formatEnv(format, vars));
+      expect(exported).toEqual(Object.fromEntries(vars));
+      expect(stderr).toBe('');
+      expect(files).toEqual([]);
+    });
 
   it('dotenv reads back through util.parseEnv', () => {
     const vars = varsOf(NASTY.filter((value) => carries('dotenv', value)));
