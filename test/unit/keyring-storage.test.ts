@@ -110,7 +110,7 @@ describe('--storage at login', () => {
   it('a new login keeps the profile where it is; --storage file moves it and removes the item; a keyring save removes the old item', async () => {
     const { env, readStore } = userEnv();
     const keyring = memoryKeyring();
-    const id = () => (readStore()?.profiles.default?.credentials as { keyringId?: string }).keyringId;
+    const id = () => (readStore()?.profiles.default?.credentials as { keyringId?: string } | undefined)?.keyringId;
     service().post(ENDPOINTS.password).times(4).reply(200, CREDENTIALS);
     await login(['--storage', 'keyring'], env, keyring);
     const first = id();
