@@ -50,9 +50,9 @@ export function suppliedBy(ctx: Context, input: Input, given: Given): 'flag' | '
 export async function optionalInput(ctx: Context, input: Input, given: Given): Promise<string | undefined> {
   const flag = given[attribute(input)];
   if (input.stdin === 'flag' && flag === true) return input.check(await readSecretLine(ctx, input));
-  if (typeof flag === 'string') return input.check(refuseMangled(flag, flagName(input)));
+  if (typeof flag === 'string') return input.check(refuseMangled(flag, flagName(input), input.label));
   const fromEnv = input.variable === undefined ? undefined : variable(ctx.env, input.variable);
-  if (fromEnv !== undefined && input.variable) return input.check(refuseMangled(fromEnv, input.variable));
+  if (fromEnv !== undefined && input.variable) return input.check(refuseMangled(fromEnv, input.variable, input.label));
   if (input.stdin === 'piped' && !ctx.io.stdinIsTTY)
     return input.check(await readLine(ctx.io.stdin, input.label, howToGive(input)));
   return undefined;

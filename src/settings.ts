@@ -52,10 +52,10 @@ export interface Settings {
  * Node hands over an argument or variable that is not valid UTF-8 with U+FFFD in place
  * of each bad byte: sent on, it would no longer be what the user gave.
  */
-export function refuseMangled(value: string, name: string): string {
+export function refuseMangled(value: string, name: string, what?: string): string {
   if (value.includes('\ufffd')) {
     throw usageError(
-      `${name} is not valid UTF-8`,
+      `${what ? `the ${what} given by ` : ''}${name} is not valid UTF-8`,
       'Give it as UTF-8 text: kash sends and uses values exactly as given.',
     );
   }
@@ -69,9 +69,9 @@ export const variable = (env: NodeJS.ProcessEnv, name: string): string | undefin
 };
 
 /** The variable, refused when it is not valid UTF-8. */
-const mangledOr = (env: NodeJS.ProcessEnv, name: string) => {
+const mangledOr = (env: NodeJS.ProcessEnv, name: string, what: string) => {
   const value = variable(env, name);
-  return value === undefined ? undefined : refuseMangled(value, name);
+  return value === undefined ? undefined : refuseMangled(value, name, what);
 };
 
 export const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
@@ -86,8 +86,8 @@ export const isVerbose = (flags: GlobalFlags, env: NodeJS.ProcessEnv) => flags.v
 export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings {
   const profileName = flags.profile ?? variable(env, 'KASH_PROFILE');
   const configDir =
-    (flags.configDir === undefined ? undefined : refuseMangled(flags.configDir, '--config-dir')) ??
-    mangledOr(env, 'KASH_CONFIG_DIR') ??
+    (flags.configDir === undefined ? undefined : refuseMangled(flags.configDir, '--config-dir', 'folder')) ??
+    mangledOr(env, 'KASH_CONFIG_DIR', 'folder') ??
     defaultConfigDir(env);
   if (configDir.trim() === '') {
     throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
@@ -111,8 +111,8 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
           : undefined,
     network() {
       const given =
-        (flags.baseUrl === undefined ? undefined : refuseMangled(flags.baseUrl, '--base-url')) ??
-        mangledOr(env, 'KASH_BASE_URL');
+        (flags.baseUrl === undefined ? undefined : refuseMangled(flags.baseUrl, '--base-url', 'base URL')) ??
+        mangledOr(env, 'KASH_BASE_URL', 'base URL');
       network ??= {
         baseUrl: parseBaseUrl(given ?? DEFAULT_BASE_URL),
         baseUrlGiven: given !== undefined,

@@ -18,9 +18,11 @@ export function parseBaseUrl(value: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(bare)) {
     const host = bare.replace(/^\/+/, '').split(/[/:]/)[0] ?? '';
     const suggested = `${isLoopback(host) ? 'http' : 'https'}://${bare.replace(/^\/+/, '')}`;
+    // Repeated only when it is a plain host and port: nothing a terminal would act on, nothing like a password.
+    const plain = /^[\w.-]+(:\d+)?(\/[\w./-]*)?$/.test(bare);
     throw usageError(
       `the base URL ${value.includes('@') ? '' : `${quote(value, 200)} `}has no scheme`,
-      `Give it whole, e.g. --base-url ${value.includes('@') ? 'https://kash.click' : suggested}.`,
+      `Give it whole, e.g. --base-url ${plain ? suggested : 'https://kash.click'}.`,
     );
   }
   let url: URL;

@@ -57,7 +57,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
   try {
     child = spawn(file, args, { stdio: 'inherit', env });
   } catch (error) {
-    throw cannotStart(file, error);
+    throw cannotStart(file, error, env.PATH);
   }
   const stop = forwardSignals(child);
   try {
@@ -69,7 +69,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
     });
     ctx.exitWith(status);
   } catch (error) {
-    throw cannotStart(file, error);
+    throw cannotStart(file, error, env.PATH);
   } finally {
     stop();
   }
@@ -112,9 +112,11 @@ function onPath(file: string, path = '/usr/local/bin:/usr/bin:/bin'): string | u
   return undefined;
 }
 
-function cannotStart(file: string, error: unknown): KashError {
+function cannotStart(file: string, error: unknown, path?: string): KashError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') {
+  // A folder of PATH that cannot be searched makes the lookup say EACCES; a shell says "not found" then, if no folder has it.
+  const nowhere = code === 'EACCES' && !file.includes('/') && onPath(file, path) === undefined;
+  if (code === 'ENOENT' || nowhere) {
     return new KashError(ExitCode.notFound, `command not found: ${file}`, {
       hint: 'Check the name, or give its path.',
       cause: error,

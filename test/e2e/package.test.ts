@@ -1,7 +1,7 @@
 // What users install: the packed tarball holds the bundle and nothing it would need to
 // fetch, and runs in an empty folder.
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('the published package', () => {
     expect(packed.size).toBeLessThan(300 * 1024);
   });
 
-  it('installs into an empty folder without pulling any other package, and runs', async () => {
+  it('installs into an empty folder with its one runtime dependency (the keyring addon), and runs', async () => {
     const project = join(work, 'empty');
     const config = join(work, 'config');
     await run('mkdir', ['-p', project]);
@@ -60,7 +60,17 @@ describe('the published package', () => {
       ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)],
       { cwd: project },
     );
-    expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['kash']);
+    expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual([
+      '@napi-rs',
+      'kash',
+    ]);
+    // The addon and its prebuilt binary for this platform, nothing else.
+    expect(readdirSync(join(project, 'node_modules', '@napi-rs')).sort()).toEqual([
+      'keyring',
+      `keyring-${process.platform}-${process.arch}-gnu`,
+    ]);
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'kash', 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies ?? {})).toEqual(['@napi-rs/keyring']);
     const version = await run(join(project, 'node_modules/.bin/kash'), ['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const whoami = await run(join(project, 'node_modules/.bin/kash'), ['whoami', '--json'], {

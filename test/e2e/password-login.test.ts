@@ -13,6 +13,8 @@ const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
 const WHOAMI_FIELDS = [
   'profile',
   'source',
+  'storage',
+  'isDefault',
   'shopId',
   'shopTitle',
   'login',
@@ -221,13 +223,12 @@ describe('kash login --no-save', () => {
     expect(doc).toMatchObject({
       apiKey: demo.apiKey,
       shopId: '42',
-      profile: 'default',
       login: demo.login,
       method: 'password',
     });
-    // The whoami fields but "source": saved nowhere, these credentials come from neither the store nor the environment.
-    for (const field of WHOAMI_FIELDS.filter((name) => name !== 'source')) expect(doc, field).toHaveProperty(field);
-    expect(doc).not.toHaveProperty('source');
+    // The whoami fields, those that say where they are saved null: saved nowhere, not in a profile.
+    expect(Object.keys(doc).sort()).toEqual(['apiKey', ...WHOAMI_FIELDS].sort());
+    expect(doc).toMatchObject({ profile: null, source: null, storage: null, isDefault: null });
     expect(listDir(dir)).toEqual([]);
   });
 
@@ -326,13 +327,15 @@ describe('kash login failures', () => {
 });
 
 describe('kash login and what is already there', () => {
-  it('still saves when KASH_APIKEY and KASH_SHOPID are set, and warns that the environment keeps overriding', async () => {
+  it('still saves when KASH_APIKEY and KASH_SHOPID are set, and warns that commands without --profile use them', async () => {
     const dir = freshDir();
     const run = await loginDemo(dir, [], { KASH_APIKEY: 'env-api-key-999999999999', KASH_SHOPID: '999' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     expect(savedCredentials(dir)).toMatchObject({ apiKey: demo.apiKey, shopId: '42' });
-    expect(run.stderr).toMatch(/warning:.*KASH_APIKEY.*overrid/i);
+    expect(run.stderr).toMatch(
+      /warning: KASH_APIKEY and KASH_SHOPID are set: commands run here without --profile will use them/,
+    );
   });
 
   it('sets a corrupt store aside (renamed, same bytes), warns, and saves afresh', async () => {

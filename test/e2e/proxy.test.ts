@@ -1,12 +1,16 @@
 // Proxies and private certificate authorities, end to end (shared/CLI.md, "Network"): the
 // built CLI as a real process, a real tinyproxy between it and the emulator, the emulator
-// over plain HTTP and over HTTPS with a certificate from a throw-away CA. Needs tinyproxy
-// and openssl.
+// over HTTPS on an address of this machine other than loopback (loopback never goes
+// through a proxy) with a certificate from a throw-away CA, and over plain HTTP on
+// loopback. Needs tinyproxy, openssl and such an address.
+
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type KashRun, registerSecret, runKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator } from '../support/emulator.js';
+import { lanAddress } from '../support/needs.js';
 import { requires } from '../support/requires.js';
 import { storeSnapshot } from '../support/store-snapshot.js';
 import { freePort, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
@@ -28,22 +32,23 @@ registerSecret(WRONG_PROXY_PASSWORD, 'a wrong proxy password');
 const e2e = useE2e({ emulator: false });
 const { freshDir } = e2e;
 
-requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', () => {
+requires('tinyproxy', 'openssl', 'lan-address').describe('through a proxy, with a private CA', () => {
+  const lan = lanAddress() ?? '192.0.2.1';
   let ca: TestCa;
-  let http: Emulator; // plain HTTP, on a loopback address, as the contract allows
-  let https: Emulator; // HTTPS with a certificate for 127.0.0.1 from the throw-away CA
+  let http: Emulator; // plain HTTP, on loopback, as the contract allows (and never through a proxy)
+  let https: Emulator; // HTTPS on the machine's other address, with a certificate for it from the throw-away CA
   let open: Tinyproxy; // lets CONNECT reach both emulators
   let auth: Tinyproxy; // the same, behind Basic auth
   let closed: Tinyproxy; // allows CONNECT to another port only: 403
-  let filtered: Tinyproxy; // filters 127.0.0.1 out: 403
+  let filtered: Tinyproxy; // filters the service's address out: 403
   let deadProxyPort: number; // nothing listens there
 
   beforeAll(async () => {
-    const tls = await makeTestTls(['localhost', '127.0.0.1']);
+    const tls = await makeTestTls(['localhost', '127.0.0.1', lan]);
     ca = tls.ca;
     [http, https] = await Promise.all([
       e2e.startEmulator(),
-      e2e.startEmulator({ tls: { key: tls.server.key, cert: tls.server.cert } }),
+      e2e.startEmulator({ host: lan, tls: { key: tls.server.key, cert: tls.server.cert } }),
     ]);
     const ports = [new URL(http.url).port, new URL(https.url).port].map(Number);
     const otherPort = await freePort();
@@ -51,7 +56,7 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
       startTinyproxy({ connectPorts: ports }),
       startTinyproxy({ connectPorts: ports, basicAuth: { user: PROXY_USER, password: PROXY_PASSWORD } }),
       startTinyproxy({ connectPorts: [otherPort] }),
-      startTinyproxy({ connectPorts: ports, filter: ['^127\\.0\\.0\\.1$'] }),
+      startTinyproxy({ connectPorts: ports, filter: [`^${lan.replaceAll('.', '\\.')}$`] }),
       freePort(),
     ]);
   });
@@ -85,7 +90,7 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
     return dir;
   }
 
-  const hostOf = (emulator: Emulator) => new URL(emulator.url).host; // 127.0.0.1:<port>
+  const hostOf = (emulator: Emulator) => new URL(emulator.url).host; // <address>:<port>
 
   /** The proxy URL with credentials in it. */
   const withCredentials = (proxy: Tinyproxy, user: string, password: string) =>
@@ -139,52 +144,61 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
 
   // ---------------------------------------------------------------------------------------
 
-  describe('plain HTTP through HTTP_PROXY', () => {
-    it.each(['HTTP_PROXY', 'http_proxy'])(
-      '%s: the login goes through the proxy and saves the credentials',
-      async (variable) => {
+  /** A listener that counts the connections made to it, and closes each at once. */
+  async function counter(): Promise<{ url: string; count(): number; close(): Promise<void> }> {
+    let connections = 0;
+    const server: Server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${port}`,
+      count: () => connections,
+      close: () => new Promise((done) => server.close(() => done())),
+    };
+  }
+
+  describe('loopback never goes through a proxy', () => {
+    it('with every proxy variable set, and NO_PROXY naming something else, the login goes direct: the proxy sees no connection', async () => {
+      const listener = await counter();
+      try {
+        const everything = {
+          HTTPS_PROXY: listener.url,
+          https_proxy: listener.url,
+          HTTP_PROXY: listener.url,
+          http_proxy: listener.url,
+          NO_PROXY: 'example.com',
+        };
         const dir = freshDir();
-        const mark = await open.mark();
-        const run = await login(dir, http, { env: { [variable]: open.url } });
+        const run = await login(dir, http, { env: everything, args: ['--verbose'] });
         expect(run.code, run.stderr).toBe(0);
         expect(savedKey(dir)).toBe(demo.apiKey);
-        const requests = await open.requests(mark);
-        expect(requests.length, 'one request through the proxy').toBe(1);
-        expect(requests[0]).toContain(hostOf(http));
-      },
-    );
-
-    it('--verbose names the proxy with its password hidden, and a Basic-auth proxy lets the right credentials through', async () => {
-      const dir = freshDir();
-      const mark = await auth.mark();
-      const run = await login(dir, http, {
-        env: { HTTP_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD) },
-        args: ['--verbose'],
-      });
-      expect(run.code, run.stderr).toBe(0);
-      expect(savedKey(dir)).toBe(demo.apiKey);
-      expect(run.stderr).toContain(`http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
-      expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
-      expect(run.stdout + run.stderr).not.toContain(encodeURIComponent(PROXY_PASSWORD));
-      expect(await auth.requests(mark)).toEqual([expect.stringContaining(hostOf(http))]);
+        expect(run.stderr).not.toMatch(/through the proxy/);
+        expect(listener.count(), 'connections to the proxy').toBe(0);
+      } finally {
+        await listener.close();
+      }
     });
+  });
 
-    it('a proxy without a password is named as it is', async () => {
-      const run = await login(freshDir(), http, { env: { HTTP_PROXY: open.url }, args: ['--verbose'] });
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toContain(`proxy http://127.0.0.1:${open.port}`);
-    });
-
-    it('wrong or missing proxy credentials: exit 4 naming the proxy (password hidden), store unchanged', async () => {
-      const served = hits(http);
-      const [wrong, none] = await Promise.all([
-        failingLogin(http, { HTTP_PROXY: withCredentials(auth, PROXY_USER, WRONG_PROXY_PASSWORD) }),
-        failingLogin(http, { HTTP_PROXY: auth.url }),
-      ]);
-      expect(errorLine(wrong)).toContain(`proxy http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
-      expect(wrong.stderr).not.toContain(WRONG_PROXY_PASSWORD);
-      expect(errorLine(none)).toContain(`proxy http://127.0.0.1:${auth.port}`);
-      expect(hits(http), 'nothing got past the proxy').toBe(served);
+  describe('a proxy that drops every tunnel', () => {
+    it('is exit 4 naming the proxy (password hidden) after at most 3 connections, never a reconnect storm', async () => {
+      const listener = await counter();
+      try {
+        const started = Date.now();
+        const run = await failingLogin(https, { HTTPS_PROXY: listener.url, ...trusted() });
+        expect(errorLine(run)).toMatch(/the proxy http:\/\/kash-proxy-user:\*\*\*@127\.0\.0\.1:\d+ /);
+        expect(run.stderr).not.toContain(PROXY_PASSWORD);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        // Time for a storm to show itself, had one started.
+        await new Promise((done) => setTimeout(done, 300));
+        expect(listener.count()).toBeGreaterThanOrEqual(1);
+        expect(listener.count()).toBeLessThanOrEqual(3);
+      } finally {
+        await listener.close();
+      }
     });
   });
 
@@ -208,6 +222,40 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
       },
     );
 
+    it('--verbose names the proxy with its password hidden, and a Basic-auth proxy lets the right credentials through', async () => {
+      const dir = freshDir();
+      const mark = await auth.mark();
+      const run = await login(dir, https, {
+        env: { HTTPS_PROXY: withCredentials(auth, PROXY_USER, PROXY_PASSWORD), ...trusted() },
+        args: ['--verbose'],
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(savedKey(dir)).toBe(demo.apiKey);
+      expect(run.stderr).toContain(`http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
+      expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+      expect(run.stdout + run.stderr).not.toContain(encodeURIComponent(PROXY_PASSWORD));
+      expect(await auth.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
+    });
+
+    it('a proxy without a password is named as it is', async () => {
+      const run = await login(freshDir(), https, { env: { HTTPS_PROXY: open.url, ...trusted() }, args: ['--verbose'] });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`proxy http://127.0.0.1:${open.port}`);
+    });
+
+    it('wrong or missing proxy credentials: exit 4 naming the proxy (password hidden), store unchanged', async () => {
+      const served = hits(https);
+      const [wrong, none] = await Promise.all([
+        failingLogin(https, { HTTPS_PROXY: withCredentials(auth, PROXY_USER, WRONG_PROXY_PASSWORD), ...trusted() }),
+        failingLogin(https, { HTTPS_PROXY: auth.url, ...trusted() }),
+      ]);
+      expect(errorLine(wrong)).toContain(`proxy http://${PROXY_USER}:***@127.0.0.1:${auth.port}`);
+      expect(errorLine(wrong)).toContain('rejected its credentials');
+      expect(wrong.stderr).not.toContain(WRONG_PROXY_PASSWORD);
+      expect(errorLine(none)).toContain(`proxy http://127.0.0.1:${auth.port}`);
+      expect(hits(https), 'nothing got past the proxy').toBe(served);
+    });
+
     it('through a Basic-auth proxy too', async () => {
       const dir = freshDir();
       const mark = await auth.mark();
@@ -222,15 +270,15 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
 
   describe('NO_PROXY', () => {
     it.each([
-      ['NO_PROXY', '127.0.0.1'],
-      ['no_proxy', '127.0.0.1'],
-      ['NO_PROXY', '127.0.0.1:PORT'],
+      ['NO_PROXY', 'ADDRESS'],
+      ['no_proxy', 'ADDRESS'],
+      ['NO_PROXY', 'ADDRESS:PORT'],
       ['NO_PROXY', '*'],
-      ['NO_PROXY', 'example.com, 127.0.0.1'],
+      ['NO_PROXY', 'example.com, ADDRESS'],
     ])(
       '%s=%s naming the service bypasses the proxy: the login works, the proxy sees nothing',
       async (variable, value) => {
-        const noProxy = value === '127.0.0.1:PORT' ? hostOf(https) : value;
+        const noProxy = value.replace('ADDRESS:PORT', hostOf(https)).replace('ADDRESS', lan);
         const dir = freshDir();
         const mark = await open.mark();
         const served = hits(https);
@@ -248,7 +296,7 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
     it('NO_PROXY naming another host or port does not bypass it', async () => {
       const mark = await open.mark();
       const run = await login(freshDir(), https, {
-        env: { HTTPS_PROXY: open.url, NO_PROXY: `example.com,127.0.0.1:${deadProxyPort}`, ...trusted() },
+        env: { HTTPS_PROXY: open.url, NO_PROXY: `example.com,${lan}:${deadProxyPort},127.0.0.1`, ...trusted() },
       });
       expect(run.code, run.stderr).toBe(0);
       expect(await open.requests(mark)).toEqual([`CONNECT ${hostOf(https)} HTTP/1.1`]);
@@ -256,7 +304,7 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
 
     it('the bypass goes direct even when the proxy would fail', async () => {
       const run = await login(freshDir(), https, {
-        env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: '127.0.0.1', ...trusted() },
+        env: { HTTPS_PROXY: `http://127.0.0.1:${deadProxyPort}`, NO_PROXY: lan, ...trusted() },
       });
       expect(run.code, run.stderr).toBe(0);
     });
@@ -281,34 +329,34 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
 
   describe('a proxy that fails', () => {
     it('refusing the CONNECT (port not allowed, host filtered): exit 4 naming the proxy and the refusal, store unchanged', async () => {
-      const served = hits(https) + hits(http);
-      const [port, filter, plain] = await Promise.all([
+      const served = hits(https);
+      const [port, filter, fallback] = await Promise.all([
         failingLogin(https, { HTTPS_PROXY: closed.url, ...trusted() }),
         failingLogin(https, { HTTPS_PROXY: filtered.url, ...trusted() }),
-        failingLogin(http, { HTTP_PROXY: closed.url }),
+        failingLogin(https, { HTTP_PROXY: closed.url, ...trusted() }),
       ]);
       expect(errorLine(port)).toContain(`proxy http://127.0.0.1:${closed.port}`);
       expect(errorLine(port)).toContain('403');
       expect(errorLine(filter)).toContain(`proxy http://127.0.0.1:${filtered.port}`);
       expect(errorLine(filter)).toContain('403');
-      expect(errorLine(plain)).toContain(`proxy http://127.0.0.1:${closed.port}`);
-      for (const run of [port, filter, plain]) {
+      expect(errorLine(fallback)).toContain(`proxy http://127.0.0.1:${closed.port}`);
+      for (const run of [port, filter, fallback]) {
         // It is the proxy's failure: the service is not said to be down or unreachable.
         expect(errorLine(run)).not.toMatch(/could not connect to https?:\/\/|answered HTTP/);
         expect(run.stderr).toMatch(/HTTPS?_PROXY|NO_PROXY/);
       }
-      expect(hits(https) + hits(http), 'no request reached the service').toBe(served);
+      expect(hits(https), 'no request reached the service').toBe(served);
     });
 
     it('not listening: exit 4 "could not connect to the proxy …", store unchanged', async () => {
       const dead = `127.0.0.1:${deadProxyPort}`;
-      const [secure, plain, secret] = await Promise.all([
+      const [secure, fallback, secret] = await Promise.all([
         failingLogin(https, { HTTPS_PROXY: `http://${dead}`, ...trusted() }),
-        failingLogin(http, { HTTP_PROXY: `http://${dead}` }),
+        failingLogin(https, { HTTP_PROXY: `http://${dead}`, ...trusted() }),
         failingLogin(https, { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@${dead}`, ...trusted() }),
       ]);
       expect(errorLine(secure)).toContain(`could not connect to the proxy http://${dead}`);
-      expect(errorLine(plain)).toContain(`could not connect to the proxy http://${dead}`);
+      expect(errorLine(fallback)).toContain(`could not connect to the proxy http://${dead}`);
       expect(errorLine(secret)).toContain(`could not connect to the proxy http://${PROXY_USER}:***@${dead}`);
       expect(secret.stderr).not.toContain(PROXY_PASSWORD);
     });
@@ -386,7 +434,7 @@ requires('tinyproxy', 'openssl').describe('through a proxy, with a private CA', 
       const { run, libraries } = await traced(LOGIN, freshDir(), {
         KASH_PASSWORD: demo.password,
         HTTPS_PROXY: open.url,
-        NO_PROXY: '127.0.0.1',
+        NO_PROXY: lan,
       });
       expect(run.code, run.stderr).toBe(0);
       expect(libraries).toContain('dist/lib/ky.js');

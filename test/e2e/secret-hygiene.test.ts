@@ -341,7 +341,7 @@ describe.concurrent('each emulator fault', () => {
 });
 
 describe('the config folder', () => {
-  it('after logins, codes, failures, a corrupt store set aside and a logout, only the store holds secrets; the lock holds only a pid', async () => {
+  it('after logins, codes, failures, a corrupt store set aside and a logout, only the store holds secrets; the lock holds only who holds it', async () => {
     const dir = freshDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A corrupt store that holds a key: login sets it aside (kept, renamed), and that copy may hold it.
@@ -378,8 +378,11 @@ describe('the config folder', () => {
     }
     expect(lockTexts.length, 'the lock file was never seen').toBeGreaterThan(0);
     for (const text of lockTexts) {
-      expect(text).toMatch(/^\d+$/);
-      expect(pids).toContain(Number(text));
+      // Who holds it, in terms that hold across PID namespaces, and nothing else.
+      const owner = JSON.parse(text) as Record<string, unknown>;
+      expect(Object.keys(owner).sort()).toEqual(['boot', 'host', 'pid', 'pidns', 'start', 'token']);
+      expect(owner.token).toMatch(/^[0-9a-f]{24}$/);
+      expect(pids).toContain(owner.pid);
     }
     const aside = readdirSync(dir).filter((name) => name.startsWith(`${STORE}.corrupt-`));
     expect(aside).toHaveLength(1);

@@ -233,10 +233,13 @@ describe('kash login killed with SIGKILL', () => {
         const { [target]: _a, ...othersAfter } = after.profiles;
         expect(othersAfter, `${label}: other profiles changed`).toEqual(othersBefore);
 
-        // A lock left behind is whole: linked into place with the pid in it.
+        // A lock left behind is whole: linked into place with its owner in it.
         const lockLeft = existsSync(lock);
         if (lockLeft) {
-          expect(readFileSync(lock, 'utf8'), `${label}: lock content`).toBe(String(started.child.pid));
+          expect(JSON.parse(readFileSync(lock, 'utf8')), `${label}: lock content`).toMatchObject({
+            pid: started.child.pid,
+            token: expect.stringMatching(/^[0-9a-f]{24}$/),
+          });
           outcomes.killedHoldingLock++;
         }
         // Whatever else a kill leaves (a temporary copy of the store, a claim on the lock)

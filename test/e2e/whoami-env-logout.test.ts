@@ -14,6 +14,8 @@ const execFileAsync = promisify(execFile);
 const WHOAMI_FIELDS = [
   'profile',
   'source',
+  'storage',
+  'isDefault',
   'shopId',
   'shopTitle',
   'login',
@@ -74,17 +76,17 @@ function expectNoKey(run: KashRun): void {
 const shellEnv = (extra: Record<string, string>) => e2e.env(extra);
 
 describe('kash whoami', () => {
-  it('shows profile, shop ID, login, method, base URL, source and the masked key on stderr; stdout stays empty', async () => {
+  it('shows profile, shop ID, login, method, base URL, when (local time, how long ago), source and the masked key on stdout, the result of the query', async () => {
     const run = await kash(shared, ['whoami']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe('');
-    const saved = JSON.parse(readFileSync(join(shared, 'credentials.json'), 'utf8')).profiles.default.credentials;
-    for (const fact of ['default', '42', demo.login, 'password', e2e.emulator.url, saved.obtainedAt, 'demo…cdef']) {
-      expect(run.stderr, fact).toContain(fact);
+    expect(run.stderr).toBe('');
+    for (const fact of ['default', '42', demo.login, 'password', e2e.emulator.url, 'demo…cdef']) {
+      expect(run.stdout, fact).toContain(fact);
     }
+    expect(run.stdout).toMatch(/^Obtained +\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d \((just now|\d+ \w+ ago)\)$/m);
     // Where they come from: the store (its file), not the environment.
-    expect(run.stderr).toMatch(/saved|store|credentials\.json/i);
-    expect(run.stderr).not.toMatch(/environment/i);
+    expect(run.stdout).toMatch(/saved|store|credentials\.json/i);
+    expect(run.stdout).not.toMatch(/environment/i);
     expectNoKey(run);
   });
 
@@ -95,6 +97,8 @@ describe('kash whoami', () => {
     expect(view).toEqual({
       profile: 'default',
       source: 'store',
+      storage: 'file',
+      isDefault: true,
       shopId: '42',
       shopTitle: null,
       login: demo.login,
@@ -157,8 +161,8 @@ describe('kash whoami', () => {
       expectNoKey(run);
     }
     expect(text.code).toBe(0);
-    expect(text.stderr).toMatch(/environment|KASH_APIKEY/);
-    expect(text.stderr).toContain('999');
+    expect(text.stdout).toMatch(/environment|KASH_APIKEY/);
+    expect(text.stdout).toContain('999');
     expectNoKey(text);
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toBe(`export KASH_APIKEY='${ENV_KEY}'\nexport KASH_SHOPID='999'\n`);

@@ -8,7 +8,7 @@
 // reporter pick it up from here.
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** What a probe found. */
@@ -102,6 +102,13 @@ function capability(name: string, apt: string, grant: string, attempt: () => Pro
   };
 }
 
+/** An IPv4 address of this machine that is not loopback, or undefined when there is none. */
+export function lanAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry !== undefined && entry.family === 'IPv4' && !entry.internal)?.address;
+}
+
 /** A folder of its own under the temporary folder (where the tests make theirs), removed after `use`. */
 async function inScratch(use: (dir: string) => Promise<Ran>): Promise<Ran> {
   const dir = mkdtempSync(join(tmpdir(), 'kash-probe-'));
@@ -122,6 +129,20 @@ export const NEEDS = {
   // TINYPROXY names another build, as test/support/tinyproxy.ts honours it.
   tinyproxy: tool('tinyproxy', ['-v'], 'tinyproxy-bin', process.env.TINYPROXY || 'tinyproxy'),
   openssl: tool('openssl', ['version'], 'openssl'),
+
+  /**
+   * An address of this machine other than loopback: a service there must go through a
+   * proxy, where loopback never does.
+   */
+  'lan-address': capability(
+    'lan-address',
+    'iproute2',
+    'a network interface with an address other than loopback',
+    async () => {
+      const found = lanAddress();
+      return { absent: false, ok: found !== undefined, detail: found ?? 'no IPv4 address but loopback' };
+    },
+  ),
 
   /** Mounting a tmpfs (a full disk, a read-only file system). */
   mount: capability('mount', 'mount', 'root with CAP_SYS_ADMIN', () =>

@@ -65,7 +65,19 @@ function trace() {
     unlinkSync: (args) => args[0],
     rmSync: (args) => args[0],
     chmodSync: (args) => args[0],
-    openSync: (args) => (/[wa+]/.test(String(args[1] ?? 'r')) ? args[0] : undefined),
+    fchmodSync: (args) => `fd ${args[0]}`,
+    utimesSync: (args) => args[0],
+    symlinkSync: (args) => args[1],
+    // Flags as a string ('w', 'a+') or as numbers (O_WRONLY | O_CREAT | O_EXCL, as the store opens its files).
+    openSync: (args) => {
+      const flags = args[1] ?? 'r';
+      const { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND } = fs.constants;
+      const writing =
+        typeof flags === 'number'
+          ? (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) !== 0
+          : /[wa+]/.test(String(flags));
+      return writing ? args[0] : undefined;
+    },
     writeSync: (args) => ([1, 2, traceFd].includes(args[0]) ? undefined : `fd ${args[0]}`),
   };
   for (const [name, target] of Object.entries(writes)) {
