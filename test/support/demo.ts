@@ -17,7 +17,9 @@ function step(
   args: string[],
   extraEnv: Record<string, string> = {},
 ): Promise<number> {
-  process.stdout.write(`\n\u001B[1m# ${title}\u001B[0m\n$ ${shown}\n`);
+  // Bold only for a person: a log or a pipe gets the plain text.
+  const bold = (text: string) => (process.stdout.isTTY ? `\u001B[1m${text}\u001B[0m` : text);
+  process.stdout.write(`\n${bold(`# ${title}`)}\n$ ${shown}\n`);
   return new Promise((done, fail) => {
     const child = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', fail);

@@ -53,7 +53,11 @@ export type Fault =
   | 'over1MiB' // a valid success JSON padded with whitespace to exactly 1 MiB + 1 byte
   | 'redirectSameOrigin' // 302 with Location: /workers/moved.php (same origin, another path)
   | 'cutMidBody' // sends headers and half a body, then closes the connection
-  | 'emptyBody'; // HTTP 200 with an empty body
+  | 'emptyBody' // HTTP 200 with an empty body
+  // A service that echoes the request it got, as a careless PHP page does:
+  | 'echo' // a refusal whose result quotes the raw request body
+  | 'echoPage' // HTTP 500, an HTML page quoting the raw request body
+  | 'echoRedirect'; // a 302 whose Location carries the raw request body in its query
 
 export interface Mail {
   email: string;
@@ -76,7 +80,14 @@ export interface Emulator {
   redirectLocation: string;
   /** Sends every answer with chunked transfer encoding, without Content-Length. */
   chunked: boolean;
-  requests: Array<{ path: string; fields: Record<string, string>; headers: IncomingHttpHeaders }>;
+  /** Every request: `fields` from a form body, `query` from the URL. */
+  requests: Array<{
+    method: string;
+    path: string;
+    fields: Record<string, string>;
+    query: URLSearchParams;
+    headers: IncomingHttpHeaders;
+  }>;
   outbox: Mail[];
   lastCode(email: string): string | undefined;
   close(): Promise<void>;
@@ -148,6 +159,23 @@ export const otpEmails = {
   none: { email: 'none@kash.click', shops: [] },
 } satisfies Record<string, { email: string; shops: Shop[] }>;
 
+/** The payment modes getPaymentModes answers with (format=json, or csv). */
+export const PAYMENT_MODES = [
+  { id: 1, name: 'Espèces' },
+  { id: 2, name: 'Carte bancaire' },
+  { id: 3, name: 'Chèque' },
+];
+
+/**
+ * What `getSales` sends for formatExport=PDF: a file's bytes, with a NUL, bytes of 0x80
+ * and above and an escape sequence, as a binary export has.
+ */
+export const SALES_PDF = Buffer.concat([
+  Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1'),
+  Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0xff, 0xfe, 0x80]),
+  Buffer.from('\n%%EOF\n'),
+]);
+
 export const OTP_TTL_MS = 5 * 60_000;
 export const MAX_WRONG_OTP = 5;
 export const ONE_MIB = 1024 * 1024;
@@ -162,6 +190,59 @@ const PATHS = {
   sendOtp: '/workers/getOTPForAccount.php',
   otpLogin: '/workers/getAuthTokenWithOTP.php',
 } as const;
+
+/** The shop whose key and shop ID a request to the API carries, or undefined. */
+function shopOfKey(params: Params): Shop | undefined {
+  const all: Shop[] = [...Object.values(accounts), ...Object.values(shops)];
+  return all.find((shop) => shop.apiKey === params.key && String(shop.shopId) === (params.idboutique ?? params.shopID));
+}
+
+/**
+ * A few of the API's documented endpoints, as the service's pages describe them: reads
+ * by GET (fields in the query), writes by POST (a form body), `key` and `idboutique` /
+ * `shopID` checked. What it answers to a wrong key is not documented: here, a refusal.
+ */
+function apiAnswer(
+  name: string,
+  method: string,
+  params: Params,
+): { status: number; body: string | Buffer | (() => AsyncGenerator<Buffer>); type?: string } {
+  if (!shopOfKey(params)) return { status: 200, body: '{"success":false,"result":"Wrong key or shop ID"}' };
+  switch (name) {
+    case 'getPaymentModes':
+      if (params.format === 'csv') {
+        return {
+          status: 200,
+          body: `id;name\n${PAYMENT_MODES.map((m) => `${m.id};${m.name}`).join('\n')}\n`,
+          type: 'text/csv',
+        };
+      }
+      return { status: 200, body: JSON.stringify(PAYMENT_MODES) };
+    case 'getSales': {
+      if (params.formatExport === 'PDF') return { status: 200, body: SALES_PDF, type: 'application/pdf' };
+      if (params.formatExport === 'XLS') {
+        // An export as large as `size` asks (bytes), streamed as it is made.
+        const size = Number(params.size ?? 1024);
+        return {
+          status: 200,
+          type: 'application/vnd.ms-excel',
+          body: async function* () {
+            const chunk = Buffer.alloc(64 * 1024, 'x');
+            for (let sent = 0; sent < size; sent += chunk.length)
+              yield chunk.subarray(0, Math.min(chunk.length, size - sent));
+          },
+        };
+      }
+      const day = `${params.y ?? '2026'}-${params.m ?? '12'}-${params.d ?? '01'}`;
+      return { status: 200, body: `date;ticket;total\n${day};1;12.50\n${day};2;7.80\n`, type: 'text/csv' };
+    }
+    case 'webapp':
+      if (method !== 'POST') return { status: 405, body: page('405 Method Not Allowed') };
+      return { status: 200, body: JSON.stringify({ success: true, orderID: 1000 + Object.keys(params).length }) };
+    default:
+      return { status: 404, body: page('404 Not Found') };
+  }
+}
 
 type Params = Record<string, string>;
 
@@ -356,6 +437,7 @@ function sendFault(
   fault: Exclude<Fault, 'slow'>,
   emulator: Emulator,
   how: Delivery,
+  raw: string,
 ): void {
   const success = JSON.stringify(credentials(accounts.demo, true));
   const plain = { ...how, fault: null };
@@ -402,6 +484,15 @@ function sendFault(
       return;
     case 'emptyBody':
       send(res, 200, '', {}, plain);
+      return;
+    case 'echo':
+      send(res, 200, JSON.stringify({ success: false, result: `Authentication error: got ${raw}` }), {}, plain);
+      return;
+    case 'echoPage':
+      send(res, 500, page('500 Internal Server Error', `<pre>${raw}</pre>`), {}, plain);
+      return;
+    case 'echoRedirect':
+      send(res, 302, page('302 Found'), { Location: `https://kash.click/login?${raw}` }, plain);
       return;
     case 'drop':
       req.socket.destroy();
@@ -471,7 +562,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const mediaType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     const isForm = mediaType === 'application/x-www-form-urlencoded';
     const fields: Params = isForm ? Object.fromEntries(new URLSearchParams(raw)) : {};
-    emulator.requests.push({ path: req.url ?? '/', fields, headers: req.headers });
+    emulator.requests.push({
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      fields,
+      query: url.searchParams,
+      headers: req.headers,
+    });
 
     const fault = emulator.fault;
     const how: Delivery = { fault, chunked: emulator.chunked, dribbleMs: emulator.dribbleMs, closing: closing.signal };
@@ -482,10 +579,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return; // closing: the socket is being destroyed anyway
       }
     } else if (fault && !DELIVERY_FAULTS.has(fault)) {
-      return sendFault(req, res, fault, emulator, how);
+      return sendFault(req, res, fault, emulator, how, raw);
     }
 
     const endpoint = service.endpoints.get(url.pathname);
+    const apiName = /^\/workers\/(\w+)\.php$/.exec(url.pathname)?.[1];
+    if (!endpoint && apiName !== undefined) {
+      const answer = apiAnswer(apiName, req.method ?? 'GET', { ...Object.fromEntries(url.searchParams), ...fields });
+      const headers: Record<string, string> = answer.type ? { 'Content-Type': answer.type } : {};
+      if (typeof answer.body !== 'function') {
+        send(res, answer.status, answer.body, headers, how);
+        return;
+      }
+      res.writeHead(answer.status, { ...HEADERS, ...headers });
+      for await (const chunk of answer.body()) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await new Promise((drained) => res.once('drain', drained));
+      }
+      res.end();
+      return;
+    }
     if (!endpoint) send(res, 404, page('404 Not Found'), {}, how);
     if (!endpoint) return;
     if (req.method !== 'POST') send(res, 405, page('405 Method Not Allowed'), { Allow: 'POST' }, how);
