@@ -80,10 +80,11 @@ export interface Emulator {
   redirectLocation: string;
   /** Sends every answer with chunked transfer encoding, without Content-Length. */
   chunked: boolean;
-  /** Every request: `fields` from a form body, `query` from the URL. */
+  /** Every request: `fields` from a form body (`body` as it came), `query` from the URL. */
   requests: Array<{
     method: string;
     path: string;
+    body: string;
     fields: Record<string, string>;
     query: URLSearchParams;
     headers: IncomingHttpHeaders;
@@ -565,6 +566,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     emulator.requests.push({
       method: req.method ?? 'GET',
       path: req.url ?? '/',
+      body: raw,
       fields,
       query: url.searchParams,
       headers: req.headers,

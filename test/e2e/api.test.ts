@@ -1,0 +1,218 @@
+// kash api end to end (CLI.md, "The API"): the built CLI against the emulator's API
+// endpoints. What is sent (the three credential fields beside the user's), what comes
+// back and where it goes (byte for byte, a file written atomically, nothing binary on a
+// terminal), memory that stays flat on a large export, and every exit code.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { KASH_BIN, useE2e } from '../support/e2e.js';
+import { accounts, PAYMENT_MODES, SALES_PDF } from '../support/emulator.js';
+import { start as startPty } from '../support/pty.js';
+import { requires } from '../support/requires.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const e2e = useE2e();
+const { demo } = accounts;
+const MAX_RSS = resolve(import.meta.dirname, '../support/max-rss.cjs');
+
+/** A config folder where demo is logged in (saved against this file's emulator). */
+function loggedIn(): string {
+  const dir = e2e.freshDir();
+  mkdirSync(dir, { mode: 0o700 });
+  const credentials = {
+    storage: 'file',
+    apiKey: demo.apiKey,
+    shopId: demo.shopId,
+    login: demo.login,
+    email: null,
+    method: 'password',
+    baseUrl: e2e.emulator.url,
+    obtainedAt: '2026-12-01T08:00:00.000Z',
+    shopTitle: null,
+  };
+  writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ version: 2, profiles: { default: { credentials } } }), {
+    mode: 0o600,
+  });
+  return dir;
+}
+
+const requestsTo = (path: string) => e2e.emulator.requests.filter((r) => r.path.split('?')[0] === path);
+
+describe('kash api', () => {
+  it('a JSON read: the request carries key, shopID and idboutique after the user’s fields; the body on stdout', async () => {
+    const before = requestsTo('/workers/getPaymentModes.php').length;
+    const run = await e2e.kash(loggedIn(), ['api', 'getPaymentModes', '-f', 'format=json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
+    expect(run.stderr).toBe('');
+    const sent = requestsTo('/workers/getPaymentModes.php').slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.method).toBe('GET');
+    expect([...(sent[0]?.query ?? [])]).toEqual([
+      ['format', 'json'],
+      ['key', demo.apiKey],
+      ['shopID', demo.shopId],
+      ['idboutique', demo.shopId],
+    ]);
+  });
+
+  it('a CSV export, byte for byte; the same into --output', async () => {
+    const dir = loggedIn();
+    const args = ['api', 'getSales', '-f', 'd=30', '-f', 'm=11', '-f', 'y=2026', '-f', 'formatExport=CSV'];
+    const run = await e2e.kash(dir, args);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('date;ticket;total\n2026-11-30;1;12.50\n2026-11-30;2;7.80\n');
+    const file = join(dir, 'sales.csv');
+    const saved = await e2e.kash(dir, [...args, '--output', file]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toBe('');
+    expect(readFileSync(file, 'utf8')).toBe(run.stdout);
+  });
+
+  it('a binary PDF into --output, every byte; a failed call leaves the file as it was', async () => {
+    const dir = loggedIn();
+    const file = join(dir, 'sales.pdf');
+    const run = await e2e.kash(dir, ['api', 'getSales', '-f', 'formatExport=PDF', '--output', file]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(file).equals(SALES_PDF)).toBe(true);
+    const refused = await e2e.kash(dir, ['api', 'getSales', '-f', 'formatExport=PDF', '--output', file], {
+      env: { KASH_APIKEY: 'wrong-key-0123456789', KASH_SHOPID: '42' },
+    });
+    expect(refused.code).toBe(3);
+    expect(readFileSync(file).equals(SALES_PDF)).toBe(true);
+  });
+
+  requires('script').it('a binary body is refused at a terminal, with a hint; nothing of it is drawn', async () => {
+    const dir = loggedIn();
+    const pty = startPty(['--config-dir', dir, 'api', 'getSales', '-f', 'formatExport=PDF'], {
+      KASH_BASE_URL: e2e.emulator.url,
+    });
+    try {
+      await pty.waitFor(/error: the answer is binary/);
+      expect(await pty.exit()).toBe(1);
+      expect(pty.output()).toContain('--output <file>');
+      expect(pty.rawOutput()).not.toContain('%PDF');
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('a 100 MB export streams through in flat memory (peak under 150 MB)', async () => {
+    const dir = loggedIn();
+    const rss = join(dir, 'rss');
+    const size = 100 * 1024 * 1024;
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        MAX_RSS,
+        KASH_BIN,
+        '--config-dir',
+        dir,
+        'api',
+        'getSales',
+        '-f',
+        'formatExport=XLS',
+        '-f',
+        `size=${size}`,
+      ],
+      { env: e2e.env({ KASH_BASE_URL: e2e.emulator.url, KASH_TEST_RSS: rss }), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(code, stderr).toBe(0);
+    expect(bytes).toBe(size);
+    expect(Number(readFileSync(rss, 'utf8')) / 1024, 'peak memory in MB').toBeLessThan(150);
+  });
+
+  it('a POST with repeated fields, in order, in a form body', async () => {
+    const before = requestsTo('/workers/webapp.php').length;
+    const run = await e2e.kash(loggedIn(), [
+      'api',
+      'webapp',
+      '-X',
+      'POST',
+      '-f',
+      'itemsList[]=12',
+      '-f',
+      'itemsList[]=15',
+      '-f',
+      'payment=1',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ success: true, orderID: expect.any(Number) });
+    const [sent] = requestsTo('/workers/webapp.php').slice(before);
+    expect(sent?.method).toBe('POST');
+    expect(sent?.body).toBe(
+      `itemsList%5B%5D=12&itemsList%5B%5D=15&payment=1&key=${demo.apiKey}&shopID=42&idboutique=42`,
+    );
+  });
+
+  it('another origin is refused with nothing sent', async () => {
+    const before = e2e.emulator.requests.length;
+    const run = await e2e.kash(loggedIn(), ['api', 'https://elsewhere.example/workers/getPlus.php']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/not on http:\/\/127\.0\.0\.1:\d+, where the credentials belong/);
+    expect(e2e.emulator.requests.length).toBe(before);
+  });
+
+  it('a wrong key is exit 3, its words on stderr, the body on stdout', async () => {
+    const run = await e2e.kash(e2e.freshDir(), ['api', 'getPaymentModes'], {
+      env: { KASH_APIKEY: 'wrong-key-0123456789', KASH_SHOPID: '42' },
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^error: the service refused: Wrong key or shop ID$/m);
+    expect(JSON.parse(run.stdout)).toEqual({ success: false, result: 'Wrong key or shop ID' });
+  });
+
+  it.each([
+    ['HTTP 500', 'http500', /answered HTTP 500/],
+    ['a redirect', 'redirect', /answered with a redirect to https:\/\/elsewhere\.example\/login; kash does not follow/],
+  ] as const)('%s is exit 4, nothing on stdout', async (_what, fault, says) => {
+    const emulator = await e2e.startEmulator();
+    emulator.fault = fault;
+    const run = await e2e.kash(loggedIn(), ['api', 'getPaymentModes'], { env: { KASH_BASE_URL: emulator.url } });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(says);
+    expect(run.stdout).toBe('');
+  });
+
+  it('not logged in is exit 5, nothing sent', async () => {
+    const before = e2e.emulator.requests.length;
+    const run = await e2e.kash(e2e.freshDir(), ['api', 'getPaymentModes']);
+    expect(run.code).toBe(5);
+    expect(e2e.emulator.requests.length).toBe(before);
+  });
+
+  it('--verbose names the method, path, field names and status, never the key', async () => {
+    const run = await e2e.kash(loggedIn(), ['api', 'getPaymentModes', '-f', 'format=csv', '--verbose']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/workers\/getPaymentModes\.php fields: format, key, shopID, idboutique/,
+    );
+    expect(run.stderr).toMatch(/200 OK/);
+    expect(run.stderr).not.toContain(demo.apiKey);
+  });
+
+  it('credentials from the environment, with the base URL setting', async () => {
+    const run = await e2e.kash(e2e.freshDir(), ['api', 'getPaymentModes'], {
+      env: { KASH_APIKEY: demo.apiKey, KASH_SHOPID: demo.shopId },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
+  });
+
+  it('--output into a folder that does not exist: one clear line, nothing left behind', async () => {
+    const dir = loggedIn();
+    const run = await e2e.kash(dir, ['api', 'getPaymentModes', '--output', join(dir, 'missing', 'x.json')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: cannot write .*x\.json \(ENOENT\)$/m);
+    expect(run.stderr).not.toMatch(/unexpected internal error/);
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+});
