@@ -9,6 +9,7 @@
 // the command's environment can be compared with kash's own exactly, key for key.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -269,6 +270,14 @@ async function waitForFile(file: string, text: string, ended: () => string | und
 
 const linesOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
+/** Where Node has process.execve (22.15+), kash replaced itself with the command: one process. */
+const REPLACED = typeof (process as { execve?: unknown }).execve === 'function';
+/** kash's pid, as the command recorded it: its parent, or itself where kash became it. */
+const kashPidOf = (record: string) => {
+  const [own, parent] = readFileSync(`${record}.pid`, 'utf8').split(' ').map(Number);
+  return (REPLACED ? own : parent) ?? 0;
+};
+
 interface Started {
   child: ChildProcessWithoutNullStreams;
   result: Promise<KashRun>;
@@ -291,7 +300,7 @@ function startWithoutTerminal(args: string[]): Started {
 }
 
 describe.concurrent('signals sent to kash, with no terminal', { timeout: 30_000 }, () => {
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const)(
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const)(
     '%s reaches the command, exactly once, and kash exits with the command’s status',
     async (signal) => {
       const record = scratch('signals');
@@ -303,6 +312,32 @@ describe.concurrent('signals sent to kash, with no terminal', { timeout: 30_000 
       expect(run).toEqual({ code: 7, signal: null, stdout: 'ready\n', stderr: '' });
     },
   );
+
+  // SIGUSR1 would open Node's inspector (a debugger port into a process holding the key);
+  // SIGUSR2 would kill kash and orphan the command.
+  it('SIGUSR1 opens no debugger port, and neither it nor SIGUSR2 ends kash before the command', async () => {
+    const record = scratch('signals');
+    const started = startWithoutTerminal(['exec', '--', NODE, CHILD, 'trap', record]);
+    await waitForFile(record, 'ready', started.ended);
+    const kashPid = kashPidOf(record);
+    process.kill(kashPid, 'SIGUSR1');
+    await waitForFile(record, 'SIGUSR1', started.ended);
+    process.kill(kashPid, 'SIGUSR2');
+    await waitForFile(record, 'SIGUSR2', started.ended);
+    expect(started.ended(), 'kash still waits for its command').toBeUndefined();
+    const inspector = await new Promise<string>((done) => {
+      const socket = connect(9229, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        done('listening');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'));
+    });
+    expect(inspector).toBe('ECONNREFUSED');
+    const run = await started.result;
+    expect(linesOf(record)).toEqual(['ready', 'SIGUSR1', 'SIGUSR2']);
+    expect(run.code).toBe(7);
+  });
 
   it('a command without a handler dies of the forwarded SIGTERM, and kash exits 143', async () => {
     const ready = scratch('ready');
@@ -349,7 +384,7 @@ requires('script').describe.concurrent('Ctrl-C at a terminal', { timeout: 30_000
     const session = startOnTerminal(['exec', '--', NODE, CHILD, 'trap', record], stdinFrom);
     try {
       await waitForFile(record, 'ready', session.ended);
-      const kashPid = Number(readFileSync(`${record}.pid`, 'utf8'));
+      const kashPid = kashPidOf(record);
       process.kill(kashPid, 'SIGSTOP');
       try {
         session.type('\u0003');
@@ -363,6 +398,34 @@ requires('script').describe.concurrent('Ctrl-C at a terminal', { timeout: 30_000
       expect(run.stdout).not.toContain('error:');
     } finally {
       session.child.kill('SIGKILL');
+    }
+  });
+});
+
+// Under a terminal but not in its foreground group (a background job), a terminal's
+// signals do not reach the command: a `kill -INT` of kash is kash's alone, and forwarded.
+requires('script').describe.concurrent('kill -INT of kash in the background of a terminal', { timeout: 30_000 }, () => {
+  it('reaches the command exactly once, and kash exits with its status', async () => {
+    const record = scratch('signals');
+    const words = [NODE, KASH_BIN, 'exec', '--', NODE, CHILD, 'trap', record].map(shellQuote).join(' ');
+    // `set -m`: job control, so the job gets a process group of its own, not the terminal's.
+    const child = spawnOnTerminal(`set -m; ${words} & wait $!; exit $?`, {
+      ...knownEnv(),
+      TERM: 'xterm',
+      SHELL: '/bin/sh',
+    });
+    const result = collect(child);
+    child.stdin.on('error', () => undefined);
+    const ended = () => (child.exitCode !== null || child.signalCode !== null ? 'ended' : undefined);
+    try {
+      await waitForFile(record, 'ready', ended);
+      process.kill(kashPidOf(record), 'SIGINT');
+      await waitForFile(record, 'SIGINT', ended);
+      const run = await result;
+      expect(linesOf(record)).toEqual(['ready', 'SIGINT']);
+      expect(run.code, run.stdout).toBe(7);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

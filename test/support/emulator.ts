@@ -57,7 +57,9 @@ export type Fault =
   // A service that echoes the request it got, as a careless PHP page does:
   | 'echo' // a refusal whose result quotes the raw request body
   | 'echoPage' // HTTP 500, an HTML page quoting the raw request body
-  | 'echoRedirect'; // a 302 whose Location carries the raw request body in its query
+  | 'echoRedirect' // a 302 whose Location carries the raw request body in its query
+  | 'bigShopId' // a success whose SHOPID is the JSON number 12345678901234567890 (beyond exact floats)
+  | 'bidiShopId'; // a success whose SHOPID holds U+202E, which would reorder what a person reads
 
 export interface Mail {
   email: string;
@@ -176,6 +178,9 @@ export const SALES_PDF = Buffer.concat([
   Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0xff, 0xfe, 0x80]),
   Buffer.from('\n%%EOF\n'),
 ]);
+
+/** The shop ID of the bigShopId fault, as digits: as a JavaScript number it would lose the last ones. */
+export const BIG_SHOP_ID = '12345678901234567890';
 
 export const OTP_TTL_MS = 5 * 60_000;
 export const MAX_WRONG_OTP = 5;
@@ -485,6 +490,18 @@ function sendFault(
       return;
     case 'emptyBody':
       send(res, 200, '', {}, plain);
+      return;
+    case 'bigShopId':
+      send(
+        res,
+        200,
+        `{"success":true,"result":"Here are your credentials","APIKEY":"${accounts.demo.apiKey}","SHOPID":${BIG_SHOP_ID}}`,
+        {},
+        plain,
+      );
+      return;
+    case 'bidiShopId':
+      send(res, 200, JSON.stringify(credentials({ ...accounts.demo, shopId: '42\u202e17' }, true)), {}, plain);
       return;
     case 'echo':
       send(res, 200, JSON.stringify({ success: false, result: `Authentication error: got ${raw}` }), {}, plain);

@@ -4,9 +4,10 @@
 //   env              prints {"env": process.env, "argv": [args after the mode]} as JSON on stdout
 //   echo             copies stdin to stdout as is, and to stderr reversed, byte for byte
 //   touch <file>     creates <file> (a marker that the command ran)
-//   trap <file>      records each SIGTERM, SIGINT, SIGHUP or SIGQUIT it gets as a line of <file>,
-//                    after a first line "ready" written once the handlers are in place (and
-//                    "ready" on stdout too; its parent's pid, kash's, in <file>.pid); 500 ms
+//   trap <file>      records each SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGWINCH it
+//                    gets as a line of <file>, after a first line "ready" written once the handlers
+//                    are in place (and "ready" on stdout too; "<its pid> <its parent's pid>" in
+//                    <file>.pid: kash is the parent, or, where kash replaced itself, the pid); 500 ms
 //                    after the first signal (time for a second one to arrive, which would be
 //                    recorded too) it exits 7
 //   wait <file>      writes "ready" to <file>, then waits with no handler, so a signal kills it
@@ -35,7 +36,7 @@ switch (mode) {
   case 'trap': {
     const file = rest[0];
     let first = true;
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']) {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH']) {
       process.on(signal, () => {
         appendFileSync(file, `${signal}\n`);
         if (first) {
@@ -44,7 +45,7 @@ switch (mode) {
         }
       });
     }
-    writeFileSync(`${file}.pid`, String(process.ppid));
+    writeFileSync(`${file}.pid`, `${process.pid} ${process.ppid}`);
     appendFileSync(file, 'ready\n');
     process.stdout.write('ready\n');
     break;
