@@ -34,21 +34,22 @@ export function cancellable(prompter: Prompter): Prompter {
 
 /**
  * inquirer's look, painted with kash's colors: its own palette decides by itself, so
- * --no-color would not reach it.
+ * --no-color would not reach it. Each style takes its text alone: inquirer passes more
+ * (the prompt's status), which chalk would print.
  */
 function theme(color: Color) {
   return {
     prefix: { idle: color.cyan('?'), done: color.green('✔') },
     style: {
-      answer: color.cyan,
-      message: color.bold,
+      answer: (text: string) => color.cyan(text),
+      message: (text: string) => color.bold(text),
       error: (text: string) => color.red(`> ${text}`),
       defaultAnswer: (text: string) => color.dim(`(${text})`),
-      help: color.dim,
-      highlight: color.cyan,
+      help: (text: string) => color.dim(text),
+      highlight: (text: string) => color.cyan(text),
       key: (text: string) => color.cyan(color.bold(`<${text}>`)),
       disabled: (text: string) => color.dim(`- ${text}`),
-      description: color.cyan,
+      description: (text: string) => color.cyan(text),
       keysHelpTip: (keys: [string, string][]) =>
         keys.map(([key, action]) => `${color.bold(key)} ${color.dim(action)}`).join(color.dim(' • ')),
     },
