@@ -805,68 +805,126 @@ done
 wait
 `;
 
-requires('unshare').describe('two containers sharing one config folder', () => {
-  it(`two PID namespaces, each running ${SIDE_LOGINS} password logins to profiles of its own at the same time: all ${2 * SIDE_LOGINS} saved, no claim left behind`, async () => {
-    const service = await e2e.startEmulator();
-    const dir = e2e.freshDir();
-    const errors = e2e.tempDir('errors-');
-    const sides = { a: demo, b: shop2 } as const;
+describe('many kash processes taking turns at one lock', () => {
+  requires('unshare').describe('two containers sharing one config folder', () => {
+    it(`two PID namespaces, each running ${SIDE_LOGINS} password logins to profiles of its own at the same time: all ${2 * SIDE_LOGINS} saved, no claim left behind`, async () => {
+      const service = await e2e.startEmulator();
+      const dir = e2e.freshDir();
+      const errors = e2e.tempDir('errors-');
+      const sides = { a: demo, b: shop2 } as const;
 
-    const started = performance.now();
-    const runs = await Promise.all(
-      Object.entries(sides).map(([side, account]) => {
-        const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', SIDE_SCRIPT], {
-          env: e2e.env({
-            KASH_BASE_URL: service.url,
-            KASH_PASSWORD: account.password,
-            LOGIN_NAME: account.login,
-            SIDE: side,
-            COUNT: String(SIDE_LOGINS),
-            DIR: dir,
-            ERRORS: errors,
-            NODE: process.execPath,
-            KASH: KASH_BIN,
-          }),
-          stdio: ['pipe', 'pipe', 'pipe'],
-        }) as ChildProcessWithoutNullStreams;
-        child.stdin.end();
-        return collect(child, 50_000);
-      }),
-    );
-    const took = performance.now() - started;
+      const started = performance.now();
+      const runs = await Promise.all(
+        Object.entries(sides).map(([side, account]) => {
+          const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', SIDE_SCRIPT], {
+            env: e2e.env({
+              KASH_BASE_URL: service.url,
+              KASH_PASSWORD: account.password,
+              LOGIN_NAME: account.login,
+              SIDE: side,
+              COUNT: String(SIDE_LOGINS),
+              DIR: dir,
+              ERRORS: errors,
+              NODE: process.execPath,
+              KASH: KASH_BIN,
+            }),
+            stdio: ['pipe', 'pipe', 'pipe'],
+          }) as ChildProcessWithoutNullStreams;
+          child.stdin.end();
+          return collect(child, 50_000);
+        }),
+      );
+      const took = performance.now() - started;
 
-    const stderrOf = (profile: string) => readFileSync(join(errors, profile), 'utf8');
-    const namespaces = runs.map((run, i) => {
-      expect(run.code, `side ${'ab'[i]}: ${run.stderr}`).toBe(0);
-      return /^pidns (.+)$/m.exec(run.stdout)?.[1];
-    });
-    expect(new Set([...namespaces, readlinkSync('/proc/self/ns/pid')]).size, `namespaces: ${namespaces}`).toBe(3);
-
-    const exits = runs.flatMap((run) => [...run.stdout.matchAll(/^exit (\S+) (\d+)$/gm)]);
-    expect(exits).toHaveLength(2 * SIDE_LOGINS);
-    for (const [, profile, status] of exits) {
-      expect(status, `${profile}:\n${stderrOf(profile!)}`).toBe('0');
-      const problem = hygieneProblem(['login'], { code: 0, signal: null, stdout: '', stderr: stderrOf(profile!) });
-      expect(problem, profile).toBeUndefined();
-    }
-
-    const store = storeOnDisk(dir);
-    const expected = Object.entries(sides).flatMap(([side, account]) =>
-      Array.from({ length: SIDE_LOGINS }, (_, i) => [`${side}-${i + 1}`, account] as const),
-    );
-    expect(Object.keys(store.profiles).sort()).toEqual(expected.map(([name]) => name).sort());
-    for (const [name, account] of expected) {
-      expect(store.profiles[name]?.credentials, name).toMatchObject({
-        storage: 'file',
-        apiKey: account.apiKey,
-        shopId: String(account.shopId),
-        login: account.login,
-        method: 'password',
+      const stderrOf = (profile: string) => readFileSync(join(errors, profile), 'utf8');
+      const namespaces = runs.map((run, i) => {
+        expect(run.code, `side ${'ab'[i]}: ${run.stderr}`).toBe(0);
+        return /^pidns (.+)$/m.exec(run.stdout)?.[1];
       });
-    }
-    expect(requestsTo(service, PASSWORD_LOGIN)).toBe(2 * SIDE_LOGINS);
-    // No lock, no claim, no temporary or trial file.
+      expect(new Set([...namespaces, readlinkSync('/proc/self/ns/pid')]).size, `namespaces: ${namespaces}`).toBe(3);
+
+      const exits = runs.flatMap((run) => [...run.stdout.matchAll(/^exit (\S+) (\d+)$/gm)]);
+      expect(exits).toHaveLength(2 * SIDE_LOGINS);
+      const store = storeOnDisk(dir);
+      const accountOf = (profile: string) => (profile.startsWith('a-') ? sides.a : sides.b);
+      // Every login's fate at once: how it ended, and whether what it saved is there.
+      const failures = exits.flatMap(([, profile = '', status]) => {
+        const stderr = stderrOf(profile);
+        const problem = hygieneProblem(['login'], { code: 0, signal: null, stdout: '', stderr });
+        if (problem !== undefined) return [`${profile}: ${problem}`];
+        const error = stderr.split('\n').find((line) => line.startsWith('error:'));
+        if (status !== '0') return [`${profile}: exit ${status}: ${error ?? stderr}`];
+        const saved = store.profiles[profile]?.credentials;
+        const account = accountOf(profile);
+        if (saved?.storage !== 'file' || saved.apiKey !== account.apiKey || saved.login !== account.login)
+          return [`${profile}: exit 0, yet the store holds ${JSON.stringify(saved)}`];
+        return [];
+      });
+      expect(failures, `${failures.length} of ${2 * SIDE_LOGINS} logins failed or were lost`).toEqual([]);
+      expect(Object.keys(store.profiles).sort()).toEqual(exits.map(([, profile]) => profile).sort());
+      expect(requestsTo(service, PASSWORD_LOGIN)).toBe(2 * SIDE_LOGINS);
+      // No lock, no claim, no temporary or trial file.
+      expect(listDir(dir)).toEqual([STORE]);
+      console.info(`two PID namespaces: ${2 * SIDE_LOGINS} logins in ${Math.round(took)} ms`);
+    });
+  });
+
+  /**
+   * A live holder of the lock (this script's own process, in kash's lock format) that hands it
+   * over again and again, a new file each time, as logins taking turns do: for `ms`, then frees it.
+   */
+  const HAND_OVER_SCRIPT = `
+const fs = require('node:fs');
+const [lock, spare, ms] = process.argv.slice(1);
+const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+const owner = JSON.stringify({
+  token: require('node:crypto').randomBytes(12).toString('hex'),
+  pid: process.pid,
+  boot: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+  pidns: fs.readlinkSync('/proc/self/ns/pid'),
+  start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19],
+  host: require('node:os').hostname(),
+});
+const files = ['a', 'b'].map((name) => {
+  fs.writeFileSync(spare + '/' + name, owner, { mode: 0o600 });
+  return spare + '/' + name;
+});
+let handovers = 0;
+const end = Date.now() + Number(ms);
+while (Date.now() < end) {
+  fs.linkSync(files[handovers % 2], spare + '/next');
+  fs.renameSync(spare + '/next', lock);
+  handovers++;
+}
+fs.rmSync(lock);
+console.log(handovers);
+`;
+
+  it('a login waiting while the lock passes from holder to holder (a new file at each turn) waits its turn, is never refused, and saves once the lock is free', async ({
+    onTestFinished,
+  }) => {
+    const service = await e2e.startEmulator();
+    const dir = e2e.tempDir();
+    writeStore(dir, storeText({ kept: shop2 }, service.url));
+    const spare = e2e.tempDir('spare-');
+    const HOLD_MS = 1_500;
+    const holder = spawn(process.execPath, ['-e', HAND_OVER_SCRIPT, join(dir, LOCK), spare, String(HOLD_MS)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }) as ChildProcessWithoutNullStreams;
+    undoer(onTestFinished)(() => holder.kill('SIGKILL'));
+    holder.stdin.end();
+    const held = collect(holder, 30_000);
+    while (!listDir(dir).includes(LOCK)) await sleep(5);
+
+    const waiting = await login(service, dir, demo);
+    const handed = await held;
+    expect(handed.code, handed.stderr).toBe(0);
+    expect(
+      waiting.code,
+      `${waiting.label}, while the lock changed hands ${handed.stdout.trim()} times:\n${waiting.stderr}`,
+    ).toBe(0);
+    expect(waiting.ms, 'the login ended before the lock was free').toBeGreaterThan(HOLD_MS - 300);
+    expect(Object.keys(storeOnDisk(dir).profiles).sort()).toEqual(['default', 'kept']);
     expect(listDir(dir)).toEqual([STORE]);
-    console.info(`two PID namespaces: ${2 * SIDE_LOGINS} logins in ${Math.round(took)} ms`);
   });
 });
