@@ -6,9 +6,9 @@
 // containers, the trial save before asking the service) and "Prompting" (an honest Ctrl-C
 // once a code was sent).
 //
-// The tests of the first group run side by side; the two PID namespaces, which start 40
-// logins at once, come last, on their own, so that their load cannot push the others past
-// their time bounds. Root-only cases say what they need (test/support/needs.ts): skipped on a
+// The tests of the first group run side by side; the ones that load the machine most (two
+// PID namespaces starting 40 logins at once, a lock changing hands as fast as it can) come
+// last, one at a time, so that their load cannot push the others past their time bounds. Root-only cases say what they need (test/support/needs.ts): skipped on a
 // person's machine without it, failed under CI.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -50,7 +50,7 @@ const PASSWORD_LOGIN = '/workers/getAuthTokenWithPassword.php';
 const OTP_LOGIN = '/workers/getAuthTokenWithOTP.php';
 const { demo, shop2 } = accounts;
 const ONE = otpEmails.one.email; // one shop: Solo Shop
-/** "Finishing in under 3 s" (issue 10): a FIFO or /dev/zero read by mistake hangs for ever instead. */
+/** What "at once" means here: a FIFO or /dev/zero read by mistake hangs for ever instead. */
 const AT_ONCE_MS = 3_000;
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -59,8 +59,8 @@ vi.setConfig({ testTimeout: 60_000 });
 const e2e = useE2e({ emulator: false });
 
 /**
- * Registers a step to undo at the end of the running test (a mount, a helper process, a held
- * FIFO): the test context's own onTestFinished, since these tests run side by side.
+ * Registers a step to undo at the end of the running test (a mount, a stand-in process, a
+ * held FIFO): the test context's own onTestFinished, since these tests run side by side.
  */
 type Later = (step: () => void) => void;
 
