@@ -129,6 +129,8 @@ export const NEEDS = {
   // TINYPROXY names another build, as test/support/tinyproxy.ts honours it.
   tinyproxy: tool('tinyproxy', ['-v'], 'tinyproxy-bin', process.env.TINYPROXY || 'tinyproxy'),
   openssl: tool('openssl', ['version'], 'openssl'),
+  /** FIFOs where the store or its lock should be. */
+  mkfifo: tool('mkfifo', ['--version'], 'coreutils'),
 
   /**
    * An address of this machine other than loopback: a service there must go through a
@@ -156,6 +158,11 @@ export const NEEDS = {
   /** A PID namespace of its own, as another container sharing the config folder has. */
   unshare: capability('unshare', 'util-linux', 'root with CAP_SYS_ADMIN', () =>
     run('unshare', ['--pid', '--fork', '--mount-proc', 'true']),
+  ),
+
+  /** A device node of our own making (mknod, as /dev/null is), where the store should be. */
+  mknod: capability('mknod', 'coreutils', 'root with CAP_MKNOD, and a temporary folder not mounted nodev', () =>
+    inScratch((dir) => run('mknod', ['-m', '0600', join(dir, 'probe'), 'c', '1', '3'])),
   ),
 
   /** The immutable attribute (chattr +i) on a file in the temporary folder, and writes then refused. */
