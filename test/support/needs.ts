@@ -146,6 +146,36 @@ export const NEEDS = {
     },
   ),
 
+  // The keyring suite's real Secret Service (test/support/keyring-session.ts): the daemon,
+  // a private session bus (dbus-daemon, and dbus-send to ask it who owns what), and
+  // secret-tool to list what kash stored.
+  'gnome-keyring': tool('gnome-keyring', ['--version'], 'gnome-keyring', 'gnome-keyring-daemon'),
+  dbus: tool(
+    'dbus',
+    [
+      '--',
+      'dbus-send',
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.Peer.Ping',
+    ],
+    'dbus',
+    'dbus-run-session',
+  ),
+  // It has no --version; with no arguments it prints its usage and exits 2.
+  'secret-tool': {
+    name: 'secret-tool',
+    apt: 'libsecret-tools',
+    async probe() {
+      const ran = await run('secret-tool', []);
+      return !ran.absent && /exit 2 \(usage: secret-tool/.test(ran.detail)
+        ? { ok: true }
+        : { ok: false, why: ran.detail, apt: 'libsecret-tools' };
+    },
+  },
+
   /** Mounting a tmpfs (a full disk, a read-only file system). */
   mount: capability('mount', 'mount', 'root with CAP_SYS_ADMIN', () =>
     inScratch(async (dir) => {
