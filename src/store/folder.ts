@@ -1,7 +1,6 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { STORE_FILE_NAME } from './paths.js';
-
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+import { shownMode } from './safe-file.js';
 
 /**
  * What kash puts in its folder: the store, and beside it names that begin with the
@@ -21,7 +20,7 @@ export class FolderRefused extends Error {
 const othersCanWrite = (stat: Stats) => process.platform !== 'win32' && (stat.mode & 0o022) !== 0;
 
 const writableWarning = (dir: string, stat: Stats) =>
-  `the store folder ${dir} can be written by other users (mode ${octal(stat.mode)}): they could replace the store`;
+  `the store folder ${dir} can be written by other users (mode ${shownMode(stat.mode)}): they could replace the store`;
 
 /**
  * Before reading: the folder may be reached through links, and is never changed; one
@@ -52,7 +51,7 @@ export function prepareFolderForSaving(dir: string, warn: (message: string) => v
   if (!stat || process.platform === 'win32' || (stat.mode & 0o077) === 0) return;
   if (readdirSync(dir).every(isKashFile)) {
     chmodSync(dir, 0o700);
-    warn(`the store folder ${dir} was open to other users (mode ${octal(stat.mode)}); tightened it to 0700`);
+    warn(`the store folder ${dir} was open to other users (mode ${shownMode(stat.mode)}); tightened it to 0700`);
     return;
   }
   if (othersCanWrite(stat)) {

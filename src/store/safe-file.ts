@@ -13,6 +13,9 @@ import {
 /** Larger than any store kash writes by far; a file past it is refused before it is read. */
 export const MAX_STORE_BYTES = 1024 * 1024;
 
+/** A mode as chmod takes it, the sticky, setuid and setgid bits included: 1777, 0644. */
+export const shownMode = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+
 /** A store or lock path that holds something kash must not follow, read, chmod, replace or copy. */
 export class UnsafeFile extends Error {
   readonly path: string;
@@ -49,8 +52,10 @@ export interface OpenFile {
 
 /**
  * Opens `path` for reading only if it is a regular file of at most `limit` bytes, without
- * following a link: lstat, then open with O_NOFOLLOW, then fstat the descriptor and check
- * it is the same file (a swap in between is caught). Undefined when there is no file.
+ * following a link: lstat (so a device or FIFO is never opened), then open with O_NOFOLLOW,
+ * then fstat the descriptor. Another kash renaming a new store or lock into place in
+ * between is ordinary, so a different regular file is accepted; anything else swapped in
+ * is caught. Undefined when there is no file.
  */
 export function openRegular(path: string, limit = MAX_STORE_BYTES): OpenFile | undefined {
   let seen: Stats;
@@ -73,9 +78,7 @@ export function openRegular(path: string, limit = MAX_STORE_BYTES): OpenFile | u
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.dev !== seen.dev || stat.ino !== seen.ino) {
-      throw new UnsafeFile(path, 'a file that changed while kash opened it');
-    }
+    if (!stat.isFile()) throw new UnsafeFile(path, `${kindOf(stat)} swapped in while kash opened it`);
     if (stat.size > limit) throw new UnsafeFile(path, `over ${limit / 1024} KiB (${stat.size} bytes)`);
     return { fd, stat };
   } catch (error) {

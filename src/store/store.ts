@@ -13,7 +13,7 @@ import {
 } from './lock.js';
 import { STORE_FILE_NAME } from './paths.js';
 import { emptyStore, isProfileName, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
-import { openRegular, readOpen, UnsafeFile, writeNewFile } from './safe-file.js';
+import { openRegular, readOpen, shownMode, UnsafeFile, writeNewFile } from './safe-file.js';
 
 /** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
 const errnoCode = (error: unknown) => {
@@ -180,7 +180,7 @@ export class CredentialStore {
   /** The contract's 0600 file; a looser one was exposed, so say so. Through the descriptor: never a link's target. */
   #tighten(fd: number, mode: number): void {
     if (process.platform === 'win32' || (mode & 0o077) === 0) return;
-    const shown = (mode & 0o777).toString(8).padStart(4, '0');
+    const shown = shownMode(mode);
     try {
       fchmodSync(fd, 0o600);
       this.#warn(`the store file ${this.file} was open to other users (mode ${shown}); tightened it to 0600`);

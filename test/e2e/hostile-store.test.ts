@@ -260,6 +260,8 @@ describe.concurrent('the store on a hostile file system', () => {
       expect(whoami.code, whoami.stderr).toBe(0);
       expect(JSON.parse(whoami.stdout)).toMatchObject({ profile: 'default', shopId: '42' });
       expect(warningsAbout(whoami, dir), `${whoami.label} warns about the folder:\n${whoami.stderr}`).toHaveLength(1);
+      // The mode as chmod would take it back, sticky bit and all.
+      expect(warningsAbout(whoami, dir)[0]).toContain('(mode 1777)');
       check(whoami);
 
       const env = await kashIn(service, dir, ['env', '--format', 'json']);
@@ -340,6 +342,7 @@ describe.concurrent('the store on a hostile file system', () => {
       const whoami = await kashIn(service, dir, ['whoami']);
       expect(whoami.code, whoami.stderr).toBe(0);
       expect(warningsAbout(whoami, dir), whoami.stderr).toHaveLength(1);
+      expect(warningsAbout(whoami, dir)[0]).toContain('(mode 0777)');
       const completion = await complete(dir);
       expect(completion.code).toBe(0);
       expect(statSync(dir).mode & 0o7777, 'after a read and a completion').toBe(0o777);
