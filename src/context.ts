@@ -108,16 +108,11 @@ function keyringOptions(io: IO, env: NodeJS.ProcessEnv, ui: Ui): KeyringOptions 
   const limitMs = io.stdinIsTTY && io.stderrIsTTY && display ? 60_000 : 3_000;
   return {
     timings: { limitMs, noticeMs: 1_000 },
-    waiting: () => ui.info('Waiting for the system keyring (it may be asking you to unlock it)…'),
-    stuck: (ms) => {
-      ui.error(
-        `the system keyring did not answer within ${ms / 1000} s`,
-        'Check that its daemon runs and answers, or log in with --storage file.',
-      );
-      // Its call is stuck in a thread that neither process.exit nor anything else can end.
-      process.kill(process.pid, 'SIGKILL');
-      throw new Error('unreachable');
-    },
+    waitingText: ui.infoText('Waiting for the system keyring (it may be asking you to unlock it)…'),
+    stuckText: ui.errorText(
+      `the system keyring did not answer within ${limitMs / 1000} s`,
+      'Check that its daemon runs and answers, or log in with --storage file.',
+    ),
   };
 }
 

@@ -25,14 +25,21 @@ export class Ui {
     this.#line(message);
   }
 
+  /** The text `info` writes, for a writer that is not this thread (a watchdog). */
+  infoText(message: string): string {
+    return this.#text(message);
+  }
+
   warn(message: string): void {
     this.#line(`${this.#io.color.yellow('warning:')} ${message}`);
   }
 
-  /** The same `error:` line and hint that the exit point writes, for the one error that cannot wait for it. */
-  error(message: string, hint: string): void {
-    this.#line(`${this.#io.color.red('error:')} ${message}`);
-    this.#line(this.#io.color.dim(hint));
+  /**
+   * The same `error:` line and hint that the exit point writes, as text, for the one error
+   * that cannot wait for it and is written by a watchdog thread.
+   */
+  errorText(message: string, hint: string): string {
+    return this.#text(`${this.#io.color.red('error:')} ${message}`) + this.#text(this.#io.color.dim(hint));
   }
 
   hint(message: string): void {
@@ -55,6 +62,10 @@ export class Ui {
   }
 
   #line(text: string): void {
-    this.#io.stderr.write(`${this.#secrets.redact(text)}\n`);
+    this.#io.stderr.write(this.#text(text));
+  }
+
+  #text(line: string): string {
+    return `${this.#secrets.redact(line)}\n`;
   }
 }

@@ -35,12 +35,13 @@ export interface KeyringTimings {
 export interface KeyringOptions {
   timings: KeyringTimings;
   /** Said once a call has taken `noticeMs`. */
-  waiting(): void;
+  waitingText: string;
   /**
-   * A call that never returns cannot be abandoned (the library's thread stays stuck in
-   * it, and Node waits for it even in process.exit): kash says so and ends itself.
+   * Said when a call has taken `limitMs`. Such a call cannot be abandoned (the library's
+   * thread stays stuck in it, and Node waits for it even in process.exit), so kash then
+   * ends itself.
    */
-  stuck(limitMs: number): never;
+  stuckText: string;
 }
 
 let pending = 0;
@@ -77,6 +78,42 @@ function failed(error: unknown): Error {
   );
 }
 
+/**
+ * The library connects to the store synchronously, on this thread, in the entry's
+ * constructor (a frozen daemon holds it there ~2 s), so no timer of this thread can say
+ * kash waits or end it at the limit: a thread of its own does both. One per process,
+ * armed for each call with the call's number and disarmed with 0.
+ */
+function watchdog(options: KeyringOptions): { arm(): void; disarm(): void } {
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  const { noticeMs, limitMs } = options.timings;
+  const worker = new Worker(
+    `const { workerData: { state, noticeMs, limitMs, waitingText, stuckText } } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+for (;;) {
+  Atomics.wait(state, 0, 0);
+  const call = Atomics.load(state, 0);
+  if (Atomics.wait(state, 0, call, noticeMs) !== 'timed-out') continue;
+  writeSync(2, waitingText);
+  if (Atomics.wait(state, 0, call, limitMs - noticeMs) !== 'timed-out') continue;
+  writeSync(2, stuckText);
+  process.kill(process.pid, 'SIGKILL');
+}`,
+    {
+      eval: true,
+      workerData: { state, noticeMs, limitMs, waitingText: options.waitingText, stuckText: options.stuckText },
+    },
+  );
+  worker.unref();
+  let calls = 0;
+  const set = (value: number) => {
+    Atomics.store(state, 0, value);
+    Atomics.notify(state, 0);
+  };
+  return { arm: () => set(++calls), disarm: () => set(0) };
+}
+
 type Entry = {
   setPassword(value: string): Promise<void>;
   getPassword(): Promise<string | null>;
@@ -89,10 +126,11 @@ type Entry = {
  * reboot empties). Every call is bounded; none is made while the store's lock is held.
  */
 export function systemKeyring(options: KeyringOptions): Keyring {
+  let guard: ReturnType<typeof watchdog> | undefined;
   const call = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
     pending++;
-    const notice = setTimeout(options.waiting, options.timings.noticeMs);
-    const limit = setTimeout(() => options.stuck(options.timings.limitMs), options.timings.limitMs);
+    guard ??= watchdog(options);
+    guard.arm();
     try {
       let library: typeof import('@napi-rs/keyring');
       try {
@@ -100,15 +138,13 @@ export function systemKeyring(options: KeyringOptions): Keyring {
       } catch (error) {
         throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
       }
-      // The constructor connects to the store, synchronously: a frozen daemon holds it ~2 s, then it throws.
       const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
       return await work(entry);
     } catch (error) {
       if (error instanceof NoKeyring || error instanceof KashError) throw error;
       throw failed(error);
     } finally {
-      clearTimeout(notice);
-      clearTimeout(limit);
+      guard.disarm();
       pending--;
     }
   };

@@ -274,6 +274,8 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     expect(env.ms, env.stderr).toBeLessThan(BOUND_MS + START_SLACK_MS);
     expect(env.stdout).toBe('');
     expect(env.stderr).not.toMatch(/not logged in/);
+    // Said after a second, though the library holds kash's main thread while it connects.
+    expect(env.stderr).toMatch(/^Waiting for the system keyring/m);
     if (env.signal === null) {
       expect(env.code, env.stderr).toBe(6);
       expect(env.stderr).toMatch(/^error: .*keyring/m);
