@@ -208,11 +208,14 @@ function shopOfKey(params: Params): Shop | undefined {
  * by GET (fields in the query), writes by POST (a form body), `key` and `idboutique` /
  * `shopID` checked. What it answers to a wrong key is not documented: here, a refusal.
  */
+const API_ENDPOINTS = new Set(['getPaymentModes', 'getSales', 'webapp']);
+
 function apiAnswer(
   name: string,
   method: string,
   params: Params,
 ): { status: number; body: string | Buffer | (() => AsyncGenerator<Buffer>); type?: string } {
+  if (!API_ENDPOINTS.has(name)) return { status: 404, body: page('404 Not Found') };
   if (!shopOfKey(params)) return { status: 200, body: '{"success":false,"result":"Wrong key or shop ID"}' };
   switch (name) {
     case 'getPaymentModes':

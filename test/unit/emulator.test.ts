@@ -259,14 +259,17 @@ describe('HTTP', () => {
     expect(await res.text()).toContain('Bad Request');
   });
 
-  it('logs each request with its path and query, fields and headers', async () => {
+  it('logs each request with its method, path and query, body, fields and headers', async () => {
     await (
       await post(`${LIST_SHOPS}?x=1`, { email: 'one@kash.click' }, { headers: { 'user-agent': 'kash-test' } })
     ).text();
     expect(emulator.requests).toEqual([
       {
+        method: 'POST',
         path: `${LIST_SHOPS}?x=1`,
+        body: 'email=one%40kash.click',
         fields: { email: 'one@kash.click' },
+        query: new URLSearchParams('x=1'),
         headers: expect.objectContaining({ 'user-agent': 'kash-test' }),
       },
     ]);
