@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { ServiceClient } from './api/client.js';
+import type { ServiceClient } from './api/client.js';
+import type { Shown } from './exit.js';
 import type { Scope } from './hints.js';
-import type { IO } from './io.js';
+import { colorLevel, type IO, withColor } from './io.js';
 import type { Secrets } from './output/redact.js';
 import { Ui } from './output/ui.js';
-import { cancellable, inquirerPrompter, type Prompter } from './prompt.js';
-import type { Settings } from './settings.js';
+import type { Prompter } from './prompt.js';
+import { type GlobalFlags, isVerbose, resolveSettings, type Settings } from './settings.js';
 import { type Keyring, type KeyringOptions, systemKeyring } from './store/keyring.js';
 import { CredentialStore } from './store/store.js';
 
@@ -51,6 +52,29 @@ export interface Overrides {
   keyring?: () => Keyring;
 }
 
+/** What a run learns as its context is built: how to show the outcome, and a status chosen by the command. */
+export interface RunHooks {
+  shown(shown: Shown): void;
+  exitWith(status: number): void;
+}
+
+/**
+ * A command's context from the global flags typed: color and verbosity decided first (so
+ * that a setting that fails is itself shown as asked), then the settings.
+ */
+export async function contextForFlags(
+  flags: GlobalFlags,
+  io: IO,
+  env: NodeJS.ProcessEnv,
+  secrets: Secrets,
+  overrides: Overrides,
+  on: RunHooks,
+): Promise<Context> {
+  const shownIO = await withColor(io, colorLevel(flags.noColor === true, env, io.stderrIsTTY));
+  on.shown({ io: shownIO, verbose: isVerbose(flags, env) });
+  return createContext(shownIO, env, resolveSettings(flags, env), secrets, overrides, on.exitWith);
+}
+
 /** `io` already carries the run's color; `settings` are resolved. */
 export function createContext(
   io: IO,
@@ -62,7 +86,7 @@ export function createContext(
 ): Context {
   const ui = new Ui(io, settings.verbose, secrets);
   let store: CredentialStore | undefined;
-  let client: ServiceClient | undefined;
+  let client: Promise<ServiceClient> | undefined;
   let keyring: Keyring | undefined;
   const context: Context = {
     io,
@@ -90,11 +114,15 @@ export function createContext(
       keyring ??= overrides.keyring?.() ?? systemKeyring(keyringOptions(io, env, ui));
       return keyring;
     },
-    client: async () => {
+    // Loaded where used: the print path needs neither the service client nor the prompts.
+    client: () => {
       client ??= buildClient(env, settings, ui, secrets);
       return client;
     },
-    prompter: async () => cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))()),
+    prompter: async () => {
+      const { cancellable, inquirerPrompter } = await import('./prompt.js');
+      return cancellable(await (overrides.prompter ?? (() => inquirerPrompter(io)))());
+    },
   };
   return context;
 }
@@ -116,8 +144,14 @@ function keyringOptions(io: IO, env: NodeJS.ProcessEnv, ui: Ui): KeyringOptions 
   };
 }
 
-function buildClient(env: NodeJS.ProcessEnv, settings: Settings, ui: Ui, secrets: Secrets): ServiceClient {
+async function buildClient(
+  env: NodeJS.ProcessEnv,
+  settings: Settings,
+  ui: Ui,
+  secrets: Secrets,
+): Promise<ServiceClient> {
   const { baseUrl, timeoutMs } = settings.network();
+  const { ServiceClient } = await import('./api/client.js');
   return new ServiceClient({
     baseUrl,
     timeoutMs,

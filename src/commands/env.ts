@@ -1,34 +1,30 @@
-import { Command } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
+import type { Context } from '../context.js';
 import { effectiveCredentials } from '../credentials.js';
 import { usageError } from '../errors.js';
 import { ENV_FORMATS, formatEnv, parseEnvFormat, parsePrefix } from '../output/env-format.js';
-import { examples } from '../output/examples.js';
+import type { CommandSpec } from './spec.js';
 
 export interface EnvOptions {
   format: string;
   prefix: string;
 }
 
-export function envCommand(context: ContextFactory): Command {
-  return new Command('env')
-    .helpGroup('Use the credentials:')
-    .description('print the credentials as shell variables, for eval "$(kash env)"')
-    .option('--format <format>', `one of ${ENV_FORMATS.join(', ')}`, 'sh')
-    .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action(async (options: EnvOptions, command: Command) =>
-      runEnv(await context(command), options, command.getOptionValueSource('format') === 'cli'),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['eval "$(kash env)"', 'bash, zsh, dash: export KASH_APIKEY and KASH_SHOPID'],
-        ['kash env --format fish | source', 'fish'],
-        ['kash env --format powershell | Invoke-Expression', 'PowerShell'],
-        ['kash env --format dotenv > .env', 'a .env file for your app'],
-      ),
-    );
-}
+export const envCommand: CommandSpec<EnvOptions> = {
+  name: 'env',
+  helpGroup: 'Use the credentials:',
+  description: 'print the credentials as shell variables, for eval "$(kash env)"',
+  options: [
+    { flags: '--format <format>', description: `one of ${ENV_FORMATS.join(', ')}`, default: 'sh' },
+    { flags: '--prefix <prefix>', description: 'variable name prefix', default: 'KASH_' },
+  ],
+  examples: [
+    ['eval "$(kash env)"', 'bash, zsh, dash: export KASH_APIKEY and KASH_SHOPID'],
+    ['kash env --format fish | source', 'fish'],
+    ['kash env --format powershell | Invoke-Expression', 'PowerShell'],
+    ['kash env --format dotenv > .env', 'a .env file for your app'],
+  ],
+  run: (ctx, options, typed) => runEnv(ctx, options, typed.has('format')),
+};
 
 export async function runEnv(ctx: Context, options: EnvOptions, formatGiven = true): Promise<void> {
   // --json asks for the machine-readable result: here, the json format.

@@ -1,31 +1,25 @@
-import { Command } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
+import type { Context } from '../context.js';
 import { credentialsFromEnv, credentialsInEffect, notLoggedIn } from '../credentials.js';
-import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 import { describeView, environmentView, type ProfileView, savedView } from '../output/profile-view.js';
+import type { CommandSpec } from './spec.js';
 
 export interface WhoamiOptions {
   all: boolean;
 }
 
-export function whoamiCommand(context: ContextFactory): Command {
-  return new Command('whoami')
-    .helpGroup('Use the credentials:')
-    .description('show which credentials are in use: shop, login, where they come from; the key masked')
-    .option('--all', 'every saved profile')
-    .action(async (options: { all?: boolean }, command: Command) =>
-      runWhoami(await context(command), { all: options.all === true }),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['kash whoami', 'which shop, which login, where from; the key masked'],
-        ['kash whoami --all', 'every saved profile'],
-        ['kash whoami --json | jq -r .shopId', 'in a script'],
-      ),
-    );
-}
+export const whoamiCommand: CommandSpec<{ all?: boolean }> = {
+  name: 'whoami',
+  helpGroup: 'Use the credentials:',
+  description: 'show which credentials are in use: shop, login, where they come from; the key masked',
+  options: [{ flags: '--all', description: 'every saved profile' }],
+  examples: [
+    ['kash whoami', 'which shop, which login, where from; the key masked'],
+    ['kash whoami --all', 'every saved profile'],
+    ['kash whoami --json | jq -r .shopId', 'in a script'],
+  ],
+  run: (ctx, options) => runWhoami(ctx, { all: options.all === true }),
+};
 
 export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<void> {
   if (options.all) return allProfiles(ctx);

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENDPOINTS } from '../../src/api/client.js';
-import { exitStatus } from '../../src/cli.js';
 import { VERSION } from '../../src/context.js';
 import { ExitCode, KashError } from '../../src/errors.js';
+import { exitStatus } from '../../src/exit.js';
 import {
   ask,
   commandTestHooks,

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
 import { DOCUMENTED_ENDPOINTS } from '../../src/commands/api.js';
 import { COMPLETE, machineSources, runComplete } from '../../src/commands/completion.js';
 import { type Completion, complete, completeFrom, Directive, type Sources } from '../../src/completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../../src/completion/scripts.js';
 import type { IO } from '../../src/io.js';
 import { ENV_FORMATS } from '../../src/output/env-format.js';
+import { buildProgram } from '../../src/program.js';
 
 const silentIO = { stdout: { write: () => undefined }, stderr: { write: () => undefined } } as unknown as IO;
 const program = () =>

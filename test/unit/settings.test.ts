@@ -2,9 +2,9 @@
 // (resolveSettings), color decided once (colorLevel). CLI.md, "Global options".
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, globalFlags } from '../../src/cli.js';
 import { KashError } from '../../src/errors.js';
 import { colorLevel } from '../../src/io.js';
+import { buildProgram, globalFlags } from '../../src/program.js';
 import { type GlobalFlags, resolveSettings } from '../../src/settings.js';
 import { scriptIO } from '../support/fakes.js';
 
