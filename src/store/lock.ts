@@ -1,6 +1,5 @@
 import { closeSync, linkSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openRegular, readOpen, writeNewFile } from './safe-file.js';
 
 /**
@@ -247,7 +246,8 @@ export async function withLock<T>(
       }
     }
     if (performance.now() - started > timings.waitMs) throw new LockBusy(path);
-    await sleep(10 + Math.random() * 40);
+    // A plain timer: node:timers/promises is not in Node's start-up snapshot, and every read command loads this file.
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
   }
   held.set(path, owner.token);
   // Seen changing, a live holder is never taken for dead, however slow its work.
