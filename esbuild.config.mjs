@@ -42,6 +42,31 @@ const builtinsByRequire = {
 };
 
 /**
+ * In the CommonJS main file a built-in can simply stay a require(): esbuild then reads
+ * its named exports off it, where a stand-in module would be copied property by property
+ * (__toESM over all of fs's exports, at every start), and binding each export once from
+ * process.getBuiltinModule measured slower still. Only child_process keeps its lazy
+ * stand-in, since commander loads it at start and kash rarely needs it.
+ */
+const builtinsAsRequire = {
+  name: 'builtins-as-require',
+  setup(build) {
+    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      if (!builtins.has(args.path)) return undefined;
+      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      if (args.path.replace(/^node:/, '') === 'child_process')
+        return { path: 'child_process', namespace: 'lazy-builtin' };
+      return { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, external: true };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The libraries that the print path (whoami, env, --help, --version) must not load, each
  * with what kash uses of it. Each becomes its own file that src/ reaches only through
  * `await import()`; a static import of one fails the build.
@@ -118,7 +143,7 @@ await Promise.all([
     // A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used.
     external: ['@napi-rs/keyring'],
     define: { KASH_VERSION: JSON.stringify(version) },
-    plugins: [lazyLibraries, builtinsByRequire],
+    plugins: [lazyLibraries, builtinsAsRequire],
   }),
   build({
     ...shipped,

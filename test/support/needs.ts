@@ -190,6 +190,11 @@ export const NEEDS = {
     run('unshare', ['--pid', '--fork', '--mount-proc', 'true']),
   ),
 
+  /** Giving a folder to another user (chown to nobody), as a cache planted by someone else would be. */
+  chown: capability('chown', 'coreutils', 'root, or CAP_CHOWN', () =>
+    inScratch((dir) => run('chown', ['65534:65534', dir])),
+  ),
+
   /** A device node of our own making (mknod, as /dev/null is), where the store should be. */
   mknod: capability('mknod', 'coreutils', 'root with CAP_MKNOD, and a temporary folder not mounted nodev', () =>
     inScratch((dir) => run('mknod', ['-m', '0600', join(dir, 'probe'), 'c', '1', '3'])),
