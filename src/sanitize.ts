@@ -28,8 +28,13 @@ const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu;
 
 const FORMAT_CHARS = /\p{Cf}/u;
 
+/** Printable ASCII words, one space apart: text that every pass below would leave as it is. */
+const PLAIN = /^[!-~]+(?: [!-~]+)*$/;
+
 /** Server text made safe to show to a person: one line, no controls, at most `maxLength` characters. */
 export function sanitizeServerText(text: string, maxLength = 200): string {
+  // Most text shown (a shop ID, a login, a date) needs no Unicode-aware pass, whose patterns cost a compile.
+  if (maxLength >= 1 && text.length <= maxLength && PLAIN.test(text)) return text;
   const clean = text
     .replace(ESCAPE_SEQUENCE, '')
     .replace(BREAKING_CONTROLS, ' ')

@@ -6,18 +6,19 @@
  * can carry one to the screen.
  */
 export class Secrets {
-  readonly #forms = new Set<string>();
+  readonly #values = new Set<string>();
   #patterns: RegExp | undefined;
 
   add(value: string): void {
-    if (value === '') return;
-    for (const form of spellings(value)) this.#forms.add(form);
+    if (value === '' || this.#values.has(value)) return;
+    this.#values.add(value);
     this.#patterns = undefined;
   }
 
+  /** The spellings and their pattern are worked out at the first text to redact: most runs show none. */
   redact(text: string): string {
-    if (this.#forms.size === 0) return text;
-    this.#patterns ??= pattern([...this.#forms]);
+    if (this.#values.size === 0) return text;
+    this.#patterns ??= pattern([...new Set([...this.#values].flatMap(spellings))]);
     return text.replace(this.#patterns, '[redacted]');
   }
 }
