@@ -1,34 +1,52 @@
 #!/usr/bin/env node
 'use strict';
-// V8's compile cache (Node 22.1 and later) spares kash compiling its bundle at each start:
-// it must be on before the bundle is loaded, hence here rather than in it. It lives in
-// kash's own cache folder, never Node's default in the shared temporary one, and only in
-// a folder that is the user's own and that nobody else can write to, below a parent that
-// cannot swap it: a planted cache would be code that kash runs. Any doubt, and any
-// failure, costs nothing and says nothing: kash then starts without it.
-try {
-  // Node 20 has no compile cache: it is spared loading node:module to find that out.
-  const { enableCompileCache } =
-    Number.parseInt(process.versions.node, 10) >= 22 && process.getBuiltinModule('node:module');
-  const folder = enableCompileCache && cacheFolder(process.env);
-  if (folder) {
-    const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    if (
-      process.platform === 'win32' ||
-      trusted(lstatSync(folder), lstatSync(process.getBuiltinModule('node:path').dirname(folder)))
-    ) {
-      enableCompileCache(folder);
-    }
+// Loads the bundle with a V8 code cache of its own, made after a run rather than before
+// it: so it holds every function that run compiled, where Node's compile cache holds
+// only what V8 compiled up front (measured on Node 26, kash env: ~13 % fewer instructions
+// than with Node's). It lives in kash's own cache folder, never in the shared temporary
+// one, and only in a folder that is the user's own and that nobody else can write to,
+// below a parent that cannot swap it: a planted cache would be code that kash runs. It
+// is used only for the very bundle it was made from (compared byte for byte: V8 itself
+// checks only the length) and for the same V8 (V8 checks that). Any doubt, and any
+// failure, costs nothing and says nothing: kash then compiles its bundle as usual.
+const fs = process.getBuiltinModule('node:fs');
+const { dirname, isAbsolute, join } = process.getBuiltinModule('node:path');
+
+// Node 20 keeps no cache: it loses the bundle's import() of its lazy libraries when the
+// code comes from one.
+if (Number.parseInt(process.versions.node, 10) < 22) require('../dist/kash.cjs');
+else loadCached(join(__dirname, '..', 'dist', 'kash.cjs'));
+
+function loadCached(bundle) {
+  const vm = process.getBuiltinModule('node:vm');
+  const source = fs.readFileSync(bundle);
+  const folder = trustedFolder();
+  const cacheFile = folder && join(folder, `kash-${process.versions.v8}-${process.arch}.cache`);
+  const cached = cacheFile && cacheFor(cacheFile, source);
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
+    {
+      filename: bundle,
+      cachedData: cached,
+      // The bundle's own import() of its lazy libraries, resolved as in any module of the program.
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    },
+  );
+  if (cacheFile && (!cached || script.cachedDataRejected)) {
+    process.once('exit', () => saveCache(cacheFile, source, script));
   }
-} catch {
-  // No cache, then: the bundle is compiled as usual.
+  const bundleModule = { exports: {} };
+  script.runInThisContext()(
+    bundleModule.exports,
+    process.getBuiltinModule('node:module').createRequire(bundle),
+    bundleModule,
+    bundle,
+    dirname(bundle),
+  );
 }
-require('../dist/kash.cjs');
 
 /** $XDG_CACHE_HOME/kash or ~/.cache/kash; ~/Library/Caches/kash on macOS; %LOCALAPPDATA%\kash on Windows. */
 function cacheFolder(env) {
-  const { isAbsolute, join } = process.getBuiltinModule('node:path');
   if (process.platform === 'win32') return env.LOCALAPPDATA && join(env.LOCALAPPDATA, 'kash');
   // HOME first, as os.homedir() reads it; node:os is not in Node's start-up snapshot.
   const home = () => env.HOME || process.getBuiltinModule('node:os').homedir();
@@ -37,12 +55,79 @@ function cacheFolder(env) {
   return join(xdg && isAbsolute(xdg) ? xdg : join(home(), '.cache'), 'kash');
 }
 
-/** A real folder of ours that group and others cannot write, in a parent that is closed or sticky. */
-function trusted(own, parent) {
-  return (
-    own.isDirectory() &&
-    own.uid === process.getuid() &&
-    (own.mode & 0o022) === 0 &&
-    ((parent.mode & 0o022) === 0 || (parent.mode & 0o1000) !== 0)
-  );
+/**
+ * The cache folder, made if need be, when it is a real folder of ours that group and
+ * others cannot write, in a parent that is closed or sticky.
+ */
+function trustedFolder() {
+  try {
+    const folder = cacheFolder(process.env);
+    if (!folder) return undefined;
+    let own;
+    try {
+      own = fs.lstatSync(folder);
+    } catch {
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      own = fs.lstatSync(folder);
+    }
+    if (process.platform === 'win32') return folder;
+    const parent = fs.lstatSync(dirname(folder));
+    const closed = (stat) => (stat.mode & 0o022) === 0;
+    const trusted =
+      own.isDirectory() &&
+      own.uid === process.getuid() &&
+      closed(own) &&
+      (closed(parent) || (parent.mode & 0o1000) !== 0);
+    return trusted ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cache file is the bundle's length (4 bytes), the bundle itself, then V8's code cache. */
+function cacheFor(file, bundleBytes) {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile() || stat.uid !== process.getuid?.() || stat.size > 64 * 1024 * 1024) return undefined;
+      const bytes = Buffer.allocUnsafe(stat.size);
+      let length = 0;
+      while (length < bytes.length) {
+        const read = fs.readSync(fd, bytes, length, bytes.length - length, length);
+        if (read === 0) break;
+        length += read;
+      }
+      if (length < 4 || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
+      const end = 4 + bundleBytes.length;
+      return bytes.subarray(4, end).equals(bundleBytes) ? bytes.subarray(end, length) : undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
+function saveCache(file, bundleBytes, compiled) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(bundleBytes.length, 0);
+    const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+    const fd = fs.openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+      for (const part of [header, bundleBytes, compiled.createCachedData()]) {
+        for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, file);
+  } catch {
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {}
+  }
 }

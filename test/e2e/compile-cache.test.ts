@@ -1,16 +1,27 @@
-// V8's compile cache (Node 22 and later), which bin/kash.js turns on before loading the
-// bundle: kept in kash's own cache folder, and only in one that nobody else could have
-// planted code in; in any doubt kash runs without it, and says nothing. Node 20 has no
-// compile cache: there kash makes no folder for one.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+// The code cache that bin/kash.js keeps for the bundle: in kash's own cache folder, and
+// only in one that nobody else could have planted code in; used only for the very bundle
+// it was made from; in any doubt kash runs without it, and says nothing. On Node 20,
+// which keeps none, no folder is made for it.
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runKash, tempDir, useE2e } from '../support/e2e.js';
+import { KASH_BIN, runKash, tempDir, useE2e } from '../support/e2e.js';
 import { requires } from '../support/requires.js';
 
 useE2e({ emulator: false });
 
 const cached = Number.parseInt(process.versions.node, 10) >= 22;
+const BUNDLE = readFileSync(join(KASH_BIN, '..', '..', 'dist', 'kash.cjs'));
 
 /** `kash --version` with this cache home: it must print the version and nothing else, whatever the folder. */
 async function run(env: Record<string, string | undefined>): Promise<void> {
@@ -19,26 +30,46 @@ async function run(env: Record<string, string | undefined>): Promise<void> {
   expect(stdout).toMatch(/^\d+\.\d+\.\d+/);
 }
 
-/** The cache files under `folder` (none when it does not exist): Node keeps them in one subfolder per Node version. */
-const cacheFiles = (folder: string) =>
-  existsSync(folder)
-    ? readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
-    : [];
+/** Whether kash keeps a cache at all: the folder is made, or on Node 20 not even that. */
+function expectCacheKept(home: string): boolean {
+  expect(existsSync(join(home, 'kash'))).toBe(cached);
+  return cached;
+}
 
-describe('the compile cache', () => {
-  it(cached ? 'lives in $XDG_CACHE_HOME/kash, made 0700' : 'is not made on Node 20, which has none', async () => {
+/** The cache files in `folder` (none when it does not exist). */
+const cacheFiles = (folder: string) =>
+  existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.cache')) : [];
+
+/** A cache file as kash writes it: the bundle's length, a bundle, then V8's data. */
+function cacheBytes(bundle: Buffer, v8: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(bundle.length, 0);
+  return Buffer.concat([header, bundle, v8]);
+}
+
+describe('the code cache', () => {
+  it('lives in $XDG_CACHE_HOME/kash, made 0700, and holds the bundle it was made from', async () => {
     const home = tempDir('cache-');
     await run({ XDG_CACHE_HOME: home });
+    if (!expectCacheKept(home)) return;
     const folder = join(home, 'kash');
-    expect(existsSync(folder)).toBe(cached);
-    if (cached) expect(lstatSync(folder).mode & 0o777).toBe(0o700);
-    expect(cacheFiles(folder).length > 0).toBe(cached);
+    expect(lstatSync(folder).mode & 0o777).toBe(0o700);
+    const [file] = cacheFiles(folder);
+    expect(file).toBeDefined();
+    const bytes = readFileSync(join(folder, file as string));
+    expect(lstatSync(join(folder, file as string)).mode & 0o777).toBe(0o600);
+    expect(bytes.subarray(4, 4 + BUNDLE.length).equals(BUNDLE)).toBe(true);
+    expect(bytes.length).toBeGreaterThan(4 + BUNDLE.length);
+    // Used as it is by the next run: not written again.
+    const before = lstatSync(join(folder, file as string)).mtimeMs;
+    await run({ XDG_CACHE_HOME: home });
+    expect(lstatSync(join(folder, file as string)).mtimeMs).toBe(before);
   });
 
   it('falls back to ~/.cache/kash when XDG_CACHE_HOME is relative, as the XDG spec says', async () => {
     const home = tempDir('home-');
     await run({ HOME: home, XDG_CACHE_HOME: 'relative/cache' });
-    expect(cacheFiles(join(home, '.cache', 'kash')).length > 0).toBe(cached);
+    expect(cacheFiles(join(home, '.cache', 'kash'))).toHaveLength(cached ? 1 : 0);
   });
 
   it('is not used in a folder that group or others can write to, nor is that folder changed', async () => {
@@ -57,11 +88,11 @@ describe('the compile cache', () => {
     expect(cacheFiles(join(home, 'kash'))).toEqual([]);
   });
 
-  it(`is used below a sticky shared parent, as /tmp is${cached ? '' : ' (where Node has one)'}`, async () => {
+  it('is used below a sticky shared parent, as /tmp is', async () => {
     const home = tempDir('cache-');
     chmodSync(home, 0o1777);
     await run({ XDG_CACHE_HOME: home });
-    expect(cacheFiles(join(home, 'kash')).length > 0).toBe(cached);
+    expect(cacheFiles(join(home, 'kash'))).toHaveLength(cached ? 1 : 0);
   });
 
   it('is not used through a symbolic link', async () => {
@@ -78,6 +109,36 @@ describe('the compile cache', () => {
     chownSync(join(home, 'kash'), 65534, 65534);
     await run({ XDG_CACHE_HOME: home });
     expect(cacheFiles(join(home, 'kash'))).toEqual([]);
+  });
+
+  it('made from another bundle of the same length, is never run: it is replaced', async () => {
+    const home = tempDir('cache-');
+    await run({ XDG_CACHE_HOME: home });
+    if (!expectCacheKept(home)) return;
+    const folder = join(home, 'kash');
+    const file = join(folder, cacheFiles(folder)[0] as string);
+    const genuine = readFileSync(file);
+    // Another bundle, byte for byte as long, with the V8 data of this one: V8 alone would take it.
+    const other = Buffer.from(BUNDLE);
+    other[other.length - 2] = other[other.length - 2] === 0x20 ? 0x21 : 0x20;
+    writeFileSync(file, cacheBytes(other, genuine.subarray(4 + BUNDLE.length)), { mode: 0o600 });
+    await run({ XDG_CACHE_HOME: home });
+    expect(
+      readFileSync(file)
+        .subarray(4, 4 + BUNDLE.length)
+        .equals(BUNDLE),
+    ).toBe(true);
+  });
+
+  it('that V8 rejects (damaged) costs nothing, says nothing, and is made again', async () => {
+    const home = tempDir('cache-');
+    await run({ XDG_CACHE_HOME: home });
+    if (!expectCacheKept(home)) return;
+    const folder = join(home, 'kash');
+    const file = join(folder, cacheFiles(folder)[0] as string);
+    writeFileSync(file, cacheBytes(BUNDLE, Buffer.from('not a code cache')), { mode: 0o600 });
+    await run({ XDG_CACHE_HOME: home });
+    expect(readFileSync(file).length).toBeGreaterThan(4 + BUNDLE.length + 16);
   });
 
   it('costs nothing and says nothing when the folder cannot be made', async () => {
