@@ -63,6 +63,15 @@ function trace() {
     };
   }
 
+  // Where Node has it (22.15 and later), kash exec becomes its command this way instead.
+  const { execve } = process;
+  if (typeof execve === 'function') {
+    process.execve = function traced(...args) {
+      record('process', args[0]);
+      return execve.apply(this, args);
+    };
+  }
+
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function traced(...args) {
     record('connect', JSON.stringify(args[0]));
