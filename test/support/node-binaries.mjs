@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kash-test-node');
 
 /** The Node majors kash supports, each one tested and measured. */
-export const SUPPORTED_MAJORS = ['20', '22', '24'];
+export const SUPPORTED_MAJORS = ['20', '22', '24', '26'];
 
 /** The majors a variable names (space-separated), else all the supported ones. */
 export function majorsFrom(value) {
