@@ -58,8 +58,9 @@ const weighing = !missing('python3', 'python3');
 const work = mkdtempSync(join(tmpdir(), 'kash-bench-'));
 const emulator = await startEmulator();
 
-// Nothing of the caller's kash or Node settings (a profile, NODE_OPTIONS, a compile cache
-// elsewhere) reaches the runs.
+// Nothing of the caller's kash or Node settings reaches the runs: a profile, NODE_OPTIONS,
+// a compile cache elsewhere, or NODE_EXTRA_CA_CERTS, with which Node 20 reads a whole CA
+// bundle at start (five times an empty script's instructions, hiding kash's own).
 const baseEnv: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !/^(KASH|NODE)_/.test(name)),
 );
