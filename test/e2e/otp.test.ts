@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SavedCredentials } from '../../src/store/records.js';
 import { type KashRun, runKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, type Fault, type Mail, otpEmails, shops } from '../support/emulator.js';
-import { codeLogin, pendingCode, readStore, writeStore } from '../support/store-fixture.js';
+import { codeCredentials, pendingCode, readStore, writeStore } from '../support/store-fixture.js';
 
 const SEND_OTP = '/workers/getOTPForAccount.php';
 const OTP_LOGIN = '/workers/getAuthTokenWithOTP.php';
@@ -96,7 +96,7 @@ class World {
   seed(): void {
     writeStore(this.dir, {
       default: {
-        credentials: codeLogin(shops.solo, ONE, this.emulator.url, shops.solo.title),
+        credentials: codeCredentials(shops.solo, ONE, this.emulator.url, shops.solo.title),
         pendingCode: pendingCode(DEMO, accounts.demo.accountId, this.emulator.url, accounts.demo.title),
       },
     });

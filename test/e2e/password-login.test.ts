@@ -7,7 +7,7 @@ import { type KashRun, useE2e } from '../support/e2e.js';
 import { accounts } from '../support/emulator.js';
 import { start as startPty } from '../support/pty.js';
 import { requires } from '../support/requires.js';
-import { passwordLogin, writeStore } from '../support/store-fixture.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const PASSWORD_PATH = '/workers/getAuthTokenWithPassword.php';
@@ -235,7 +235,7 @@ describe('kash login --no-save', () => {
 describe('kash login failures', () => {
   it("a wrong password is exit 3 with the server's words, and the store stays byte for byte as it was", async () => {
     const dir = freshDir();
-    writeStore(dir, { default: { credentials: passwordLogin(demo, e2e.emulator.url) } });
+    writeStore(dir, { default: { credentials: passwordCredentials(demo, e2e.emulator.url) } });
     const before = storeSnapshot(dir);
     const run = await kash(dir, ['login', '--login', demo.login], { env: { KASH_PASSWORD: 'not-the-password' } });
     expect(run.code).toBe(3);

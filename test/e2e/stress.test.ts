@@ -29,7 +29,7 @@ import { parseStore, type SavedCredentials, type StoreData } from '../../src/sto
 import { type KashOptions, type KashRun, runKash, startKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, type PasswordAccount, startEmulator } from '../support/emulator.js';
 import { requires } from '../support/requires.js';
-import { passwordLogin, writeStore } from '../support/store-fixture.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const FULL = process.env.KASH_STRESS === 'full';
@@ -164,9 +164,9 @@ describe('kash login killed with SIGKILL', () => {
       const dir = freshDir();
       const lock = join(dir, `${STORE}.lock`);
       writeStore(dir, {
-        main: { credentials: passwordLogin(demo, emulator.url) },
-        'side-a': { credentials: passwordLogin(shop2, emulator.url) },
-        'side-b': { credentials: passwordLogin(demo, emulator.url) },
+        main: { credentials: passwordCredentials(demo, emulator.url) },
+        'side-a': { credentials: passwordCredentials(shop2, emulator.url) },
+        'side-b': { credentials: passwordCredentials(demo, emulator.url) },
       });
 
       // How long a login takes, from spawn and from the moment its request reaches the
@@ -486,7 +486,7 @@ function freeze(folder: { dir: string; mounted: boolean; mountError: string }): 
 
 /** The store of the emulator's demo account logged in as "default" in `dir`; returns its bytes. */
 function loggedIn(dir: string): Buffer {
-  writeStore(dir, { default: { credentials: passwordLogin(demo, emulator.url) } });
+  writeStore(dir, { default: { credentials: passwordCredentials(demo, emulator.url) } });
   return readFileSync(join(dir, STORE));
 }
 

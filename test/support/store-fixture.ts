@@ -17,7 +17,7 @@ import type { PasswordAccount, Shop } from './emulator.js';
 export const STORE_FILE = 'credentials.json';
 
 /** What a password login of `account` against `baseUrl` saves. */
-export function passwordLogin(
+export function passwordCredentials(
   account: PasswordAccount,
   baseUrl: string,
   obtainedAt = new Date().toISOString(),
@@ -36,7 +36,7 @@ export function passwordLogin(
 }
 
 /** What a code login of `email` to `shop` against `baseUrl` saves (the title when the request named it). */
-export function codeLogin(shop: Shop, email: string, baseUrl: string, shopTitle: string | null): FileCredentials {
+export function codeCredentials(shop: Shop, email: string, baseUrl: string, shopTitle: string | null): FileCredentials {
   return {
     storage: 'file',
     apiKey: shop.apiKey,
