@@ -285,7 +285,9 @@ const FAULTS: Array<{ fault: Fault; code: number; args?: string[] }> = [
 // Each fault's test has an emulator of its own with that fault on, so they run side by side.
 // The code they send is the one the file's emulator emailed; the copies of the template
 // say it was requested from the test's emulator (a code is spent only where it was asked
-// for), which answers with its fault whatever the code.
+// for), which answers with its fault whatever the code. Each fault meets both switches,
+// one per command, in turn: the two are one setting (test/unit/settings.test.ts), which
+// the tests above run side by side.
 describe.concurrent('each emulator fault', () => {
   /** A folder with a saved login and a pending code for one@: what each fault's runs start from. */
   let template: string;
@@ -314,24 +316,22 @@ describe.concurrent('each emulator fault', () => {
     return dir;
   };
 
-  it.each(FAULTS)(
-    '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
-    async ({ fault, code: exit, args = [] }) => {
+  it.each(FAULTS.map((c, i) => ({ ...c, forLogin: DEBUG[i % 2]!, forConsume: DEBUG[(i + 1) % 2]! })))(
+    '$fault: a password login ($forLogin.label) and an OTP consume ($forConsume.label) print no secret',
+    async ({ fault, code: exit, args = [], forLogin, forConsume }) => {
       const faulty = await e2e.startEmulator();
       faulty.fault = fault;
       faulty.slowMs = 3_000;
       const service = { KASH_BASE_URL: faulty.url };
-      const runs = await Promise.all(
-        DEBUG.flatMap((debug) => [
-          passwordLogin(copy(faulty.url), demo, debug, args, demo.password, service).then((run): [KashRun, string] => [
-            run,
-            `password login, ${debug.label}`,
-          ]),
-          kash(copy(faulty.url), [...debug.args, ...args, 'otp', 'consume', '--otp', code], {
-            env: { ...debug.env, ...service },
-          }).then((run): [KashRun, string] => [run, `otp consume, ${debug.label}`]),
+      const runs = await Promise.all([
+        passwordLogin(copy(faulty.url), demo, forLogin, args, demo.password, service).then((run): [KashRun, string] => [
+          run,
+          `password login, ${forLogin.label}`,
         ]),
-      );
+        kash(copy(faulty.url), [...forConsume.args, ...args, 'otp', 'consume', '--otp', code], {
+          env: { ...forConsume.env, ...service },
+        }).then((run): [KashRun, string] => [run, `otp consume, ${forConsume.label}`]),
+      ]);
       for (const [run, label] of runs) {
         expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
         expectTrace(run, `${fault}, ${label}`, faulty.url);
