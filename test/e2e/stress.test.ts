@@ -78,15 +78,18 @@ function nextRequest(): Promise<number> {
   return new Promise((wake) => requestWaiters.push(wake));
 }
 
-/** Resolves once `path` has been created (seen by a watch on its folder), or once `until` settles. */
-function created(path: string, until: Promise<unknown>): Promise<void> {
+/**
+ * Resolves at the first event on `path` (seen by a watch on its folder) after which `holds`
+ * is true, or once `until` settles.
+ */
+function touched(path: string, until: Promise<unknown>, holds: () => boolean = () => true): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       watcher.close();
       resolve();
     };
     const watcher = watch(dirname(path), (_event, name) => {
-      if (name === basename(path) && existsSync(path)) done();
+      if (name === basename(path) && holds()) done();
     });
     until.then(done, done);
   });
@@ -203,9 +206,11 @@ describe('kash login killed with SIGKILL', () => {
         const old = before.profiles[target]?.credentials;
         const account = other(accountOf(old));
         // One round in three anywhere in the whole run (start-up, request, save, exit); one
-        // in six the moment the login has taken the store's lock; the others after the
-        // request has reached the service, across the time left to exit.
-        const aim = round % 3 === 0 ? 'whole' : round % 6 === 1 ? 'lock' : 'save';
+        // in six the moment the login has taken the store's lock, one in six the moment the
+        // store file itself changes (a store written in place would be caught half-written);
+        // the others after the request has reached the service, across the time left to exit.
+        const aims = ['whole', 'lock', 'store', 'whole', 'save', 'save'] as const;
+        const aim = aims[round % aims.length]!;
         const roundStart = Date.now();
 
         const [args, options] = loginArgs(dir, target, account);
@@ -215,7 +220,9 @@ describe('kash login killed with SIGKILL', () => {
         if (aim === 'whole') {
           await Promise.race([sleep(random(0, wholeRun * 1.1)), closed]);
         } else if (aim === 'lock') {
-          await created(lock, closed);
+          await touched(lock, closed, () => existsSync(lock));
+        } else if (aim === 'store') {
+          await touched(join(dir, STORE), closed);
         } else {
           await Promise.race([
             requested.then((at) => sleep(Math.max(0, at + random(0, saveWindow * 1.2) - Date.now()))),
