@@ -19,6 +19,7 @@ import {
   startEmulator,
 } from '../support/emulator.js';
 import { requires } from '../support/requires.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 import { makeTestCa, type ServerCertificate, type TestCa } from '../support/tls.js';
 
@@ -33,12 +34,9 @@ const e2e = useE2e();
 /** A config folder holding a good login (shop2 under "default"), copied for each test. */
 let template: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   template = e2e.freshDir();
-  const run = await e2e.kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
-    input: `${shop2.password}\n`,
-  });
-  expect(run.code, run.stderr).toBe(0);
+  writeStore(template, { default: { credentials: passwordCredentials(shop2, e2e.emulator.url) } });
 });
 
 interface Setup {

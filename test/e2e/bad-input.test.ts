@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { collect, KASH_BIN, useE2e, withHygiene } from '../support/e2e.js';
 import { accounts, type Emulator, otpEmails, startEmulator } from '../support/emulator.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -165,10 +166,9 @@ function problemsOf(label: string, run: Raw, outcome: Outcome, requests: number)
 /** A config folder with a good login (demo under "default"), copied where a test needs one. */
 let template: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   template = freshDir();
-  const run = await e2e.kash(template, ['login', '--login', demo.login], { env: { KASH_PASSWORD: demo.password } });
-  expect(run.code, run.stderr).toBe(0);
+  writeStore(template, { default: { credentials: passwordCredentials(demo, e2e.emulator.url) } });
 });
 
 function loggedIn(): string {

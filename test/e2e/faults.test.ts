@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type KashRun, runKash, useE2e } from '../support/e2e.js';
 import { accounts, type Fault, startEmulator } from '../support/emulator.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { copyConfigDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const { demo, shop2 } = accounts;
@@ -19,12 +20,9 @@ const { kash } = e2e;
 /** A config folder holding a good login (shop2 under "default"), made before any fault is switched on. */
 let template: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   template = e2e.freshDir();
-  const run = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
-    input: `${shop2.password}\n`,
-  });
-  expect(run.code, run.stderr).toBe(0);
+  writeStore(template, { default: { credentials: passwordCredentials(shop2, e2e.emulator.url) } });
 });
 
 /** A copy (bytes and modes) of the logged-in template folder, for one test to damage. */

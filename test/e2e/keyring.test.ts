@@ -161,7 +161,7 @@ async function busWithoutSecrets(): Promise<Bus> {
 const keyringSuite = requires('gnome-keyring', 'dbus', 'secret-tool');
 
 keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
-  it('round trip: a keyring login keeps the key in the keyring alone; env prints it; whoami names the keyring and shows no key', async () => {
+  it('round trip: a keyring login keeps the key in the keyring alone; env prints it, loading the keyring library; whoami names the keyring, shows no key and loads no keyring library (the tracer sees it); logout removes the item with the profile', async () => {
     const keyring = await session();
     const dir = e2e.freshDir();
     const login = await passwordLogin(keyring.env, dir, ['--storage', 'keyring']);
@@ -174,12 +174,32 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     expect(record).not.toHaveProperty('apiKey');
     expect(record.keyringId).toEqual(expect.any(String));
 
-    expect(await envKey(keyring.env, dir)).toBe(demo.apiKey);
-    const sh = await kash(keyring.env, dir, ['env']);
-    expect(sh.stdout).toContain(`export KASH_APIKEY='${demo.apiKey}'`);
+    /** The run, traced, with the keyring modules it loaded. */
+    const traced = async (args: string[]) => {
+      const trace = join(e2e.tempDir('trace-'), 'trace.jsonl');
+      const run = await e2e.kash(dir, args, {
+        nodeArgs: ['--require', TRACER],
+        env: { ...keyring.env, KASH_STORAGE: undefined, KASH_TRACE: trace },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const modules = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { kind: string; detail: string })
+        .filter((event) => event.kind === 'module' && /keyring/i.test(event.detail))
+        .map((event) => event.detail.replace(/^.*\/node_modules\//, ''));
+      return { ...run, modules };
+    };
 
-    const whoami = await kash(keyring.env, dir, ['whoami', '--json']);
-    expect(whoami.code, whoami.stderr).toBe(0);
+    expect(await envKey(keyring.env, dir)).toBe(demo.apiKey);
+    const sh = await traced(['env']);
+    expect(sh.stdout).toContain(`export KASH_APIKEY='${demo.apiKey}'`);
+    expect(
+      sh.modules.some((module) => module.startsWith('@napi-rs/keyring/')),
+      JSON.stringify(sh.modules),
+    ).toBe(true);
+
+    const whoami = await traced(['whoami', '--json']);
     expect(JSON.parse(whoami.stdout)).toMatchObject({
       profile: 'default',
       source: 'store',
@@ -188,8 +208,10 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
       apiKeyMasked: null,
     });
     expect(whoami.stdout).not.toContain(demo.apiKey);
-    const table = await kash(keyring.env, dir, ['whoami']);
+    expect(whoami.modules).toEqual([]);
+    const table = await traced(['whoami']);
     expect(table.stdout).toMatch(/in the keyring/);
+    expect(table.modules).toEqual([]);
 
     // Not in the store, its lock, or any other file kash keeps.
     expect(readdirSync(dir).length).toBeGreaterThan(0);
@@ -202,6 +224,11 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
       secret: demo.apiKey,
       attributes: { service: 'kash', username: record.keyringId },
     });
+
+    const logout = await kash(keyring.env, dir, ['logout']);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(await keyring.items()).toEqual([]);
+    expect(saved(dir)).toBeUndefined();
   });
 
   it('auto picks a working keyring; --storage file keeps the key in the file; a new login replaces the item; moving to file removes it', async () => {
@@ -236,17 +263,6 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     expect(saved(dir)).toMatchObject({ storage: 'file', apiKey: moved });
     expect(await keyring.items()).toEqual([]);
     expect(await envKey(keyring.env, dir)).toBe(moved);
-  });
-
-  it('logout removes the item with the profile', async () => {
-    const keyring = await session();
-    const dir = e2e.freshDir();
-    await keyLogin(keyring.env, dir, newKey(), ['--storage', 'keyring']);
-    expect(await keyring.items()).toHaveLength(1);
-    const logout = await kash(keyring.env, dir, ['logout']);
-    expect(logout.code, logout.stderr).toBe(0);
-    expect(await keyring.items()).toEqual([]);
-    expect(saved(dir)).toBeUndefined();
   });
 
   it('a frozen daemon (SIGSTOP): env ends within the bound, never "not logged in"; whoami answers at once; logout is exit 6 and keeps the profile', async () => {
@@ -467,37 +483,6 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     console.info(`kill -9 of keyring logins (an unkilled one takes ~${loginMs} ms): ${rounds.join('; ')}`);
   });
 
-  it('whoami on a keyring profile loads no keyring library; env does (the tracer sees it)', async () => {
-    const keyring = await session();
-    const dir = e2e.freshDir();
-    await keyLogin(keyring.env, dir, newKey(), ['--storage', 'keyring']);
-
-    const traced = async (args: string[]) => {
-      const trace = join(e2e.tempDir('trace-'), 'trace.jsonl');
-      const run = await e2e.kash(dir, args, {
-        nodeArgs: ['--require', TRACER],
-        env: { ...keyring.env, KASH_TRACE: trace },
-      });
-      expect(run.code, run.stderr).toBe(0);
-      return readFileSync(trace, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { kind: string; detail: string })
-        .filter((event) => event.kind === 'module' && /keyring/i.test(event.detail))
-        .map((event) => event.detail.replace(/^.*\/node_modules\//, ''));
-    };
-    const [whoami, whoamiJson, env] = await Promise.all([
-      traced(['whoami']),
-      traced(['whoami', '--json']),
-      traced(['env']),
-    ]);
-    expect(whoami).toEqual([]);
-    expect(whoamiJson).toEqual([]);
-    expect(
-      env.some((module) => module.startsWith('@napi-rs/keyring/')),
-      JSON.stringify(env),
-    ).toBe(true);
-  });
   it('each run reaches the bus it is given and no other; a profile whose item is missing there is exit 6, not "not logged in"', async () => {
     const [one, two] = await Promise.all([session(), session()]);
     const dir = e2e.freshDir();

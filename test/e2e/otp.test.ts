@@ -4,11 +4,16 @@
 //
 // Tests run concurrently, so most start their own emulator (its outbox, requests and
 // fault are then theirs alone); the two groups that share one run their tests in order.
+// A test whose subject comes after the code request writes the request into the store and
+// has the emulator email the code (World.pending), as `otp request` would; what `otp
+// request` itself sends and remembers is tested on its own.
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { SavedCredentials } from '../../src/store/records.js';
 import { type KashRun, runKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, type Fault, type Mail, otpEmails, shops } from '../support/emulator.js';
+import { codeCredentials, pendingCode, readStore, writeStore } from '../support/store-fixture.js';
 
 const SEND_OTP = '/workers/getOTPForAccount.php';
 const OTP_LOGIN = '/workers/getAuthTokenWithOTP.php';
@@ -64,21 +69,37 @@ class World {
     return mail;
   }
 
-  async whoami(extra: string[] = [], dir = this.dir): Promise<Record<string, unknown>> {
-    const run = ok(await this.kash(['whoami', '--json', ...extra], { dir }));
+  async whoami(): Promise<Record<string, unknown>> {
+    const run = ok(await this.kash(['whoami', '--json']));
     return JSON.parse(run.stdout) as Record<string, unknown>;
+  }
+
+  /** The credentials the store in `dir` holds for the default profile. */
+  saved(dir = this.dir): SavedCredentials | undefined {
+    return readStore(dir)?.profiles.default?.credentials;
+  }
+
+  /**
+   * What `otp request --email <email> [--account-id <accountId>]` leaves: the request
+   * remembered in the default profile of `dir`, and a code emailed, which is returned.
+   * `shopTitle`: the title a request through the shop list remembers.
+   */
+  pending(email: string, accountId: string, shopTitle: string | null = null, dir = this.dir): string {
+    writeStore(dir, { default: { pendingCode: pendingCode(email, accountId, this.emulator.url, shopTitle) } });
+    return this.emulator.issueCode(email, accountId);
   }
 
   /**
    * Fills the store with credentials (Solo Shop, by code) and a pending request for
    * demo@: the state that a failing command must leave byte for byte as it was.
    */
-  async seed(): Promise<void> {
-    ok(await this.kash(['otp', 'request', '--email', ONE]));
-    ok(await this.kash(['otp', 'consume', '--otp', this.code(ONE)]));
-    ok(await this.kash(['otp', 'request', '--email', DEMO]));
-    expect(storeText(this.dir)).toContain(DEMO);
-    expect(storeText(this.dir)).toContain(shops.solo.apiKey);
+  seed(): void {
+    writeStore(this.dir, {
+      default: {
+        credentials: codeCredentials(shops.solo, ONE, this.emulator.url, shops.solo.title),
+        pendingCode: pendingCode(DEMO, accounts.demo.accountId, this.emulator.url, accounts.demo.title),
+      },
+    });
   }
 }
 
@@ -146,10 +167,15 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(JSON.parse(printed.stdout)).toEqual({ KASH_APIKEY: shops.harbour.apiKey, KASH_SHOPID: '102' });
     });
 
-    it('remembers the pending request (email, account, base URL, when) in the profile, and clears it on success', async () => {
+    it('remembers the pending request (email, account, base URL, when) in the profile, and clears it on success; --json prints {email, accountId, sentAt} and nothing else on stdout', async () => {
       const w = await World.start();
       const before = Date.now();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101']));
+      const request = ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101', '--json']));
+      const result = JSON.parse(request.stdout) as Record<string, unknown>;
+      expect(Object.keys(result).sort()).toEqual(['accountId', 'email', 'sentAt']);
+      expect(result).toMatchObject({ email: TWO, accountId: '101' });
+      expect(typeof result.sentAt).toBe('string');
+      expect(Math.abs(Date.parse(result.sentAt as string) - w.lastMail(TWO).sentAt.getTime())).toBeLessThan(5000);
       const stored = storeText(w.dir);
       expect(stored).toContain(TWO);
       expect(stored).toContain('"101"');
@@ -167,20 +193,10 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(again.stderr).toContain('kash otp request');
     });
 
-    it('otp request --json prints {email, accountId, sentAt} and nothing else on stdout', async () => {
-      const w = await World.start();
-      const run = ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102', '--json']));
-      const result = JSON.parse(run.stdout) as Record<string, unknown>;
-      expect(Object.keys(result).sort()).toEqual(['accountId', 'email', 'sentAt']);
-      expect(result).toMatchObject({ email: TWO, accountId: '102' });
-      expect(typeof result.sentAt).toBe('string');
-      expect(Math.abs(Date.parse(result.sentAt as string) - w.lastMail(TWO).sentAt.getTime())).toBeLessThan(5000);
-    });
-
     it('otp consume --json prints the whoami object of the saved profile, without the key', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', ONE]));
-      const run = ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE), '--json']));
+      const code = w.pending(ONE, shops.solo.accountId, shops.solo.title);
+      const run = ok(await w.kash(['otp', 'consume', '--otp', code, '--json']));
       const result = JSON.parse(run.stdout) as Record<string, unknown>;
       expect(result).toMatchObject({
         profile: 'default',
@@ -198,7 +214,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       const w = await World.start();
       ok(await w.kash(['otp', 'request', '--email', 'One@Kash.Click']));
       ok(await w.kash(['otp', 'consume', '--email', ONE, '--otp', w.code(ONE)]));
-      expect(await w.whoami()).toMatchObject({ shopId: '100', method: 'otp', shopTitle: 'Solo Shop' });
+      expect(w.saved()).toMatchObject({ shopId: '100', method: 'otp', shopTitle: 'Solo Shop' });
     });
   });
 
@@ -216,7 +232,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(w.lastMail(ONE).accountId).toBe('100');
 
       ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE)]));
-      expect(await w.whoami()).toMatchObject({ method: 'otp', email: ONE, shopId: '100', shopTitle: 'Solo Shop' });
+      expect(w.saved()).toMatchObject({ method: 'otp', email: ONE, shopId: '100', shopTitle: 'Solo Shop' });
     });
 
     it('--account-id: the documented endpoint with the accountID field, and no shop listing', async () => {
@@ -255,24 +271,22 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
   describe('otp consume: where the code comes from', () => {
     it('standard input, when it is not a terminal', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101']));
-      const [run, requests] = await w.during(() => w.kash(['otp', 'consume'], { input: `${w.code(TWO)}\n` }));
+      const code = w.pending(TWO, '101');
+      const [run, requests] = await w.during(() => w.kash(['otp', 'consume'], { input: `${code}\n` }));
       ok(run);
-      expect(requests.map((r) => [r.path, r.fields])).toEqual([[OTP_LOGIN, { email: TWO, otp: w.code(TWO) }]]);
-      expect(await w.whoami()).toMatchObject({ shopId: '101', method: 'otp', email: TWO });
+      expect(requests.map((r) => [r.path, r.fields])).toEqual([[OTP_LOGIN, { email: TWO, otp: code }]]);
+      expect(w.saved()).toMatchObject({ shopId: '101', method: 'otp', email: TWO });
     });
 
     it('KASH_OTP', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102']));
-      ok(await w.kash(['otp', 'consume'], { env: { KASH_OTP: w.code(TWO) } }));
-      expect(await w.whoami()).toMatchObject({ shopId: '102', method: 'otp' });
+      ok(await w.kash(['otp', 'consume'], { env: { KASH_OTP: w.pending(TWO, '102') } }));
+      expect(w.saved()).toMatchObject({ shopId: '102', method: 'otp' });
     });
 
     it('--otp beats KASH_OTP', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102']));
-      const right = w.code(TWO);
+      const right = w.pending(TWO, '102');
       ok(await w.kash(['otp', 'consume', '--otp', right], { env: { KASH_OTP: wrongCode(right) } }));
       expect(storeText(w.dir)).toContain(shops.harbour.apiKey);
     });
@@ -282,8 +296,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       ['a dash', '-'],
     ])('ignores %s inside the code ("123 456" / "123-456")', async ([, separator]) => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101']));
-      const sent = w.code(TWO);
+      const sent = w.pending(TWO, '101');
       const typed = `${sent.slice(0, 3)}${separator}${sent.slice(3)}`;
       const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', typed]));
       ok(run);
@@ -293,7 +306,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
 
     it('no code and nothing on standard input: exit 2 naming --otp and KASH_OTP; nothing sent or changed', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101']));
+      w.pending(TWO, '101');
       const before = storeBytes(w.dir);
       const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--no-input']));
       expect(run.code).toBe(2);
@@ -306,7 +319,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
 
     it('a code holding other characters is a usage error, and is not sent', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '101']));
+      w.pending(TWO, '101');
       const before = storeBytes(w.dir);
       const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', '12#456']));
       expect(run.code).toBe(2);
@@ -318,30 +331,27 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
   describe('otp consume --no-save', () => {
     it('prints the credentials as `kash env` would (sh by default) and writes nothing', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', ONE]));
+      const code = w.pending(ONE, shops.solo.accountId, shops.solo.title);
       const before = storeBytes(w.dir);
-      const run = ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE), '--no-save']));
+      const run = ok(await w.kash(['otp', 'consume', '--otp', code, '--no-save']));
       expect(run.stdout).toBe(`export KASH_APIKEY='${shops.solo.apiKey}'\nexport KASH_SHOPID='100'\n`);
       expect(run.stderr).not.toContain(shops.solo.apiKey);
       expect(storeBytes(w.dir)).toEqual(before);
       expect(storeText(w.dir)).not.toContain(shops.solo.apiKey);
-      expect((await w.kash(['whoami', '--json'])).code).toBe(5);
+      expect(w.saved()).toBeUndefined();
     });
 
     it('--format json: the env JSON object on stdout, nothing saved', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102']));
-      const run = ok(await w.kash(['otp', 'consume', '--otp', w.code(TWO), '--no-save', '--format', 'json']));
+      const run = ok(await w.kash(['otp', 'consume', '--otp', w.pending(TWO, '102'), '--no-save', '--format', 'json']));
       expect(JSON.parse(run.stdout)).toEqual({ KASH_APIKEY: shops.harbour.apiKey, KASH_SHOPID: '102' });
       expect(storeText(w.dir)).not.toContain(shops.harbour.apiKey);
     });
 
     it('--format without --no-save is a usage error, and the code is not spent', async () => {
       const w = await World.start();
-      ok(await w.kash(['otp', 'request', '--email', TWO, '--account-id', '102']));
-      const [run, requests] = await w.during(() =>
-        w.kash(['otp', 'consume', '--otp', w.code(TWO), '--format', 'json']),
-      );
+      const code = w.pending(TWO, '102');
+      const [run, requests] = await w.during(() => w.kash(['otp', 'consume', '--otp', code, '--format', 'json']));
       expect(run.code).toBe(2);
       expect(requests).toHaveLength(0);
     });
@@ -358,7 +368,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(w.lastMail(ONE).accountId).toBe('100');
 
       ok(await w.kash(['otp', 'consume', '--otp', w.code(ONE)]));
-      expect(await w.whoami()).toMatchObject({ method: 'otp', email: ONE, shopId: '100', shopTitle: 'Solo Shop' });
+      expect(w.saved()).toMatchObject({ method: 'otp', email: ONE, shopId: '100', shopTitle: 'Solo Shop' });
     });
 
     it.for([
@@ -380,7 +390,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
 
     it('several shops, no --account-id, no terminal: exit 2 asking for --account-id; no email sent, nothing written', async () => {
       const w = await World.start();
-      await w.seed();
+      w.seed();
       const before = storeBytes(w.dir);
       const sent = w.emulator.outbox.length;
       const run = await w.kash(['login', '--otp', '--email', TWO]);
@@ -419,14 +429,13 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     let w: World;
     beforeAll(async () => {
       w = await World.start();
-      await w.seed();
-    }, 30_000);
+      w.seed();
+    });
 
-    /** A copy of the seeded store with a fresh code pending for demo@, and its bytes. */
-    async function freshCode(): Promise<{ dir: string; code: string; before: Buffer | null }> {
+    /** A copy of the seeded store (its request pending for demo@) with a fresh code emailed, and its bytes. */
+    function freshCode(): { dir: string; code: string; before: Buffer | null } {
       const dir = copyOf(w.dir);
-      ok(await w.kash(['otp', 'request', '--email', DEMO], { dir }));
-      return { dir, code: w.code(DEMO), before: storeBytes(dir) };
+      return { dir, code: w.emulator.issueCode(DEMO, accounts.demo.accountId), before: storeBytes(dir) };
     }
 
     it.sequential('unknown email, with --account-id: exit 3, "Error sending email" shown cleanly', async () => {
@@ -492,7 +501,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
 
     it.sequential('a wrong code: exit 3, the code not echoed; the right one still works afterwards', async () => {
-      const { dir, code, before } = await freshCode();
+      const { dir, code, before } = freshCode();
       const wrong = wrongCode(code);
       const run = await w.kash(['otp', 'consume', '--otp', wrong], { dir });
       expect(run.code).toBe(3);
@@ -502,11 +511,11 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
       expect(storeBytes(dir)).toEqual(before);
 
       ok(await w.kash(['otp', 'consume', '--otp', code], { dir }));
-      expect(await w.whoami([], dir)).toMatchObject({ email: DEMO, shopId: accounts.demo.shopId, method: 'otp' });
+      expect(w.saved(dir)).toMatchObject({ email: DEMO, shopId: accounts.demo.shopId, method: 'otp' });
     });
 
     it.sequential('an expired code: exit 3', async () => {
-      const { dir, code, before } = await freshCode();
+      const { dir, code, before } = freshCode();
       w.lastMail(DEMO).sentAt = new Date(Date.now() - 6 * 60_000);
       const run = await w.kash(['otp', 'consume', '--otp', code], { dir });
       expect(run.code).toBe(3);
@@ -515,7 +524,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
 
     it.sequential('a reused code: exit 3', async () => {
-      const { dir, code, before } = await freshCode();
+      const { dir, code, before } = freshCode();
       ok(await w.kash(['otp', 'consume', '--otp', code], { dir }));
       const afterFirst = storeBytes(dir);
       expect(afterFirst).not.toEqual(before);
@@ -542,7 +551,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
 
     it.sequential('a code consumed against another base URL than it was requested from: exit 2, nothing sent', async () => {
-      const { dir, code, before } = await freshCode();
+      const { dir, code, before } = freshCode();
       const elsewhere = w.emulator.url.replace('127.0.0.1', 'localhost');
       const [run, requests] = await w.during(() =>
         w.kash(['otp', 'consume', '--otp', code], { dir, env: { KASH_BASE_URL: elsewhere } }),
@@ -561,7 +570,7 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     });
 
     it.sequential('--verbose shows the exchange but never the code or the key', async () => {
-      const { dir, code } = await freshCode();
+      const { dir, code } = freshCode();
       const run = ok(await w.kash(['otp', 'consume', '--otp', code, '--verbose'], { dir }));
       expect(run.stderr).toContain(OTP_LOGIN);
       expect(run.stderr).not.toContain(code);
@@ -573,14 +582,14 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     // `emulator.fault` is global to an emulator: these share one and run in order.
     const faults: Fault[] = ['http500', 'html', 'slow', 'redirect', 'huge', 'noKey', 'keyNewline', 'drop', 'stallBody'];
     let w: World;
-    let pendingCode: string;
+    let code: string;
     beforeAll(async () => {
       w = await World.start();
       // Longer than the test: a slow request is never answered, so it spends no code.
       w.emulator.slowMs = 120_000;
-      await w.seed();
-      pendingCode = w.code(DEMO);
-    }, 30_000);
+      w.seed();
+      code = w.emulator.issueCode(DEMO, accounts.demo.accountId);
+    });
 
     async function withFault(fault: Fault, args: string[]): Promise<KashRun> {
       w.emulator.fault = fault;
@@ -594,11 +603,11 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     for (const fault of faults) {
       it.sequential(`otp consume, fault ${fault}`, async () => {
         const before = storeBytes(w.dir);
-        const run = await withFault(fault, ['otp', 'consume', '--otp', pendingCode]);
+        const run = await withFault(fault, ['otp', 'consume', '--otp', code]);
         expect(run.code, run.stderr).toBe(4);
         expect(run.stderr).toMatch(/^error: /m);
         expect(run.stdout).toBe('');
-        expect(run.stderr).not.toContain(pendingCode);
+        expect(run.stderr).not.toContain(code);
         expect(run.stderr).not.toContain('EVIL');
         expect(storeBytes(w.dir)).toEqual(before);
       });
@@ -616,22 +625,22 @@ describe.concurrent('kash otp', { timeout: 30_000 }, () => {
     }
 
     it.sequential('a redirect is named, not followed', async () => {
-      const [run, requests] = await w.during(() => withFault('redirect', ['otp', 'consume', '--otp', pendingCode]));
+      const [run, requests] = await w.during(() => withFault('redirect', ['otp', 'consume', '--otp', code]));
       expect(run.code).toBe(4);
       expect(run.stderr).toContain('https://elsewhere.example/login');
       expect(requests).toHaveLength(1);
     });
 
     it.sequential('after all those faults the pending request is intact: the code consumes without --email', async () => {
-      ok(await w.kash(['otp', 'consume', '--otp', pendingCode]));
-      expect(await w.whoami()).toMatchObject({ email: DEMO, shopId: accounts.demo.shopId, method: 'otp' });
+      ok(await w.kash(['otp', 'consume', '--otp', code]));
+      expect(w.saved()).toMatchObject({ email: DEMO, shopId: accounts.demo.shopId, method: 'otp' });
     });
 
     it('an answer of exactly 1 MiB is not "over 1 MiB": accepted and saved', async () => {
       const own = await World.start();
-      ok(await own.kash(['otp', 'request', '--email', ONE]));
+      const pending = own.pending(ONE, shops.solo.accountId, shops.solo.title);
       own.emulator.fault = 'exact1MiB';
-      ok(await own.kash(['otp', 'consume', '--otp', own.code(ONE)]));
+      ok(await own.kash(['otp', 'consume', '--otp', pending]));
       own.emulator.fault = null;
       expect(storeText(own.dir)).toContain(accounts.demo.apiKey);
     });

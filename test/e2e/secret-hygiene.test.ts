@@ -11,8 +11,9 @@ import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
-import { accounts, type Fault, otpEmails, type PasswordAccount } from '../support/emulator.js';
+import { accounts, type Fault, otpEmails, type PasswordAccount, shops } from '../support/emulator.js';
 import { hygieneProblem, SecretLeakError, secretsIn } from '../support/run-kash.js';
+import { passwordCredentials, pendingCode, writeStore } from '../support/store-fixture.js';
 import { copyConfigDir } from '../support/store-snapshot.js';
 
 const { demo, shop2, legacy } = accounts;
@@ -204,19 +205,20 @@ describe.each(DEBUG)('with $label', (debug) => {
   });
 
   it('an OTP login: the request, a wrong code and the right one (by --otp, KASH_OTP and stdin) print no code and no key', async () => {
-    // One request per folder, each code read from the outbox as it arrives.
+    // A request per folder: the first by kash, the others as it leaves them (the request
+    // remembered, the code emailed); each code read from the outbox as it arrives.
     const dirs = [freshDir(), freshDir(), freshDir()];
-    const codes: string[] = [];
-    for (const [i, dir] of dirs.entries()) {
-      const request = await kash(
-        dir,
-        [...debug.args, 'otp', 'request', '--email', TWO, '--account-id', i % 2 ? '101' : '102'],
-        { env: debug.env },
-      );
-      expect(request.code, `request ${i}: ${request.stderr}`).toBe(0);
+    const request = await kash(dirs[0]!, [...debug.args, 'otp', 'request', '--email', TWO, '--account-id', '102'], {
+      env: debug.env,
+    });
+    expect(request.code, request.stderr).toBe(0);
+    expectTrace(request, 'request');
+    expectClean(request, 'request');
+    const codes = [codeFor(TWO)];
+    for (const dir of dirs.slice(1)) {
+      writeStore(dir, { default: { pendingCode: pendingCode(TWO, '101', e2e.emulator.url) } });
+      e2e.emulator.issueCode(TWO, '101');
       codes.push(codeFor(TWO));
-      expectTrace(request, `request ${i}`);
-      expectClean(request, `request ${i}`);
     }
     const codeOf = (dir: string) => codes[dirs.indexOf(dir)]!;
     const code0 = codeOf(dirs[0]!);
@@ -283,20 +285,23 @@ const FAULTS: Array<{ fault: Fault; code: number; args?: string[] }> = [
 // Each fault's test has an emulator of its own with that fault on, so they run side by side.
 // The code they send is the one the file's emulator emailed; the copies of the template
 // say it was requested from the test's emulator (a code is spent only where it was asked
-// for), which answers with its fault whatever the code.
+// for), which answers with its fault whatever the code. Each fault meets both switches,
+// one per command, in turn: the two are one setting (test/unit/settings.test.ts), which
+// the tests above run side by side.
 describe.concurrent('each emulator fault', () => {
   /** A folder with a saved login and a pending code for one@: what each fault's runs start from. */
   let template: string;
   let code: string;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     template = freshDir();
-    const logged = await kash(template, ['login', '--login', shop2.login, '--password-stdin'], {
-      input: `${shop2.password}\n`,
+    writeStore(template, {
+      default: {
+        credentials: passwordCredentials(shop2, e2e.emulator.url),
+        pendingCode: pendingCode(ONE, shops.solo.accountId, e2e.emulator.url, shops.solo.title),
+      },
     });
-    expect(logged.code, logged.stderr).toBe(0);
-    const requested = await kash(template, ['otp', 'request', '--email', ONE]);
-    expect(requested.code, requested.stderr).toBe(0);
+    e2e.emulator.issueCode(ONE, shops.solo.accountId);
     code = codeFor(ONE);
   });
 
@@ -311,24 +316,22 @@ describe.concurrent('each emulator fault', () => {
     return dir;
   };
 
-  it.each(FAULTS)(
-    '$fault: a password login and an OTP consume, with --verbose and KASH_DEBUG=1, print no secret',
-    async ({ fault, code: exit, args = [] }) => {
+  it.each(FAULTS.map((c, i) => ({ ...c, forLogin: DEBUG[i % 2]!, forConsume: DEBUG[(i + 1) % 2]! })))(
+    '$fault: a password login ($forLogin.label) and an OTP consume ($forConsume.label) print no secret',
+    async ({ fault, code: exit, args = [], forLogin, forConsume }) => {
       const faulty = await e2e.startEmulator();
       faulty.fault = fault;
       faulty.slowMs = 3_000;
       const service = { KASH_BASE_URL: faulty.url };
-      const runs = await Promise.all(
-        DEBUG.flatMap((debug) => [
-          passwordLogin(copy(faulty.url), demo, debug, args, demo.password, service).then((run): [KashRun, string] => [
-            run,
-            `password login, ${debug.label}`,
-          ]),
-          kash(copy(faulty.url), [...debug.args, ...args, 'otp', 'consume', '--otp', code], {
-            env: { ...debug.env, ...service },
-          }).then((run): [KashRun, string] => [run, `otp consume, ${debug.label}`]),
+      const runs = await Promise.all([
+        passwordLogin(copy(faulty.url), demo, forLogin, args, demo.password, service).then((run): [KashRun, string] => [
+          run,
+          `password login, ${forLogin.label}`,
         ]),
-      );
+        kash(copy(faulty.url), [...forConsume.args, ...args, 'otp', 'consume', '--otp', code], {
+          env: { ...forConsume.env, ...service },
+        }).then((run): [KashRun, string] => [run, `otp consume, ${forConsume.label}`]),
+      ]);
       for (const [run, label] of runs) {
         expect(run.code, `${fault}, ${label}: ${run.stderr}`).toBe(exit);
         expectTrace(run, `${fault}, ${label}`, faulty.url);

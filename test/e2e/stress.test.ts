@@ -7,8 +7,9 @@
 // credentials exactly as they were; "Exit codes": 6 when the store cannot be used.
 //
 // `npm test` runs a short kill loop (12 rounds, more should the kills not yet have landed
-// everywhere they must) and 30 commands at once; `npm run test:stress` (KASH_STRESS=full)
-// runs 200 rounds and 50 commands.
+// everywhere they must) and 20 commands at once; `npm run test:stress` (KASH_STRESS=full)
+// runs 200 rounds and 50 commands. The stores the tests start from are written by the
+// tests (test/support/store-fixture.ts), as a password login saves them.
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -18,21 +19,23 @@ import {
   readFileSync,
   statfsSync,
   statSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseStore, type SavedCredentials, type StoreData } from '../../src/store/records.js';
 import { type KashOptions, type KashRun, runKash, startKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, type PasswordAccount, startEmulator } from '../support/emulator.js';
 import { requires } from '../support/requires.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const FULL = process.env.KASH_STRESS === 'full';
 const KILL_ROUNDS = FULL ? 200 : 12;
 /** Profiles of the simultaneous commands, five commands each. */
-const CONTENDING_PROFILES = FULL ? 10 : 6;
+const CONTENDING_PROFILES = FULL ? 10 : 4;
 const { demo, shop2, legacy } = accounts;
 const STORE = 'credentials.json';
 
@@ -73,6 +76,23 @@ afterAll(() => {
 
 function nextRequest(): Promise<number> {
   return new Promise((wake) => requestWaiters.push(wake));
+}
+
+/**
+ * Resolves at the first event on `path` (seen by a watch on its folder) after which `holds`
+ * is true, or once `until` settles.
+ */
+function touched(path: string, until: Promise<unknown>, holds: () => boolean = () => true): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      watcher.close();
+      resolve();
+    };
+    const watcher = watch(dirname(path), (_event, name) => {
+      if (name === basename(path) && holds()) done();
+    });
+    until.then(done, done);
+  });
 }
 
 function loginArgs(
@@ -146,14 +166,11 @@ describe('kash login killed with SIGKILL', () => {
     async () => {
       const dir = freshDir();
       const lock = join(dir, `${STORE}.lock`);
-      for (const [profile, account] of [
-        ['main', demo],
-        ['side-a', shop2],
-        ['side-b', demo],
-      ] as const) {
-        const run = await login(dir, profile, account);
-        expect(run.code, run.stderr).toBe(0);
-      }
+      writeStore(dir, {
+        main: { credentials: passwordCredentials(demo, emulator.url) },
+        'side-a': { credentials: passwordCredentials(shop2, emulator.url) },
+        'side-b': { credentials: passwordCredentials(demo, emulator.url) },
+      });
 
       // How long a login takes, from spawn and from the moment its request reaches the
       // service (after which comes the save): the kill delays are drawn from these.
@@ -177,9 +194,9 @@ describe('kash login killed with SIGKILL', () => {
       const leftovers = new Set<string>();
       const recoveries: number[] = [];
 
-      // Kills land inside the locked save, before it and after it by chance; should one of
-      // these not have happened after the planned rounds (a busy machine shifts the
-      // timings), up to 50 more rounds give it its chance.
+      // Kills land inside the locked save (some aimed at it), before it and after it by
+      // chance; should one of these not have happened after the planned rounds (a busy
+      // machine shifts the timings), up to 50 more rounds give it its chance.
       let round = 0;
       const landedEverywhere = () => outcomes.killedHoldingLock > 0 && outcomes.old > 0 && outcomes.new > 0;
       for (; round < KILL_ROUNDS || (!landedEverywhere() && round < KILL_ROUNDS + 50); round++) {
@@ -188,9 +205,12 @@ describe('kash login killed with SIGKILL', () => {
         const target = round % 5 === 4 ? (round % 10 === 4 ? 'side-a' : 'side-b') : 'main';
         const old = before.profiles[target]?.credentials;
         const account = other(accountOf(old));
-        // One round in three anywhere in the whole run (start-up, request, save, exit); the
-        // others after the request has reached the service, across the time left to exit.
-        const aim = round % 3 === 0 ? 'whole' : 'save';
+        // One round in three anywhere in the whole run (start-up, request, save, exit); one
+        // in six the moment the login has taken the store's lock, one in six the moment the
+        // store file itself changes (a store written in place would be caught half-written);
+        // the others after the request has reached the service, across the time left to exit.
+        const aims = ['whole', 'lock', 'store', 'whole', 'save', 'save'] as const;
+        const aim = aims[round % aims.length]!;
         const roundStart = Date.now();
 
         const [args, options] = loginArgs(dir, target, account);
@@ -199,6 +219,10 @@ describe('kash login killed with SIGKILL', () => {
         const closed = started.result.then(() => undefined);
         if (aim === 'whole') {
           await Promise.race([sleep(random(0, wholeRun * 1.1)), closed]);
+        } else if (aim === 'lock') {
+          await touched(lock, closed, () => existsSync(lock));
+        } else if (aim === 'store') {
+          await touched(join(dir, STORE), closed);
         } else {
           await Promise.race([
             requested.then((at) => sleep(Math.max(0, at + random(0, saveWindow * 1.2) - Date.now()))),
@@ -467,10 +491,9 @@ function freeze(folder: { dir: string; mounted: boolean; mountError: string }): 
   );
 }
 
-/** The emulator's demo account logged in as "default" in `dir`; returns the store's bytes. */
-async function loggedIn(dir: string): Promise<Buffer> {
-  const run = await login(dir, 'default', demo);
-  expect(run.code, run.stderr).toBe(0);
+/** The store of the emulator's demo account logged in as "default" in `dir`; returns its bytes. */
+function loggedIn(dir: string): Buffer {
+  writeStore(dir, { default: { credentials: passwordCredentials(demo, emulator.url) } });
   return readFileSync(join(dir, STORE));
 }
 
@@ -508,7 +531,7 @@ describe('a store that cannot be written', () => {
       `a read-only folder, by ${mechanism}: login is exit 6 naming the file, the credentials stay, whoami and a --no-save login still work`,
       async () => {
         const folder = makeFolder();
-        const saved = await loggedIn(folder.dir);
+        const saved = loggedIn(folder.dir);
         const before = storeSnapshot(folder.dir);
         const { dir, how } = freeze(folder);
 
@@ -536,14 +559,14 @@ describe('a store that cannot be written', () => {
     );
 
   /** A tmpfs of `size` holding a demo login, then a filler so that `freePages` 4 KiB pages remain. */
-  async function nearlyFull(size: string, freePages: number): Promise<{ dir: string; saved: Buffer }> {
+  function nearlyFull(size: string, freePages: number): { dir: string; saved: Buffer } {
     const dir = freshDir();
     const mount = mountTmpfs(dir, size);
     if (!mount.ok)
       throw new Error(
         `a full disk needs a tiny tmpfs, and mount failed (as uid ${process.getuid?.()}): ${mount.output}`,
       );
-    const saved = await loggedIn(dir);
+    const saved = loggedIn(dir);
     const filler = join(dir, 'filler');
     const free = () => {
       const stats = statfsSync(dir);
@@ -562,7 +585,7 @@ describe('a store that cannot be written', () => {
   }
 
   requires('mount').it('a full disk: login is exit 6 naming the file, and the old store is unchanged', async () => {
-    const { dir, saved } = await nearlyFull('8k', 0);
+    const { dir, saved } = nearlyFull('8k', 0);
     const run = await login(dir, 'other', shop2);
     expectStoreError(run, dir);
     expect(readFileSync(join(dir, STORE)).equals(saved)).toBe(true);
@@ -570,7 +593,7 @@ describe('a store that cannot be written', () => {
   });
 
   requires('mount').it('a full disk: a failed login leaves the folder as it was (no stray file)', async () => {
-    const { dir } = await nearlyFull('8k', 0);
+    const { dir } = nearlyFull('8k', 0);
     const before = storeSnapshot(dir);
     const run = await login(dir, 'other', shop2);
     expect(run.code, run.stderr).toBe(6);
@@ -583,7 +606,7 @@ describe('a store that cannot be written', () => {
   requires('mount').it(
     'room for the lock but not for the new store: exit 6, the old store unchanged, no temporary file left',
     async () => {
-      const { dir, saved } = await nearlyFull('12k', 1);
+      const { dir, saved } = nearlyFull('12k', 1);
       const before = storeSnapshot(dir);
       const run = await login(dir, 'default', shop2);
       expectStoreError(run, dir);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { KASH_BIN, type KashRun, useE2e } from '../support/e2e.js';
 import { accounts } from '../support/emulator.js';
 import { requires } from '../support/requires.js';
+import { passwordCredentials, writeStore } from '../support/store-fixture.js';
 import { copyConfigDir, listDir, storeSnapshot } from '../support/store-snapshot.js';
 
 const execFileAsync = promisify(execFile);
@@ -33,7 +34,7 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const e2e = useE2e();
 const { freshDir, kash } = e2e;
-/** Logged in as demo (default), shop2 (p2) and legacy (old) once; tests that change the store use their own. */
+/** The store of password logins as demo (default), shop2 (p2) and legacy (old); tests that change the store use copies. */
 let shared: string;
 
 /** A copy (bytes and modes) of the shared folder, for a test that changes the store. */
@@ -58,10 +59,14 @@ function parseJson<T>(run: KashRun): T {
 
 type View = Record<string, unknown>;
 
-beforeAll(async () => {
+beforeAll(() => {
   shared = freshDir();
-  await login(shared, 'demo');
-  await Promise.all([login(shared, 'shop2', 'p2'), login(shared, 'legacy', 'old')]);
+  const { url } = e2e.emulator;
+  writeStore(shared, {
+    default: { credentials: passwordCredentials(demo, url) },
+    p2: { credentials: passwordCredentials(shop2, url) },
+    old: { credentials: passwordCredentials(legacy, url) },
+  });
 });
 
 const allKeys = [demo.apiKey, shop2.apiKey, legacy.apiKey, ENV_KEY];

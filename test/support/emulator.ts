@@ -93,6 +93,12 @@ export interface Emulator {
   }>;
   outbox: Mail[];
   lastCode(email: string): string | undefined;
+  /**
+   * Emails a code to `email` for the shop `accountId` (the first of its shops when null),
+   * as a code request would, without one; returns the code. For a test that writes the
+   * pending request into the store itself.
+   */
+  issueCode(email: string, accountId?: string | null): string;
   close(): Promise<void>;
 }
 
@@ -330,20 +336,26 @@ class Service {
     if (!shop || (code !== undefined && code !== this.linkCode(shop))) {
       return { success: false, result: 'Error sending email' };
     }
+    const mail = this.email(email, accountID ?? null, shop);
+    return {
+      success: this.lenient ? 1 : true,
+      result: 'Email with OTP has been sent',
+      consumeOTPlink: `${this.url}${PATHS.otpLogin}?email=${encodeURIComponent(mail.email)}`,
+    };
+  }
+
+  /** Sends a code for `shop` to `email`: the outbox and the codes the OTP login accepts hold it. */
+  email(email: string, accountId: string | null, shop: Shop): Mail {
     const mail: Mail = {
       email: email.toLowerCase(),
-      accountId: accountID ?? null,
+      accountId,
       code: String(randomInt(0, 1_000_000)).padStart(6, '0'),
       sentAt: new Date(),
     };
     this.outbox.push(mail);
     this.pending.push({ mail, shop, used: false });
     this.onEmail?.(mail);
-    return {
-      success: this.lenient ? 1 : true,
-      result: 'Email with OTP has been sent',
-      consumeOTPlink: `${this.url}${PATHS.otpLogin}?email=${encodeURIComponent(mail.email)}`,
-    };
+    return mail;
   }
 
   private otpLogin({ email = '', otp }: Params) {
@@ -568,6 +580,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests: [],
     outbox: service.outbox,
     lastCode: (email) => service.outbox.filter((m) => m.email === email.toLowerCase()).at(-1)?.code,
+    issueCode(email, accountId = null) {
+      const candidates = shopsOf(email);
+      const shop = accountId === null ? candidates[0] : candidates.find((s) => s.accountId === accountId);
+      if (!shop) throw new Error(`${email} has no shop ${accountId ?? ''} to send a code for`);
+      return service.email(email, accountId, shop).code;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();

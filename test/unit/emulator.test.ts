@@ -188,6 +188,23 @@ describe('one-time codes', () => {
     expect(await answer(res)).toMatchObject({ APIKEY: shops.harbour.apiKey });
   });
 
+  it('issues a code without a request, for the shop asked for, which the OTP login then takes once', async () => {
+    const otp = emulator.issueCode(otpEmails.two.email, '102');
+    expect(emulator.requests).toEqual([]);
+    expect(emulator.outbox).toEqual([
+      { email: 'two@kash.click', accountId: '102', code: otp, sentAt: expect.any(Date) },
+    ]);
+    expect(await answer(await post(OTP_LOGIN, { email: otpEmails.two.email, otp }))).toMatchObject({
+      APIKEY: shops.harbour.apiKey,
+    });
+    expect(await answer(await post(OTP_LOGIN, { email: otpEmails.two.email, otp }))).toMatchObject({ success: false });
+    const first = emulator.issueCode(otpEmails.two.email);
+    expect(await answer(await post(OTP_LOGIN, { email: otpEmails.two.email, otp: first }))).toMatchObject({
+      APIKEY: shops.corner.apiKey,
+    });
+    expect(() => emulator.issueCode(otpEmails.none.email)).toThrow(/no shop/);
+  });
+
   it('refuses a link whose code does not match its shop', async () => {
     const res = await post(`${SEND_OTP}?accountID=102&code=00000000`, { email: otpEmails.two.email });
     expect(await answer(res)).toEqual({ success: false, result: 'Error sending email' });

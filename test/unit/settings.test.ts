@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KashError } from '../../src/errors.js';
 import { colorLevel } from '../../src/io.js';
 import { buildProgram, globalFlags } from '../../src/program.js';
-import { type GlobalFlags, resolveSettings } from '../../src/settings.js';
+import { type GlobalFlags, isVerbose, resolveSettings } from '../../src/settings.js';
 import { scriptIO } from '../support/fakes.js';
 
 /** The flags commander hands a command for `kash <args>`, read the way every command reads them. */
@@ -66,6 +66,17 @@ describe('resolveSettings: flag, then variable, then default', () => {
     expect(resolve({ verbose: true }).verbose).toBe(true);
     expect(resolve({}, { KASH_DEBUG: '1' }).verbose).toBe(true);
     expect(resolve({}).verbose).toBe(false);
+  });
+
+  it('--verbose and KASH_DEBUG=1 are one setting: whatever else is set, the settings are the same either way', () => {
+    const env = { KASH_PROFILE: 'p', KASH_TIMEOUT: '7', KASH_BASE_URL: 'https://x.test', CI: 'true' };
+    const { network: flagNetwork, ...byFlag } = resolve({ verbose: true, json: true }, env);
+    const { network: envNetwork, ...byVariable } = resolve({ json: true }, { ...env, KASH_DEBUG: '1' });
+    expect(byFlag).toEqual(byVariable);
+    expect(flagNetwork()).toEqual(envNetwork());
+    expect(isVerbose({ verbose: true }, {})).toBe(true);
+    expect(isVerbose({}, { KASH_DEBUG: '1' })).toBe(true);
+    expect(isVerbose({}, {})).toBe(false);
   });
 
   it('a bad profile name is a usage error at once', () => {

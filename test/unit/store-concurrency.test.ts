@@ -13,6 +13,12 @@ import { CredentialStore } from '../../src/store/store.js';
 import { type BuiltWorker, buildStoreWorker } from '../support/build-store-worker.js';
 import { credentialsFor, LOOP_SETS } from '../support/store-worker.js';
 
+// Ten savers at once already lose profiles to an unlocked save, and a dozen kills land
+// mid-save often enough to catch one written in place; test/e2e/stress.test.ts does the same
+// with the CLI itself, and more of it under KASH_STRESS=full.
+const SAVERS = 10;
+const KILLS = 12;
+
 let built: BuiltWorker;
 let worker: string;
 let base: string;
@@ -91,13 +97,13 @@ function storeOnDisk(file: string): StoreData {
 }
 
 describe('the store across processes', () => {
-  it('keeps every profile when 20 processes save different profiles at once', async () => {
+  it(`keeps every profile when ${SAVERS} processes save different profiles at once`, async () => {
     const store = new CredentialStore(dir, () => {});
     await store.update((data) => {
       data.profiles.existing = { credentials: credentialsFor('key-existing', 'shop-existing') };
     });
 
-    const names = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    const names = Array.from({ length: SAVERS }, (_, i) => `p${i}`);
     const results = await Promise.all(names.map((name) => runWorker(['save', dir, name, `key-${name}`])));
     results.forEach((result, i) => {
       expect({ profile: names[i], ...result }).toEqual({ profile: names[i], code: 0, signal: null, stderr: '' });
@@ -128,12 +134,12 @@ describe('the store across processes', () => {
       return { child, exited };
     };
     let next = startLoop();
-    for (let round = 0; round < 25; round++) {
+    for (let round = 0; round < KILLS; round++) {
       const { child, exited } = next;
       const ready = waitForLine(child, 'ready');
       child.stdin?.write('go\n');
       await ready;
-      if (round < 24) next = startLoop();
+      if (round < KILLS - 1) next = startLoop();
       await sleep(5 + Math.random() * 55);
       child.kill('SIGKILL');
       const [code, signal] = await exited;
@@ -163,6 +169,6 @@ describe('the store across processes', () => {
 
     // Nothing saved by the updaters in between was lost by a later, killed loop.
     const final = store.read();
-    for (let round = 0; round < 25; round++) expect(final.profiles[`after-${round}`]).toBeDefined();
+    for (let round = 0; round < KILLS; round++) expect(final.profiles[`after-${round}`]).toBeDefined();
   }, 30_000);
 });
