@@ -78,14 +78,16 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 
 /**
- * Where Node can (process.execve, 22.15 and later, not on Windows), kash becomes the
- * command: every signal then reaches it directly and exactly once, and its exit status
- * is the shell's to see. Returns only when it cannot.
+ * Where Node can (process.execve, not on Windows), kash becomes the command: every signal
+ * then reaches it directly and exactly once, and its exit status is the shell's to see.
+ * Only from Node 26: on 22 and 24 an execve that fails ends the process at once (a core
+ * dump, exit 134) instead of throwing. Returns only when it cannot.
  */
 function replaceKash(file: string, args: string[], env: NodeJS.ProcessEnv): void {
   const execve = (process as unknown as { execve?: Execve }).execve;
   if (typeof execve !== 'function' || process.platform === 'win32') return;
-  const path = file.includes('/') ? file : onPath(file, env.PATH);
+  if (Number.parseInt(process.versions.node, 10) < 26) return;
+  const path = file.includes('/') ? runnable(file) : onPath(file, env.PATH);
   if (path === undefined) throw cannotStart(file, Object.assign(new Error('not found'), { code: 'ENOENT' }));
   // Node ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across execve;
   // one with a handler is reset to its default there, as the command expects.
@@ -95,6 +97,20 @@ function replaceKash(file: string, args: string[], env: NodeJS.ProcessEnv): void
   } catch (error) {
     throw cannotStart(file, error);
   }
+}
+
+/** A path given as it is: checked as execve would, so that a failure is said, not thrown by Node. */
+function runnable(file: string): string | undefined {
+  const { accessSync, constants, statSync } = process.getBuiltinModule('node:fs');
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat === undefined) return undefined;
+  if (!stat.isFile()) throw cannotStart(file, Object.assign(new Error('not a file'), { code: 'EACCES' }));
+  try {
+    accessSync(file, constants.X_OK);
+  } catch (error) {
+    throw cannotStart(file, error);
+  }
+  return file;
 }
 
 /** The command as a shell's PATH search finds it: the first executable file of that name. */
