@@ -47,7 +47,7 @@ function tunnel(proxy: URL, attempts: { count: number }, timeoutMs: number) {
     const target = `${options.hostname}:${options.port || 443}`;
     const socket =
       proxy.protocol === 'https:'
-        ? tls.connect({ host: proxy.hostname, port: proxyPort, servername: proxy.hostname })
+        ? tls.connect({ host: proxy.hostname, port: proxyPort, servername: sniName(proxy.hostname) })
         : net.connect({ host: proxy.hostname, port: proxyPort });
     let done = false;
     const finish = (error: Error | null, result: Socket | TLSSocket | null) => {
@@ -83,11 +83,20 @@ function tunnel(proxy: URL, attempts: { count: number }, timeoutMs: number) {
         return;
       }
       socket.removeAllListeners('close');
-      const secure = tls.connect({
-        socket,
-        servername: options.servername ?? options.hostname,
-        ALPNProtocols: ['http/1.1'],
-      });
+      let secure: TLSSocket;
+      try {
+        secure = tls.connect({
+          socket,
+          // What the certificate is checked against: with a socket given, Node would take "localhost".
+          host: options.hostname.replace(/^\[(.*)\]$/, '$1'),
+          servername: sniName(options.servername ?? options.hostname),
+          ALPNProtocols: ['http/1.1'],
+        });
+      } catch (error) {
+        // Thrown inside a socket's listener, it would end kash with a stack trace.
+        finish(error as Error, null);
+        return;
+      }
       secure.once('secureConnect', () => finish(null, secure));
       secure.once('error', (error) => finish(error, null));
     };
@@ -120,4 +129,10 @@ export async function fetchThrough(proxy: URL, timeoutMs: number): Promise<typeo
     });
     return response as unknown as Response;
   };
+}
+
+/** The name to send for TLS's server name indication: none for an address, which SNI may not carry (Node 26 refuses one). */
+function sniName(host: string): string | undefined {
+  const net = process.getBuiltinModule('node:net');
+  return net.isIP(host.replace(/^\[(.*)\]$/, '$1')) === 0 ? host : undefined;
 }
