@@ -35,6 +35,13 @@ function loadCached(bundle) {
   if (cacheFile && (!cached || script.cachedDataRejected)) {
     process.once('exit', () => saveCache(cacheFile, source, script));
   }
+  // Node calls the loader option experimental at the bundle's first import(); a person
+  // running kash has nothing to do about it, so that one warning, and only it, is dropped.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function emitOthers(warning, ...rest) {
+    if (String(warning).startsWith('vm.USE_MAIN_CONTEXT_DEFAULT_LOADER is an experimental feature')) return;
+    return emitWarning.call(this, warning, ...rest);
+  };
   const bundleModule = { exports: {} };
   script.runInThisContext()(
     bundleModule.exports,
