@@ -22,18 +22,22 @@ function loadCached(bundle) {
   const source = fs.readFileSync(bundle);
   const folder = trustedFolder();
   const cacheFile = folder && join(folder, `kash-${process.versions.v8}-${process.arch}.cache`);
-  const cached = cacheFile && cacheFor(cacheFile, source);
+  const cached = cacheFile ? cacheFor(cacheFile, source) : undefined;
+  // What kind of run this is, so that each kind adds what it compiled to the cache once:
+  // the first word as it is, when it is a plain one (a command, an option), or "other".
+  const kind = /^[a-z_-]{1,32}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
     {
       filename: bundle,
-      cachedData: cached,
+      cachedData: cached?.data,
       // The bundle's own import() of its lazy libraries, resolved as in any module of the program.
       importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     },
   );
-  if (cacheFile && (!cached || script.cachedDataRejected)) {
-    process.once('exit', () => saveCache(cacheFile, source, script));
+  const kinds = cached && !script.cachedDataRejected ? cached.kinds : [];
+  if (cacheFile && !kinds.includes(kind) && kinds.length < 32) {
+    process.once('exit', () => saveCache(cacheFile, source, [...kinds, kind], script));
   }
   // Node calls the loader option experimental at the bundle's first import(); a person
   // running kash has nothing to do about it, so that one warning, and only it, is dropped.
@@ -91,7 +95,10 @@ function trustedFolder() {
   }
 }
 
-/** A cache file is the bundle's length (4 bytes), the bundle itself, then V8's code cache. */
+/**
+ * A cache file is the bundle's length (4 bytes), the bundle itself, the length (4 bytes)
+ * and text of the kinds of run it holds the code of, one a line, then V8's code cache.
+ */
 function cacheFor(file, bundleBytes) {
   try {
     const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
@@ -105,9 +112,17 @@ function cacheFor(file, bundleBytes) {
         if (read === 0) break;
         length += read;
       }
-      if (length < 4 || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
+      if (length < 8 + bundleBytes.length || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
       const end = 4 + bundleBytes.length;
-      return bytes.subarray(4, end).equals(bundleBytes) ? bytes.subarray(end, length) : undefined;
+      if (!bytes.subarray(4, end).equals(bundleBytes)) return undefined;
+      const kindsEnd = end + 4 + bytes.readUInt32LE(end);
+      if (kindsEnd > length) return undefined;
+      const kinds = bytes
+        .subarray(end + 4, kindsEnd)
+        .toString()
+        .split('\n')
+        .filter(Boolean);
+      return { kinds, data: bytes.subarray(kindsEnd, length) };
     } finally {
       fs.closeSync(fd);
     }
@@ -117,15 +132,20 @@ function cacheFor(file, bundleBytes) {
 }
 
 /** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
-function saveCache(file, bundleBytes, compiled) {
+function saveCache(file, bundleBytes, kinds, compiled) {
   const temporary = `${file}.${process.pid}.tmp`;
+  const sized = (bytes) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(bytes.length, 0);
+    return length;
+  };
   try {
-    const header = Buffer.alloc(4);
-    header.writeUInt32LE(bundleBytes.length, 0);
+    const kindsText = Buffer.from(kinds.join('\n'));
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
     const fd = fs.openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      for (const part of [header, bundleBytes, compiled.createCachedData()]) {
+      const parts = [sized(bundleBytes), bundleBytes, sized(kindsText), kindsText, compiled.createCachedData()];
+      for (const part of parts) {
         for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done);
       }
     } finally {

@@ -40,11 +40,23 @@ function expectCacheKept(home: string): boolean {
 const cacheFiles = (folder: string) =>
   existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.cache')) : [];
 
-/** A cache file as kash writes it: the bundle's length, a bundle, then V8's data. */
-function cacheBytes(bundle: Buffer, v8: Buffer): Buffer {
-  const header = Buffer.alloc(4);
-  header.writeUInt32LE(bundle.length, 0);
-  return Buffer.concat([header, bundle, v8]);
+/** A cache file as kash writes it: the bundle's length and the bundle, the kinds of run it holds, then V8's data. */
+function cacheBytes(bundle: Buffer, kinds: string[], v8: Buffer): Buffer {
+  const sized = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(bytes.length, 0);
+    return [length, bytes];
+  };
+  return Buffer.concat([...sized(bundle), ...sized(Buffer.from(kinds.join('\n'))), v8]);
+}
+
+/** The kinds of run a cache file holds the code of. */
+function kindsOf(bytes: Buffer): string[] {
+  const at = 4 + BUNDLE.length;
+  return bytes
+    .subarray(at + 4, at + 4 + bytes.readUInt32LE(at))
+    .toString()
+    .split('\n');
 }
 
 describe('the code cache', () => {
@@ -59,11 +71,27 @@ describe('the code cache', () => {
     const bytes = readFileSync(join(folder, file as string));
     expect(lstatSync(join(folder, file as string)).mode & 0o777).toBe(0o600);
     expect(bytes.subarray(4, 4 + BUNDLE.length).equals(BUNDLE)).toBe(true);
-    expect(bytes.length).toBeGreaterThan(4 + BUNDLE.length);
-    // Used as it is by the next run: not written again.
+    expect(kindsOf(bytes)).toEqual(['--version']);
+    // Used as it is by the next run of the same kind: not written again.
     const before = lstatSync(join(folder, file as string)).mtimeMs;
     await run({ XDG_CACHE_HOME: home });
     expect(lstatSync(join(folder, file as string)).mtimeMs).toBe(before);
+  });
+
+  it('grows once for each kind of run, with the code that kind compiled', async () => {
+    const home = tempDir('cache-');
+    await run({ XDG_CACHE_HOME: home });
+    if (!expectCacheKept(home)) return;
+    const file = join(home, 'kash', cacheFiles(join(home, 'kash'))[0] as string);
+    const first = readFileSync(file);
+    // Not logged in (exit 5) is a run like any other.
+    await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
+    const second = readFileSync(file);
+    expect(kindsOf(second)).toEqual(['--version', 'whoami']);
+    expect(second.length).toBeGreaterThan(first.length);
+    const before = lstatSync(file).mtimeMs;
+    await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
+    expect(lstatSync(file).mtimeMs).toBe(before);
   });
 
   it('falls back to ~/.cache/kash when XDG_CACHE_HOME is relative, as the XDG spec says', async () => {
@@ -121,7 +149,8 @@ describe('the code cache', () => {
     // Another bundle, byte for byte as long, with the V8 data of this one: V8 alone would take it.
     const other = Buffer.from(BUNDLE);
     other[other.length - 2] = other[other.length - 2] === 0x20 ? 0x21 : 0x20;
-    writeFileSync(file, cacheBytes(other, genuine.subarray(4 + BUNDLE.length)), { mode: 0o600 });
+    const rest = genuine.subarray(4 + BUNDLE.length);
+    writeFileSync(file, Buffer.concat([genuine.subarray(0, 4), other, rest]), { mode: 0o600 });
     await run({ XDG_CACHE_HOME: home });
     expect(
       readFileSync(file)
@@ -136,9 +165,11 @@ describe('the code cache', () => {
     if (!expectCacheKept(home)) return;
     const folder = join(home, 'kash');
     const file = join(folder, cacheFiles(folder)[0] as string);
-    writeFileSync(file, cacheBytes(BUNDLE, Buffer.from('not a code cache')), { mode: 0o600 });
+    writeFileSync(file, cacheBytes(BUNDLE, ['--version'], Buffer.from('not a code cache')), { mode: 0o600 });
     await run({ XDG_CACHE_HOME: home });
-    expect(readFileSync(file).length).toBeGreaterThan(4 + BUNDLE.length + 16);
+    const made = readFileSync(file);
+    expect(kindsOf(made)).toEqual(['--version']);
+    expect(made.length).toBeGreaterThan(4 + BUNDLE.length + 4 + '--version'.length + 16);
   });
 
   it('costs nothing and says nothing when the folder cannot be made', async () => {
