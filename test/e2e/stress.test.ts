@@ -281,7 +281,8 @@ describe('kash login killed with SIGKILL', () => {
           const probed = await probe.result;
           const took = Date.now() - probe.startedAt;
           expect(probed.code, `${label}, login after it: ${probed.stderr}`).toBe(0);
-          expect(took, `${label}: the login after it took ${took} ms`).toBeLessThan(3_000);
+          // Well below the 15 s after which a silent lock counts as stale, with room for a loaded machine.
+          expect(took, `${label}: the login after it took ${took} ms`).toBeLessThan(6_000);
           recoveries.push(took);
           expect(existsSync(lock), `${label}: the login after it left the lock`).toBe(false);
           const recovered = storeOnDisk(dir, `${label}, after the login that followed`);
