@@ -90,8 +90,12 @@ async function runFast(line: FastLine, io: IO, env: NodeJS.ProcessEnv, overrides
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
   const fast = fastLane(argv.slice(2));
   if (fast === 'version') {
-    io.stdout.write(`${VERSION}\n`);
-    return ExitCode.ok;
+    try {
+      io.stdout.write(`${VERSION}\n`);
+      return ExitCode.ok;
+    } catch (error) {
+      return exitStatus(error, io, isVerbose({}, env));
+    }
   }
   if (fast) {
     resetCancelNotice();

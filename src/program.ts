@@ -119,21 +119,21 @@ export async function runProgram(
   program.hook('preSubcommand', (_program, sub) => {
     at = sub.name();
   });
-  // `kash` alone is a question: the help is its answer, on stdout, exit 0.
-  if (argv.length <= 2) {
-    program.outputHelp();
-    return ExitCode.ok;
-  }
-  // Commander answers `help <unknown>` with the whole help, as if asked for it.
-  const [first, second] = argv.slice(2);
-  if (first === 'help' && second && !program.commands.some((c) => [c.name(), ...c.aliases()].includes(second))) {
-    io.stderr.write(`error: unknown command ${quote(second)}\n`);
-    io.stderr.write(`${io.color.dim('(run kash --help for the commands)')}\n`);
-    return ExitCode.usage;
-  }
-  // Before commander, which would read kash's own options among the words being completed.
-  if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
   try {
+    // `kash` alone is a question: the help is its answer, on stdout, exit 0.
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    // Commander answers `help <unknown>` with the whole help, as if asked for it.
+    const [first, second] = argv.slice(2);
+    if (first === 'help' && second && !program.commands.some((c) => [c.name(), ...c.aliases()].includes(second))) {
+      io.stderr.write(`error: unknown command ${quote(second)}\n`);
+      io.stderr.write(`${io.color.dim('(run kash --help for the commands)')}\n`);
+      return ExitCode.usage;
+    }
+    // Before commander, which would read kash's own options among the words being completed.
+    if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
     await program.parseAsync(argv);
     return status;
   } catch (error) {

@@ -124,6 +124,18 @@ describe('values kept exact', () => {
 describe('clear failures', () => {
   const withKeys = { KASH_APIKEY: 'KEY-0123456789abcdef', KASH_SHOPID: '9' };
 
+  requires('bash').it.each([[['--version']], [[]]])(
+    'kash %j > /dev/full is one error line and its hint, exit 1',
+    async (args) => {
+      const script = '"$0" "$@" > /dev/full; echo "status $?" >&2';
+      const result = await run('bash', ['-c', script, process.execPath, KASH_BIN, ...args], { env: e2e.env(withKeys) });
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toBe('error: could not write to standard output (ENOSPC)');
+      expect(lines[2]).toBe('status 1');
+    },
+  );
+
   requires('bash').it('env > /dev/full is one error line, exit 1; env | head -c0 ends quietly, exit 0', async () => {
     const script = `"$0" "$1" env > /dev/full; full=$?; "$0" "$1" env | head -c0; echo "$full \${PIPESTATUS[0]}" >&2`;
     const result = await run('bash', ['-c', script, process.execPath, KASH_BIN], { env: e2e.env(withKeys) });
