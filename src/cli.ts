@@ -4,11 +4,9 @@ import { type CommandSpec, optionKey } from './commands/spec.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { contextForFlags, type Overrides, VERSION } from './context.js';
 import { ExitCode } from './errors.js';
-import { exitStatus, type Shown } from './exit.js';
+import { Outcome } from './exit.js';
 import { GLOBAL_OPTIONS, globalFlagsFrom } from './global-options.js';
 import { type IO, processIO } from './io.js';
-import { Secrets } from './output/redact.js';
-import { isVerbose } from './settings.js';
 import { installSignalHandlers } from './signals.js';
 import { keyringPending } from './store/keyring.js';
 
@@ -67,40 +65,29 @@ export function fastLane(args: readonly string[]): FastLine | 'version' | undefi
 
 /** Runs a fast-lane line as commander would have: the same flags, context, options and exit. */
 async function runFast(line: FastLine, io: IO, env: NodeJS.ProcessEnv, overrides: Overrides): Promise<number> {
-  let status: number = ExitCode.ok;
-  let shown: Shown = { io, verbose: isVerbose({}, env) };
-  const secrets = new Secrets();
+  const outcome = new Outcome(io, env);
   const flags = globalFlagsFrom(line.globals, (key) => line.typed.has(`global:${key}`));
   try {
-    const ctx = await contextForFlags(flags, io, env, secrets, overrides, {
-      shown: (now) => {
-        shown = now;
-      },
-      exitWith: (chosen) => {
-        status = chosen;
-      },
-    });
+    const ctx = await contextForFlags(flags, io, env, outcome.secrets, overrides, outcome);
     await line.spec.run(ctx, line.options as never, line.typed);
-    return status;
+    return outcome.status;
   } catch (error) {
-    return exitStatus(error, shown.io, shown.verbose, secrets, line.spec.name);
+    return outcome.failed(error, line.spec.name);
   }
 }
 
 export async function run(argv: string[], io: IO, env: NodeJS.ProcessEnv, overrides: Overrides = {}): Promise<number> {
+  resetCancelNotice();
   const fast = fastLane(argv.slice(2));
   if (fast === 'version') {
     try {
       io.stdout.write(`${VERSION}\n`);
       return ExitCode.ok;
     } catch (error) {
-      return exitStatus(error, io, isVerbose({}, env));
+      return new Outcome(io, env).failed(error);
     }
   }
-  if (fast) {
-    resetCancelNotice();
-    return runFast(fast, io, env, overrides);
-  }
+  if (fast) return runFast(fast, io, env, overrides);
   const { runProgram } = await import('./program.js');
   return runProgram(argv, io, env, overrides);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ServiceClient } from './api/client.js';
-import type { Shown } from './exit.js';
+import type { RunHooks } from './exit.js';
 import type { Scope } from './hints.js';
 import { colorLevel, type IO, withColor } from './io.js';
 import type { Secrets } from './output/redact.js';
@@ -50,12 +50,6 @@ export interface Overrides {
   prompter?: () => Promise<Prompter>;
   /** An in-memory keyring, so that no test reaches a developer's own. */
   keyring?: () => Keyring;
-}
-
-/** What a run learns as its context is built: how to show the outcome, and a status chosen by the command. */
-export interface RunHooks {
-  shown(shown: Shown): void;
-  exitWith(status: number): void;
 }
 
 /**

@@ -2,11 +2,45 @@ import type { CommanderError } from 'commander';
 import { causes, ExitCode, KashError } from './errors.js';
 import type { IO } from './io.js';
 import { Secrets } from './output/redact.js';
+import { isVerbose } from './settings.js';
 
 /** How the outcome is shown: with the run's own settings once resolved, the environment's alone before. */
 export interface Shown {
   io: IO;
   verbose: boolean;
+}
+
+/** What a run learns as its context is built: how to show the outcome, and a status chosen by the command. */
+export interface RunHooks {
+  shown(shown: Shown): void;
+  exitWith(status: number): void;
+}
+
+/**
+ * One run's outcome as it takes shape: shown with the environment's settings alone until
+ * the run's own are resolved, its secrets kept off stderr, the status a command chose.
+ */
+export class Outcome implements RunHooks {
+  status: number = ExitCode.ok;
+  readonly secrets = new Secrets();
+  #shown: Shown;
+
+  constructor(io: IO, env: NodeJS.ProcessEnv) {
+    this.#shown = { io, verbose: isVerbose({}, env) };
+  }
+
+  shown = (shown: Shown): void => {
+    this.#shown = shown;
+  };
+
+  exitWith = (status: number): void => {
+    this.status = status;
+  };
+
+  /** The exit status for an error, its line written as the run shows things. */
+  failed(error: unknown, at?: string): number {
+    return exitStatus(error, this.#shown.io, this.#shown.verbose, this.secrets, at);
+  }
 }
 
 /**

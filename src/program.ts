@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { resetCancelNotice } from './cancel.js';
 import { apiCommand } from './commands/api.js';
 import { COMPLETE, completionCommand, runComplete } from './commands/completion.js';
 import { envCommand } from './commands/env.js';
@@ -11,15 +10,15 @@ import { shopsCommand } from './commands/shops.js';
 import type { CommandSpec } from './commands/spec.js';
 import { switchCommand } from './commands/switch.js';
 import { whoamiCommand } from './commands/whoami.js';
-import { type ContextFactory, contextForFlags, type Overrides, type RunHooks, VERSION } from './context.js';
+import { type ContextFactory, contextForFlags, type Overrides, VERSION } from './context.js';
 import { ExitCode } from './errors.js';
-import { exitStatus, type Shown } from './exit.js';
+import { Outcome, type RunHooks } from './exit.js';
 import { GLOBAL_OPTIONS, globalFlagsFrom } from './global-options.js';
 import type { IO } from './io.js';
 import { examples } from './output/examples.js';
-import { Secrets } from './output/redact.js';
+import type { Secrets } from './output/redact.js';
 import { quote } from './sanitize.js';
-import { type GlobalFlags, isVerbose } from './settings.js';
+import type { GlobalFlags } from './settings.js';
 
 /**
  * The global options the user typed, wherever on the line: the one place that asks
@@ -102,18 +101,8 @@ export async function runProgram(
   env: NodeJS.ProcessEnv,
   overrides: Overrides = {},
 ): Promise<number> {
-  resetCancelNotice();
-  let status: number = ExitCode.ok;
-  let shown: Shown = { io, verbose: isVerbose({}, env) };
-  const secrets = new Secrets();
-  const context = contextFactory(io, env, secrets, overrides, {
-    shown: (now) => {
-      shown = now;
-    },
-    exitWith: (chosen) => {
-      status = chosen;
-    },
-  });
+  const outcome = new Outcome(io, env);
+  const context = contextFactory(io, env, outcome.secrets, overrides, outcome);
   const program = buildProgram(io, context);
   let at: string | undefined;
   program.hook('preSubcommand', (_program, sub) => {
@@ -135,8 +124,8 @@ export async function runProgram(
     // Before commander, which would read kash's own options among the words being completed.
     if (argv[2] === COMPLETE) return runComplete(program, argv.slice(3), io.stdout, env);
     await program.parseAsync(argv);
-    return status;
+    return outcome.status;
   } catch (error) {
-    return exitStatus(error, shown.io, shown.verbose, secrets, at);
+    return outcome.failed(error, at);
   }
 }
