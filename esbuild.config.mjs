@@ -15,21 +15,28 @@ const banner = {
   js: "import { createRequire as __kashRequire } from 'node:module'; const require = __kashRequire(import.meta.url);",
 };
 
+const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+
 /**
- * Start-up cost, measured by `npm run bench`: an ESM `import` of a Node built-in builds
- * a module facade over all its exports (several ms for fs and friends), while require()
- * does not; and commander loads child_process, which we never use, at start. So
- * built-ins are reached through require(), child_process only on first use.
+ * How bundled code reaches Node's built-ins, for start-up's sake (measured by `npm run
+ * bench`). commander loads child_process, which kash rarely needs, at start: it is
+ * always a stand-in that loads it on first use. In the CommonJS main file every other
+ * built-in simply stays a require(), whose named exports esbuild reads off it (a stand-in
+ * would be copied property by property, __toESM over all of fs's exports at every start;
+ * binding each export once from process.getBuiltinModule measured slower still). In the
+ * ES module libraries every built-in is a stand-in around require(), since an ESM
+ * `import` of one builds a module facade over all its exports (several ms for fs).
  */
-const builtinsByRequire = {
-  name: 'builtins-by-require',
+const builtins = ({ everyOneAStandIn }) => ({
+  name: everyOneAStandIn ? 'builtins-by-stand-in' : 'builtins-as-require',
   setup(build) {
-    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
     build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
-      if (!builtins.has(args.path) || args.path === 'node:module') return undefined;
-      // The require() inside the stand-in itself is Node's own.
+      if (!BUILTINS.has(args.path) || args.path === 'node:module') return undefined;
+      // The require() inside a stand-in itself is Node's own.
       if (args.namespace === 'builtin') return { path: args.path, external: true };
-      return { path: args.path.replace(/^node:/, ''), namespace: 'builtin' };
+      const name = args.path.replace(/^node:/, '');
+      if (everyOneAStandIn || name === 'child_process') return { path: name, namespace: 'builtin' };
+      return { path: `node:${name}`, external: true };
     });
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
       contents:
@@ -39,32 +46,7 @@ const builtinsByRequire = {
       loader: 'js',
     }));
   },
-};
-
-/**
- * In the CommonJS main file a built-in can simply stay a require(): esbuild then reads
- * its named exports off it, where a stand-in module would be copied property by property
- * (__toESM over all of fs's exports, at every start), and binding each export once from
- * process.getBuiltinModule measured slower still. Only child_process keeps its lazy
- * stand-in, since commander loads it at start and kash rarely needs it.
- */
-const builtinsAsRequire = {
-  name: 'builtins-as-require',
-  setup(build) {
-    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
-    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
-      if (!builtins.has(args.path)) return undefined;
-      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
-      if (args.path.replace(/^node:/, '') === 'child_process')
-        return { path: 'child_process', namespace: 'lazy-builtin' };
-      return { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, external: true };
-    });
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
-      loader: 'js',
-    }));
-  },
-};
+});
 
 /**
  * The libraries that the print path (whoami, env, --help, --version) must not load, each
@@ -143,7 +125,7 @@ await Promise.all([
     // A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used.
     external: ['@napi-rs/keyring'],
     define: { KASH_VERSION: JSON.stringify(version) },
-    plugins: [lazyLibraries, builtinsAsRequire],
+    plugins: [lazyLibraries, builtins({ everyOneAStandIn: false })],
   }),
   build({
     ...shipped,
@@ -151,7 +133,7 @@ await Promise.all([
       Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`]),
     ),
     outdir: 'dist',
-    plugins: [libraryEntries, builtinsByRequire],
+    plugins: [libraryEntries, builtins({ everyOneAStandIn: true })],
   }),
   build({
     bundle: true,
