@@ -36,13 +36,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, type TestContext, vi } from 'vitest';
-import { type FileCredentials, parseStore, STORE_VERSION, type StoreData } from '../../src/store/records.js';
+import { parseStore, STORE_VERSION, type StoreData } from '../../src/store/records.js';
 import { collect, KASH_BIN, type KashRun, registerSecret, runKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator, otpEmails, type PasswordAccount, shops } from '../support/emulator.js';
 import { start as startOnPty } from '../support/pty.js';
 import { type Requirement, requires } from '../support/requires.js';
 import { hygieneProblem } from '../support/run-kash.js';
-import { pendingCode, writeStore as writeFixture } from '../support/store-fixture.js';
+import { passwordCredentials, pendingCode, writeStore as writeFixture } from '../support/store-fixture.js';
 import { listDir, type SnapshotEntry, storeSnapshot } from '../support/store-snapshot.js';
 
 const STORE = 'credentials.json';
@@ -79,24 +79,15 @@ function undoer(onTestFinished: TestContext['onTestFinished']): Later {
 // ---------------------------------------------------------------------------------------
 // Stores, folders and runs
 
-const credentialsOf = (account: PasswordAccount, baseUrl: string): FileCredentials => ({
-  storage: 'file',
-  apiKey: account.apiKey,
-  shopId: String(account.shopId),
-  login: account.login,
-  email: null,
-  method: 'password',
-  baseUrl,
-  obtainedAt: '2026-01-02T03:04:05.000Z',
-  shopTitle: null,
-});
-
 /** The text of a valid store holding a password login of each account, by profile. */
 function storeText(profiles: Record<string, PasswordAccount>, baseUrl: string): string {
   const data: StoreData = {
     version: STORE_VERSION,
     profiles: Object.fromEntries(
-      Object.entries(profiles).map(([name, account]) => [name, { credentials: credentialsOf(account, baseUrl) }]),
+      Object.entries(profiles).map(([name, account]) => [
+        name,
+        { credentials: passwordCredentials(account, baseUrl, '2026-01-02T03:04:05.000Z') },
+      ]),
     ),
   };
   return `${JSON.stringify(data, null, '\t')}\n`;
@@ -226,6 +217,21 @@ function holdFifo(later: Later, path: string, bytes: string): { left(): string }
         if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return '';
         throw error;
       }
+    },
+  };
+}
+
+/** A FIFO made at `path` holding `bytes`, and the check that kash neither read it nor changed it. */
+function plantFifo(later: Later, path: string, mode: string, bytes: string): { untouched(): void } {
+  execFileSync('mkfifo', ['-m', mode, path]);
+  const fifo = holdFifo(later, path, bytes);
+  const seen = lstatSync(path);
+  return {
+    untouched() {
+      const now = lstatSync(path);
+      expect(now.isFIFO()).toBe(true);
+      expect({ ino: now.ino, mode: now.mode }).toEqual({ ino: seen.ino, mode: seen.mode });
+      expect(fifo.left(), 'what is left in the FIFO: kash read it').toBe(bytes);
     },
   };
 }
@@ -454,19 +460,7 @@ describe.concurrent('the store on a hostile file system', () => {
         at: STORE,
         kind: /FIFO/,
         plant(dir, baseUrl, later) {
-          const path = join(dir, STORE);
-          execFileSync('mkfifo', ['-m', '0644', path]);
-          const bytes = storeText({ default: demo }, baseUrl);
-          const fifo = holdFifo(later, path, bytes);
-          const seen = lstatSync(path);
-          return {
-            untouched() {
-              const now = lstatSync(path);
-              expect(now.isFIFO()).toBe(true);
-              expect({ ino: now.ino, mode: now.mode }).toEqual({ ino: seen.ino, mode: seen.mode });
-              expect(fifo.left(), 'what is left in the FIFO: kash read it').toBe(bytes);
-            },
-          };
+          return plantFifo(later, join(dir, STORE), '0644', storeText({ default: demo }, baseUrl));
         },
       },
       {
@@ -475,19 +469,8 @@ describe.concurrent('the store on a hostile file system', () => {
         at: LOCK,
         kind: /FIFO/,
         plant(dir, _baseUrl, later) {
-          const path = join(dir, LOCK);
-          execFileSync('mkfifo', ['-m', '0600', path]);
           const bytes = JSON.stringify({ token: randomBytes(12).toString('hex'), pid: 1 });
-          const fifo = holdFifo(later, path, bytes);
-          const seen = lstatSync(path);
-          return {
-            untouched() {
-              const now = lstatSync(path);
-              expect(now.isFIFO()).toBe(true);
-              expect({ ino: now.ino, mode: now.mode }).toEqual({ ino: seen.ino, mode: seen.mode });
-              expect(fifo.left(), 'what is left in the FIFO: kash read it').toBe(bytes);
-            },
-          };
+          return plantFifo(later, join(dir, LOCK), '0600', bytes);
         },
       },
       {
