@@ -59,6 +59,14 @@ function kindsOf(bytes: Buffer): string[] {
     .split('\n');
 }
 
+/** A cache home after one `kash --version`, and its cache file; undefined where kash keeps none (Node 20). */
+async function firstCache(): Promise<{ home: string; file: string } | undefined> {
+  const home = tempDir('cache-');
+  await run({ XDG_CACHE_HOME: home });
+  if (!expectCacheKept(home)) return undefined;
+  return { home, file: join(home, 'kash', cacheFiles(join(home, 'kash'))[0] as string) };
+}
+
 describe('the code cache', () => {
   it('lives in $XDG_CACHE_HOME/kash, made 0700, and holds the bundle it was made from', async () => {
     const home = tempDir('cache-');
@@ -79,10 +87,9 @@ describe('the code cache', () => {
   });
 
   it('grows once for each kind of run, with the code that kind compiled', async () => {
-    const home = tempDir('cache-');
-    await run({ XDG_CACHE_HOME: home });
-    if (!expectCacheKept(home)) return;
-    const file = join(home, 'kash', cacheFiles(join(home, 'kash'))[0] as string);
+    const cache = await firstCache();
+    if (!cache) return;
+    const { home, file } = cache;
     const first = readFileSync(file);
     // Not logged in (exit 5) is a run like any other.
     await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
@@ -140,11 +147,9 @@ describe('the code cache', () => {
   });
 
   it('made from another bundle of the same length, is never run: it is replaced', async () => {
-    const home = tempDir('cache-');
-    await run({ XDG_CACHE_HOME: home });
-    if (!expectCacheKept(home)) return;
-    const folder = join(home, 'kash');
-    const file = join(folder, cacheFiles(folder)[0] as string);
+    const cache = await firstCache();
+    if (!cache) return;
+    const { home, file } = cache;
     const genuine = readFileSync(file);
     // Another bundle, byte for byte as long, with the V8 data of this one: V8 alone would take it.
     const other = Buffer.from(BUNDLE);
@@ -160,11 +165,9 @@ describe('the code cache', () => {
   });
 
   it('that V8 rejects (damaged) costs nothing, says nothing, and is made again', async () => {
-    const home = tempDir('cache-');
-    await run({ XDG_CACHE_HOME: home });
-    if (!expectCacheKept(home)) return;
-    const folder = join(home, 'kash');
-    const file = join(folder, cacheFiles(folder)[0] as string);
+    const cache = await firstCache();
+    if (!cache) return;
+    const { home, file } = cache;
     writeFileSync(file, cacheBytes(BUNDLE, ['--version'], Buffer.from('not a code cache')), { mode: 0o600 });
     await run({ XDG_CACHE_HOME: home });
     const made = readFileSync(file);
