@@ -3,10 +3,14 @@ import { STORE_FILE_NAME } from './paths.js';
 import { shownMode } from './safe-file.js';
 
 /**
- * What kash puts in its folder: the store, and beside it names that begin with the
- * store's (its lock, claims and takeover guard, temporary, trial and set-aside copies).
+ * What kash puts in its folder, each name as kash spells it: the store, its lock, the
+ * lock's claims and takeover guard, and the temporary, trial and set-aside copies. A
+ * `credentials.json.bak` of the user's own is not one of them.
  */
-const isKashFile = (name: string) => name === STORE_FILE_NAME || name.startsWith(`${STORE_FILE_NAME}.`);
+const KASH_FILE = new RegExp(
+  String.raw`^${STORE_FILE_NAME.replaceAll('.', '\\.')}(?:\.lock(?:\.[0-9a-f]{24}|\.takeover)?|\.(?:tmp|trial)-[0-9a-f]{12}|\.corrupt-[0-9TZ-]{24})?$`,
+);
+const isKashFile = (name: string) => KASH_FILE.test(name);
 
 export class FolderRefused extends Error {
   readonly hint: string;
@@ -41,6 +45,16 @@ export function checkFolderForReading(dir: string, warn: (message: string) => vo
 }
 
 /**
+ * A folder kash may take for its own: one of the user's, not shared by design (the sticky
+ * bit is how /tmp-like folders say they are), holding nothing but kash's files.
+ */
+function isKashFolder(dir: string, stat: Stats): boolean {
+  if ((stat.mode & 0o1000) !== 0) return false;
+  if (process.getuid && stat.uid !== process.getuid()) return false;
+  return readdirSync(dir).every(isKashFile);
+}
+
+/**
  * Before saving: a folder kash creates is 0700. An existing one is tightened only when it
  * holds nothing but kash's own files (never /tmp, a project or a home folder), and one
  * that others can still write to is refused.
@@ -49,7 +63,7 @@ export function prepareFolderForSaving(dir: string, warn: (message: string) => v
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = checkFolderForReading(dir, () => undefined);
   if (!stat || process.platform === 'win32' || (stat.mode & 0o077) === 0) return;
-  if (readdirSync(dir).every(isKashFile)) {
+  if (isKashFolder(dir, stat)) {
     chmodSync(dir, 0o700);
     warn(`the store folder ${dir} was open to other users (mode ${shownMode(stat.mode)}); tightened it to 0700`);
     return;

@@ -29,6 +29,8 @@ const FAILURE_HINTS: Record<string, string> = {
 const storeHint = 'Check the permissions of that path, or use another folder with --config-dir / KASH_CONFIG_DIR.';
 /** What a new profile may add to the store, at most: the trial write makes room for it. */
 const GROWTH_MARGIN = 2048;
+/** A file takes whole pages (on tmpfs, of memory): two files need the pages of each. */
+const roundUpToPage = (size: number) => Math.ceil(size / 4096) * 4096;
 
 const token = () => process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
 
@@ -69,10 +71,12 @@ export class CredentialStore {
   async proveSaveable(): Promise<void> {
     await this.#locked(() => {
       const loaded = this.#load();
-      if ('corrupt' in loaded) return;
+      // A corrupt store is copied aside before the new one is written: room for both.
+      const needed =
+        'corrupt' in loaded ? roundUpToPage(loaded.bytes.length) + GROWTH_MARGIN : loaded.size + GROWTH_MARGIN;
       const trial = `${this.file}.trial-${token()}`;
       try {
-        writeNewFile(trial, Buffer.alloc(loaded.size + GROWTH_MARGIN, 0x20));
+        writeNewFile(trial, Buffer.alloc(needed, 0x20));
       } finally {
         rmSync(trial, { force: true });
       }

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
+  chownSync,
   closeSync,
   constants,
   linkSync,
@@ -369,6 +370,47 @@ describe.concurrent('the store on a hostile file system', () => {
       expect(statSync(fresh).mode & 0o7777).toBe(0o700);
       expect(statSync(join(fresh, STORE)).mode & 0o7777).toBe(0o600);
     });
+    const notKashsOwn: Array<{ what: string; needs: Requirement[]; make(dir: string, baseUrl: string): number }> = [
+      {
+        what: 'an empty 1777 folder (shared by design, even before anyone uses it)',
+        needs: [],
+        make: () => 0o1777,
+      },
+      {
+        what: 'a 0777 folder holding a store and credentials.json.bak, a copy of the user’s own',
+        needs: [],
+        make(dir, baseUrl) {
+          writeStore(dir, storeText({ default: demo }, baseUrl));
+          writeFileSync(join(dir, `${STORE}.bak`), storeText({ default: demo }, baseUrl), { mode: 0o600 });
+          return 0o777;
+        },
+      },
+      {
+        what: 'a 0777 folder of another user holding only a store',
+        needs: ['chown'],
+        make(dir, baseUrl) {
+          writeStore(dir, storeText({ default: demo }, baseUrl));
+          chownSync(dir, 65534, 65534);
+          return 0o777;
+        },
+      },
+    ];
+    for (const { what, needs, make } of notKashsOwn) {
+      requires(...needs).it(
+        `${what}: a login is refused (exit 6, nothing sent) and the folder is left as it is`,
+        async () => {
+          const service = await e2e.startEmulator();
+          const dir = e2e.tempDir('not-kash-');
+          chmodSync(dir, make(dir, service.url));
+          const before = folderState(dir);
+
+          const saving = await login(service, dir, shop2, 'other');
+          expectStoreError(saving, `refusing to save in ${dir}`);
+          expect(requestsTo(service, PASSWORD_LOGIN), 'password logins sent').toBe(0);
+          expect(folderState(dir), `after ${saving.label}`).toEqual(before);
+        },
+      );
+    }
   });
 
   describe('what stands at the store’s name or its lock’s is not a regular file', () => {
@@ -661,12 +703,12 @@ describe.concurrent('the store on a hostile file system', () => {
   });
 
   requires('mount').describe('a store folder that cannot take a save', () => {
-    /** A 64 KiB tmpfs holding a store, filled up until one page is free. */
-    function nearlyFullTmpfs(later: Later, baseUrl: string): string {
+    /** A 64 KiB tmpfs holding a store (by default a valid one), filled up until one page is free. */
+    function nearlyFullTmpfs(later: Later, baseUrl: string, store = storeText({ default: shop2 }, baseUrl)): string {
       const dir = e2e.freshDir();
       mkdirSync(dir, { mode: 0o700 });
       mount(later, ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs'], dir);
-      writeStore(dir, storeText({ default: shop2 }, baseUrl));
+      writeStore(dir, store);
       const free = () => {
         const stats = statfsSync(dir);
         return stats.bavail * stats.bsize;
@@ -690,6 +732,11 @@ describe.concurrent('the store on a hostile file system', () => {
 
     for (const [what, make] of [
       ['a 64 KiB tmpfs with one free page', nearlyFullTmpfs],
+      // Set aside, a corrupt store takes a page of its own beside the new one.
+      [
+        'a 64 KiB tmpfs with one free page and a corrupt store',
+        (later: Later, baseUrl: string) => nearlyFullTmpfs(later, baseUrl, '{"version": 1, "profiles": {'),
+      ],
       ['a read-only bind mount of a store folder', readOnlyBind],
     ] as const) {
       it(`${what}: otp consume is exit 6 before spending the code, which then works from another folder; a password login is exit 6 and sends nothing`, async ({

@@ -254,7 +254,7 @@ describe('permissions', () => {
 
   it('tightens a folder that holds only kash files when saving, and the saved file is 0600', async () => {
     const file = seed(storeWith('default'));
-    writeFileSync(`${file}.corrupt-2024`, 'old bytes');
+    writeFileSync(`${file}.corrupt-2024-05-01T10-00-00-000Z`, 'old bytes');
     chmodSync(dir, 0o775);
     chmodSync(file, 0o666);
     await save(openStore(), 'work');
