@@ -7,7 +7,7 @@
  */
 export class Secrets {
   readonly #values = new Set<string>();
-  #patterns: RegExp | undefined;
+  #patterns: { whole: RegExp; cut: RegExp } | undefined;
 
   add(value: string): void {
     if (value === '' || this.#values.has(value)) return;
@@ -15,37 +15,139 @@ export class Secrets {
     this.#patterns = undefined;
   }
 
-  /** The spellings and their pattern are worked out at the first text to redact: most runs show none. */
+  /** The patterns are worked out at the first text to redact: most runs show none. */
   redact(text: string): string {
     if (this.#values.size === 0) return text;
-    this.#patterns ??= pattern([...new Set([...this.#values].flatMap(spellings))]);
-    return text.replace(this.#patterns, '[redacted]');
+    this.#patterns ??= patterns([...this.#values]);
+    const redacted = text.replace(this.#patterns.whole, '[redacted]');
+    return redacted.includes(CUT) ? redacted.replace(this.#patterns.cut, '[redacted]') : redacted;
   }
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Where server text shown was cut short (src/sanitize.ts): a secret may end there half-shown. */
+const CUT = '…';
 
-/** The ways a value may come back: as sent, URL- or form-encoded, JSON-escaped, HTML-escaped. */
-function spellings(value: string): string[] {
-  return [
-    value,
-    encodeURIComponent(value),
-    new URLSearchParams({ v: value }).toString().slice(2),
-    JSON.stringify(value).slice(1, -1),
-    value.replace(/[&<>"']/g, (c) => HTML[c] ?? c),
-  ];
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Hex digits in either case: PHP's rawurlencode and most servers write upper case, some lower. */
+const hexDigits = (value: number, width: number) =>
+  value
+    .toString(16)
+    .padStart(width, '0')
+    .replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`);
+
+const JSON_SHORT: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  '\b': 'b',
+  '\f': 'f',
+  '\n': 'n',
+  '\r': 'r',
+  '\t': 't',
+};
+const HTML_NAMED: Record<string, string[]> = {
+  '&': ['amp'],
+  '<': ['lt'],
+  '>': ['gt'],
+  '"': ['quot'],
+  "'": ['apos'],
+};
+
+/**
+ * Every way one character of a secret may come back: as it is; percent-encoded (UTF-8,
+ * either case, as encodeURIComponent, a form or PHP's rawurlencode spell it); `+` for a
+ * space; JSON-escaped (`\u00e9`, `\/`, surrogate pairs); HTML-escaped, named or numeric.
+ */
+function characterForms(char: string): string {
+  const point = char.codePointAt(0) ?? 0;
+  const forms = [escapeRegExp(char)];
+  forms.push([...Buffer.from(char, 'utf8')].map((byte) => `%${hexDigits(byte, 2)}`).join(''));
+  if (char === ' ') forms.push('\\+');
+  const units = point > 0xffff ? [...char].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(1)]) : [point];
+  forms.push(units.map((unit) => `\\\\u${hexDigits(unit, 4)}`).join(''));
+  const short = JSON_SHORT[char];
+  if (short !== undefined) forms.push(`\\\\${escapeRegExp(short)}`);
+  for (const name of HTML_NAMED[char] ?? []) forms.push(`&${name};`);
+  forms.push(`&#0*${point};`, `&#[xX]0*${hexDigits(point, 1)};`);
+  return `(?:${forms.join('|')})`;
 }
 
 /**
- * Longest first, so an encoded form is not half-replaced by a shorter one. A value of
- * one to three characters is taken out only where it stands alone, or every other word
- * of a message would go with it.
+ * What server text shown loses (src/sanitize.ts): spaces and line breaks collapse to one
+ * space or go at an edge; controls, zero-width and bidi characters go.
  */
-function pattern(forms: string[]): RegExp {
-  const sorted = forms.sort((a, b) => b.length - a.length);
-  const alternatives = sorted.map((form) =>
-    form.length >= 4 ? escapeRegExp(form) : `(?<![\\p{L}\\p{N}])${escapeRegExp(form)}(?![\\p{L}\\p{N}])`,
-  );
-  return new RegExp(alternatives.join('|'), 'gu');
+const LOSABLE = /[\s\p{Cc}\p{Cf}]/u;
+
+/**
+ * One secret as a sequence of parts: a significant character, or a run of losable ones
+ * (matched by any number of spaces or of their spellings, none included). Adjacent runs
+ * are one part, so the pattern cannot backtrack without bound.
+ */
+function parts(value: string): Array<{ pattern: string; significant: boolean }> {
+  const result: Array<{ pattern: string; significant: boolean }> = [];
+  let losable: string[] = [];
+  const endRun = () => {
+    if (losable.length === 0) return;
+    result.push({ pattern: `(?:\\s|${[...new Set(losable)].map(characterForms).join('|')})*`, significant: false });
+    losable = [];
+  };
+  for (const char of value) {
+    if (LOSABLE.test(char)) {
+      losable.push(char);
+      continue;
+    }
+    endRun();
+    result.push({ pattern: characterForms(char), significant: true });
+  }
+  endRun();
+  return result;
+}
+
+/** Letters or digits on either side: a short value is taken out only where it stands alone. */
+const ALONE_BEFORE = '(?<![\\p{L}\\p{N}])';
+const ALONE_AFTER = '(?![\\p{L}\\p{N}])';
+/** Below this many significant characters, a value must stand alone. */
+const SHORT = 4;
+/** What a cut may leave of the character it fell in: half a `%2F`, `\u00e9` or `&#39;`. */
+const PARTIAL_SPELLING = '(?:%[0-9A-Fa-f]?|\\\\(?:u[0-9A-Fa-f]{0,3})?|&#?[xX]?[0-9A-Za-z]*)?';
+
+/** `a(?:b(?:c)?)?`: the first part, then as many of the next ones as there are. */
+const nested = (sequence: string[]) => sequence.reduceRight((inner, part) => `${part}(?:${inner})?`, '');
+
+/**
+ * `whole` matches a secret in any spelling; `cut` matches what is left of one where shown
+ * text was cut short (any first part of it, before the `…`). Longest first, so that a
+ * secret holding another is taken out whole.
+ */
+function patterns(values: string[]): { whole: RegExp; cut: RegExp } {
+  const whole: string[] = [];
+  const cut: string[] = [];
+  for (const value of values.sort((a, b) => b.length - a.length)) {
+    const sequence = trimmed(parts(value));
+    const significant = sequence.filter((part) => part.significant).length;
+    if (significant === 0) {
+      whole.push(escapeRegExp(value));
+      continue;
+    }
+    const spelled = sequence.map((part) => part.pattern);
+    whole.push(significant >= SHORT ? spelled.join('') : `${ALONE_BEFORE}${spelled.join('')}${ALONE_AFTER}`);
+    // Where the first SHORT significant characters end: a first part that long needs no neighbours' check.
+    let end = 0;
+    for (let seen = 0; end < sequence.length && seen < SHORT; end++) if (sequence[end]?.significant) seen++;
+    if (significant >= SHORT) cut.push(`${spelled.slice(0, end).join('')}(?:${nested(spelled.slice(end))})?`);
+    cut.push(`${ALONE_BEFORE}${nested(spelled.slice(0, end))}`);
+  }
+  return {
+    whole: new RegExp(whole.join('|'), 'gu'),
+    cut: new RegExp(`(?:${cut.join('|')})${PARTIAL_SPELLING}(?=\\s*${CUT})`, 'gu'),
+  };
+}
+
+/** Losable runs at either end are left to the text around: "got pw" must not become "got[redacted]". */
+function trimmed<T extends { significant: boolean }>(sequence: T[]): T[] {
+  let [first, end] = [0, sequence.length];
+  while (first < end && !sequence[first]?.significant) first++;
+  while (end > first && !sequence[end - 1]?.significant) end--;
+  return sequence.slice(first, end);
 }

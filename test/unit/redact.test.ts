@@ -18,8 +18,37 @@ describe('Secrets.redact', () => {
     ['form-encoded', new URLSearchParams({ p: PASSWORD }).toString().slice(2)],
     ['JSON-escaped', JSON.stringify(PASSWORD).slice(1, -1)],
     ['HTML-escaped', 'pw-SECRET 123&amp;x=y'],
+    ['HTML-escaped by number', 'pw-SECRET 123&#38;x&#x3D;y'],
+    ['with PHP’s rawurlencode (%20, upper-case hex)', 'pw-SECRET%20123%26x%3Dy'],
+    ['percent-encoded in lower-case hex', 'pw-SECRET+123%26x%3dy'],
+    ['JSON-escaped by code point', 'pw-SECRET 123\\u0026x=y'],
+    ['with its space doubled', 'pw-SECRET  123&x=y'],
+    ['with its space gone, as server text shown may lose it', 'pw-SECRET123&x=y'],
   ])('takes the value out %s', (_how, form) => {
     expect(secrets.redact(`got password=${form}; bye`)).toBe('got password=[redacted]; bye');
+  });
+
+  it.each([
+    ['rawurlencode', 'p%2Fw%2A!', 'p/w*!'],
+    ['lower-case hex', 'p%2fw%2a!', 'p/w*!'],
+    ['JSON’s escaped slash', 'p\\/w*!', 'p/w*!'],
+  ])('takes out characters that encodeURIComponent leaves as they are, spelled with %s', (_how, form, value) => {
+    const own = new Secrets();
+    own.add(value);
+    expect(own.redact(`got ${form}; bye`)).toBe('got [redacted]; bye');
+  });
+
+  it.each([
+    ['its first characters', 'got password=pw-SEC…'],
+    ['its first character, standing alone', 'got password=p…'],
+    ['half an encoded character', 'got password=pw-SECRET%2…'],
+    ['a space before the cut', 'got password=pw-SECRET …'],
+  ])('where shown text was cut short, takes out %s', (_what, text) => {
+    expect(secrets.redact(`${text} (from the service)`)).toBe('got password=[redacted]… (from the service)');
+  });
+
+  it('a cut after other words leaves them', () => {
+    expect(secrets.redact('the service said: Authenticati…')).toBe('the service said: Authenticati…');
   });
 
   it('leaves text without secrets as it is, and knows nothing until told', () => {
@@ -72,6 +101,34 @@ describe('a service that echoes what it was sent', () => {
       expect(io.err).not.toContain(encodeURIComponent(PASSWORD));
       expect(io.out).toBe('');
     }
+  });
+
+  it.each([
+    [
+      'collapses the password’s spaces',
+      'pw  SECRET   123',
+      (body: string) => `got ${decodeURIComponent(body.replace(/\+/g, ' ')).replace(/\s+/g, ' ')}`,
+    ],
+    [
+      'cuts it short at 200 characters',
+      'pw-SECRET-123456',
+      // The cut falls inside the password: 155 + 35 characters come before it.
+      (body: string) => `${'x'.repeat(150)} got ${body}`,
+    ],
+    [
+      'spells it with rawurlencode',
+      'pw/SECRET*123',
+      (body: string) =>
+        `got ${new URLSearchParams(body).get('password')?.replace(/[^\w.~-]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`,
+    ],
+  ])('a refusal that %s shows no part of it', async (_how, password, echo) => {
+    service()
+      .post(ENDPOINTS.password)
+      .reply(200, (_uri, body) => ({ success: false, result: echo(String(body)) }));
+    const io = scriptIO();
+    expect(await kash(['login', '--login', LOGIN], io, { ...sandbox().env, KASH_PASSWORD: password })).toBe(3);
+    expect(io.err).toContain('[redacted]');
+    for (const part of password.split(/[\s/*-]+/)) expect(io.err).not.toContain(part);
   });
 
   it('says what the server said, with the echoed password replaced', async () => {
