@@ -1,7 +1,7 @@
 import type { Context } from './context.js';
 import { ExitCode, KashError } from './errors.js';
 import { kashLine, loginHint, type Scope } from './hints.js';
-import { variable } from './settings.js';
+import { refuseMangled, variable } from './settings.js';
 import { NoKeyring } from './store/keyring.js';
 import type { SavedCredentials } from './store/records.js';
 
@@ -43,8 +43,11 @@ export function credentialsInEffect(ctx: Context): InEffect {
   if (!ctx.settings.profile?.fromFlag) {
     const fromEnv = credentialsFromEnv(ctx.env);
     if (fromEnv) {
-      ctx.secrets.add(fromEnv.apiKey);
-      return { source: 'env', ...fromEnv };
+      // Used as they stand, so never as Node's U+FFFD for bytes that are not UTF-8.
+      const apiKey = refuseMangled(fromEnv.apiKey, 'KASH_APIKEY', 'API key');
+      const shopId = refuseMangled(fromEnv.shopId, 'KASH_SHOPID', 'shop ID');
+      ctx.secrets.add(apiKey);
+      return { source: 'env', apiKey, shopId };
     }
     const half = halfSetWarning(ctx.env);
     if (half) ctx.ui.warn(half);

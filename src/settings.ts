@@ -50,16 +50,59 @@ export interface Settings {
 
 /**
  * Node hands over an argument or variable that is not valid UTF-8 with U+FFFD in place
- * of each bad byte: sent on, it would no longer be what the user gave.
+ * of each bad byte: sent on, it would no longer be what the user gave. (A U+FFFD the
+ * user did give, as UTF-8, is theirs: see typedAsUtf8.)
  */
 export function refuseMangled(value: string, name: string, what?: string): string {
-  if (value.includes('\ufffd')) {
+  if (value.includes('\ufffd') && !typedAsUtf8(value, name)) {
     throw usageError(
       `${what ? `the ${what} given by ` : ''}${name} is not valid UTF-8`,
       'Give it as UTF-8 text: kash sends and uses values exactly as given.',
     );
   }
   return value;
+}
+
+const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Whether a value holding U+FFFD reached kash as valid UTF-8. Linux keeps the bytes the
+ * process started with, where a real U+FFFD (EF BF BD) and a bad byte differ; elsewhere,
+ * or for a value that is not among them as it stands, there is no telling, so no.
+ */
+function typedAsUtf8(value: string, name: string): boolean {
+  if (process.platform !== 'linux') return false;
+  const { readFileSync } = process.getBuiltinModule('node:fs');
+  const byVariable = VARIABLE_NAME.test(name);
+  let raw: Buffer;
+  try {
+    raw = readFileSync(byVariable ? '/proc/self/environ' : '/proc/self/cmdline');
+  } catch {
+    return false;
+  }
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lossy = new TextDecoder('utf-8');
+  const entries: Buffer[] = [];
+  for (let start = 0; start < raw.length; ) {
+    const end = raw.indexOf(0, start);
+    entries.push(raw.subarray(start, end === -1 ? raw.length : end));
+    start = end === -1 ? raw.length : end + 1;
+  }
+  // Each entry that could have given the value must be valid UTF-8, and one must exist.
+  const candidates = entries.filter((entry) =>
+    byVariable ? lossy.decode(entry) === `${name}=${value}` : lossy.decode(entry).includes(value),
+  );
+  return (
+    candidates.length > 0 &&
+    candidates.every((entry) => {
+      try {
+        strict.decode(entry);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+  );
 }
 
 /** A variable counts as given when it is set and not empty; the one rule for every KASH_* input. */
@@ -72,6 +115,22 @@ export const variable = (env: NodeJS.ProcessEnv, name: string): string | undefin
 const mangledOr = (env: NodeJS.ProcessEnv, name: string, what: string) => {
   const value = variable(env, name);
   return value === undefined ? undefined : refuseMangled(value, name, what);
+};
+
+/** The variables the default folder is built from, each refused where it is read when not valid UTF-8. */
+const pathVariables = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const checked = (name: string) => mangledOr(env, name, 'folder');
+  return {
+    get HOME() {
+      return checked('HOME');
+    },
+    get XDG_CONFIG_HOME() {
+      return checked('XDG_CONFIG_HOME');
+    },
+    get APPDATA() {
+      return checked('APPDATA');
+    },
+  };
 };
 
 export const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes)$/i.test(value);
@@ -88,7 +147,7 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
   const configDir =
     (flags.configDir === undefined ? undefined : refuseMangled(flags.configDir, '--config-dir', 'folder')) ??
     mangledOr(env, 'KASH_CONFIG_DIR', 'folder') ??
-    defaultConfigDir(env);
+    defaultConfigDir(pathVariables(env));
   if (configDir.trim() === '') {
     throw usageError('--config-dir is empty', 'Give a folder, or leave the option out for the default one.');
   }

@@ -93,6 +93,37 @@ describe('values kept exact', () => {
     expect(e2e.emulator.requests.length).toBe(before);
   });
 
+  requires('bash').it.each([
+    ['HOME', ['whoami'], `HOME=$'/tmp/caf\\xe9'`],
+    ['KASH_APIKEY', ['env'], `KASH_APIKEY=$'KEY-caf\\xe9' KASH_SHOPID=1`],
+    ['KASH_SHOPID', ['exec', '--', 'true'], `KASH_APIKEY=KEY-1 KASH_SHOPID=$'4\\xe92'`],
+  ])('a %s that is not UTF-8, used by %j, is a usage error naming it', async (name, args, assignments) => {
+    const script = `${assignments} exec "$0" "$@"`;
+    const result = await run('bash', ['-c', script, process.execPath, KASH_BIN, ...args], {
+      env: e2e.env({ KASH_CONFIG_DIR: '', XDG_CONFIG_HOME: '' }),
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect('code' in result ? result.code : 0, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: the [\\w ]+ given by ${name} is not valid UTF-8$`, 'm'));
+    expect(result.stdout).toBe('');
+  });
+
+  requires('bash').it(
+    'a U+FFFD given as UTF-8, in KASH_PASSWORD and --login, is the user’s own: sent as it is',
+    async () => {
+      const before = e2e.emulator.requests.length;
+      const dir = e2e.freshDir();
+      const script = `KASH_PASSWORD=$'caf\\xef\\xbf\\xbd' exec "$0" "$1" --config-dir "$2" login --login $'x\\xef\\xbf\\xbd'`;
+      const result = await run('bash', ['-c', script, process.execPath, KASH_BIN, dir], {
+        env: e2e.env({ KASH_BASE_URL: e2e.emulator.url }),
+      }).catch((error: { code: number; stderr: string }) => error);
+      // The emulator knows no such login: the service refused it, so it was sent.
+      expect('code' in result ? result.code : 0, result.stderr).toBe(3);
+      const sent = e2e.emulator.requests.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.fields).toMatchObject({ login: 'x\ufffd', password: 'caf\ufffd' });
+    },
+  );
+
   it('a stored key with a NUL: exec is exit 6 naming the profile, never the key', async () => {
     const dir = e2e.freshDir();
     mkdirSync(dir, { mode: 0o700 });

@@ -114,6 +114,10 @@ describe('values that are not valid UTF-8 are refused, never sent mangled', () =
     ['KASH_OTP', ['otp', 'consume', '--email', 'a@example.com'], { KASH_OTP: '12\ufffd34' }],
     ['--config-dir', ['whoami', '--config-dir', '/tmp/\ufffd'], {}],
     ['KASH_BASE_URL', ['shops', '--email', 'a@example.com'], { KASH_BASE_URL: 'https://k\ufffd.test' }],
+    ['KASH_APIKEY', ['env'], { KASH_APIKEY: 'KEY-\ufffd', KASH_SHOPID: '1' }],
+    ['KASH_SHOPID', ['whoami'], { KASH_APIKEY: 'KEY-1', KASH_SHOPID: '1\ufffd' }],
+    ['HOME', ['whoami'], { KASH_CONFIG_DIR: '', XDG_CONFIG_HOME: '', HOME: '/tmp/caf\ufffd' }],
+    ['XDG_CONFIG_HOME', ['env'], { KASH_CONFIG_DIR: '', XDG_CONFIG_HOME: '/tmp/caf\ufffd' }],
   ])('%s: a usage error naming it, nothing sent, nothing written', async (name, args, extra) => {
     const { dir, env } = sandbox();
     const io = scriptIO();
