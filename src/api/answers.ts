@@ -22,17 +22,20 @@ const notDocumented = (what: string) =>
 
 /**
  * An integer where an ID is expected keeps every digit: its literal is taken as text
- * before JSON.parse would turn 12345678901234567890 into 12345678901234567000. (Inside a
+ * before JSON.parse would turn 12345678901234567890 into 12345678901234567000. Any other
+ * number there (1.5e3, 42.0) is no ID, and becomes null rather than 1500 or 42. (Inside a
  * JSON string the quotes around such a key are escaped, so the pattern cannot match there.)
  */
-const INTEGER_ID = /("(?:SHOPID|accountID)"\s*:\s*)(-?\d+)(?=\s*[,}\]])/g;
+const NUMERIC_ID = /("(?:SHOPID|accountID)"\s*:\s*)(-?\d+)((?:\.\d+)?(?:[eE][+-]?\d+)?)(?=\s*[,}\]])/g;
+const idAsText = (_match: string, key: string, digits: string, rest: string) =>
+  rest === '' ? `${key}"${digits}"` : `${key}null`;
 
 /** PHP may put a BOM or whitespace before the JSON and call it text/html; trim() removes both. */
 export function parseAnswer(text: string): unknown {
   const trimmed = text.trim();
   if (trimmed === '') throw notDocumented('an empty body');
   try {
-    return JSON.parse(trimmed.replace(INTEGER_ID, '$1"$2"'));
+    return JSON.parse(trimmed.replace(NUMERIC_ID, idAsText));
   } catch {
     throw notDocumented(trimmed.startsWith('<') ? 'an HTML page instead of JSON' : 'a body that is not JSON');
   }

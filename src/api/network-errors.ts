@@ -86,10 +86,11 @@ function proxyError(error: unknown, url: URL, proxy: URL, code: string | undefin
     case 'KASH_PROXY_STATUS':
       return fail(`the proxy ${shown} refused to connect to ${url.host} (HTTP ${String(status)})`);
     case 'KASH_PROXY_GAVE_UP':
-    case 'KASH_PROXY_CLOSED':
       return fail(
         `the proxy ${shown} dropped the tunnel to ${url.host}; kash gave up after ${MAX_TUNNEL_ATTEMPTS} tries`,
       );
+    case 'KASH_PROXY_CLOSED':
+      return fail(`the proxy ${shown} dropped the tunnel to ${url.host}`);
     case 'ECONNREFUSED':
       return fail(`could not connect to the proxy ${shown}: connection refused`);
     case 'ENOTFOUND':

@@ -47,12 +47,22 @@ describe('parseAnswer', () => {
     });
     expect(parseAnswer(`[{"accountID" : ${big} },{"accountID":7}]`)).toEqual([{ accountID: big }, { accountID: '7' }]);
     expect(credentialsFrom(parseAnswer(`{"success":true,"APIKEY":"k","SHOPID":${big}}`), HINT).shopId).toBe(big);
-    // Not inside a string, and not other keys.
-    expect(parseAnswer('{"result":"\\"SHOPID\\":1 ","n":12345678901234567890}')).toEqual({
-      result: '"SHOPID":1 ',
-      n: 12345678901234567000,
-    });
   });
+
+  it.each(['1.5e3', '42.0', '42E0', '-1.5'])(
+    'a SHOPID of %s is no ID (exit 4), not the number it would parse to',
+    (literal) => {
+      const error = thrown(() =>
+        credentialsFrom(parseAnswer(`{"success":true,"APIKEY":"k","SHOPID":${literal}}`), HINT),
+      );
+      expect(error.exitCode).toBe(ExitCode.service);
+      // Not inside a string, and not other keys.
+      expect(parseAnswer('{"result":"\\"SHOPID\\":1 ","n":12345678901234567890}')).toEqual({
+        result: '"SHOPID":1 ',
+        n: 12345678901234567000,
+      });
+    },
+  );
 
   it.each([
     ['an empty body', '', /empty/],

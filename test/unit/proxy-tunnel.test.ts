@@ -63,6 +63,10 @@ describe('a proxy that will not tunnel', () => {
     await new Promise((done) => setTimeout(done, 300));
     expect(dropping.connections).toBeGreaterThanOrEqual(1);
     expect(dropping.connections).toBeLessThanOrEqual(MAX_TUNNEL_ATTEMPTS);
+    // "Gave up after 3 tries" only where there were 3.
+    expect(error.message.includes(`gave up after ${MAX_TUNNEL_ATTEMPTS} tries`), error.message).toBe(
+      dropping.connections === MAX_TUNNEL_ATTEMPTS,
+    );
     expect(dropping.requests[0]).toMatch(/^CONNECT kash\.test:443 HTTP\/1\.1\r\n/);
     expect(dropping.requests[0]).toContain(
       `Proxy-Authorization: Basic ${Buffer.from('user:pa55word').toString('base64')}`,
