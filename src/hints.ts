@@ -16,7 +16,9 @@ export const kashLine = (command: string, scope: Scope, rest = '') =>
     scope.configDirFlag === undefined ? '' : ` --config-dir ${shellWord(scope.configDirFlag)}`
   }${rest}`;
 
-export const loginHint = (scope: Scope) => `Run \`${kashLine('login', scope)}\`, or set KASH_APIKEY and KASH_SHOPID.`;
+/** KASH_APIKEY and KASH_SHOPID are offered only where they would be used: an explicit --profile beats them. */
+export const loginHint = (scope: Scope, profileFlag: boolean) =>
+  `Run \`${kashLine('login', scope)}\`${profileFlag ? '' : ', or set KASH_APIKEY and KASH_SHOPID'}.`;
 
 /** The command that finishes a code login once the email has arrived. */
 export const consumeLine = (scope: Scope, remembered: boolean, email: string) =>

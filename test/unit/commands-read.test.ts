@@ -159,6 +159,23 @@ describe('kash whoami', () => {
     expect(io.err).toContain('kash login --profile work');
     expect(io.out).toBe('');
   });
+
+  it('an explicit --profile beats KASH_APIKEY and KASH_SHOPID, so the hint does not offer them', async () => {
+    const { env } = sandbox();
+    const fromEnv = { ...env, KASH_APIKEY: ENV_KEY, KASH_SHOPID: '7' };
+    for (const [args, extra] of [
+      [['whoami', '--profile', 'work'], env],
+      [['env', '--profile', 'work'], fromEnv],
+    ] as const) {
+      const io = scriptIO();
+      expect(await kash([...args], io, extra)).toBe(5);
+      expect(io.err).toBe('error: not logged in (profile "work")\nRun `kash login --profile work`.\n');
+    }
+    // KASH_PROFILE is no explicit --profile: the variables would win over it, so they are offered.
+    const io = scriptIO();
+    expect(await kash(['whoami'], io, { ...env, KASH_PROFILE: 'work' })).toBe(5);
+    expect(io.err).toContain('Run `kash login --profile work`, or set KASH_APIKEY and KASH_SHOPID.');
+  });
 });
 
 describe('kash env', () => {
