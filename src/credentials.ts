@@ -1,6 +1,6 @@
 import type { Context } from './context.js';
 import { ExitCode, KashError } from './errors.js';
-import { kashLine, loginHint, type Scope } from './hints.js';
+import { kashLine, loginHint } from './hints.js';
 import { refuseMangled, variable } from './settings.js';
 import { NoKeyring } from './store/keyring.js';
 import type { SavedCredentials } from './store/records.js';
@@ -25,8 +25,11 @@ export function halfSetWarning(env: NodeJS.ProcessEnv): string | undefined {
   return `${set} is set but ${missing} is not, so neither is used; set ${missing} too, or unset ${set}`;
 }
 
-export function notLoggedIn(scope: Scope, message = `not logged in (profile "${scope.profile}")`): KashError {
-  return new KashError(ExitCode.notLoggedIn, message, { hint: loginHint(scope) });
+export function notLoggedIn(ctx: Context, message?: string): KashError {
+  const scope = ctx.scope();
+  return new KashError(ExitCode.notLoggedIn, message ?? `not logged in (profile "${scope.profile}")`, {
+    hint: loginHint(scope, ctx.settings.profile?.fromFlag === true),
+  });
 }
 
 /** The credentials in effect, without the key where the keyring holds it: what whoami shows. */
@@ -52,10 +55,10 @@ export function credentialsInEffect(ctx: Context): InEffect {
     const half = halfSetWarning(ctx.env);
     if (half) ctx.ui.warn(half);
   }
-  const scope = ctx.scope();
-  const saved = ctx.store().read().profiles[scope.profile]?.credentials;
-  if (!saved) throw notLoggedIn(scope);
-  return { source: 'store', profile: scope.profile, saved };
+  const profile = ctx.profile();
+  const saved = ctx.store().read().profiles[profile]?.credentials;
+  if (!saved) throw notLoggedIn(ctx);
+  return { source: 'store', profile, saved };
 }
 
 /** The credentials in effect with their key, from the keyring where the profile keeps it there. */

@@ -16,8 +16,26 @@ export const kashLine = (command: string, scope: Scope, rest = '') =>
     scope.configDirFlag === undefined ? '' : ` --config-dir ${shellWord(scope.configDirFlag)}`
   }${rest}`;
 
-export const loginHint = (scope: Scope) => `Run \`${kashLine('login', scope)}\`, or set KASH_APIKEY and KASH_SHOPID.`;
+/** KASH_APIKEY and KASH_SHOPID are offered only where they would be used: an explicit --profile beats them. */
+export const loginHint = (scope: Scope, profileFlag: boolean) =>
+  `Run \`${kashLine('login', scope)}\`${profileFlag ? '' : ', or set KASH_APIKEY and KASH_SHOPID'}.`;
 
-/** The command that finishes a code login once the email has arrived. */
-export const consumeLine = (scope: Scope, remembered: boolean, email: string) =>
-  kashLine('otp consume', scope, `${remembered ? '' : ` --email ${shellWord(email)} --no-save`} --otp <code>`);
+/**
+ * What an `otp consume` line must repeat to work for this user: the email when no request of
+ * theirs is remembered in the profile, and --no-save (with its --format) when they gave it.
+ */
+export interface ConsumeFlags {
+  email: string | undefined;
+  save: boolean;
+  format: string | undefined;
+}
+
+/** The command that finishes a code login, or tries a mistyped code again. */
+export const consumeLine = (scope: Scope, flags: ConsumeFlags) =>
+  kashLine(
+    'otp consume',
+    scope,
+    `${flags.email === undefined ? '' : ` --email ${shellWord(flags.email)}`}${flags.save ? '' : ' --no-save'}${
+      flags.format === undefined ? '' : ` --format ${shellWord(flags.format)}`
+    } --otp <code>`,
+  );

@@ -71,11 +71,8 @@ export async function gather(ctx: Context, input: Input, given: Given, message?:
   }
   const prompter = await ctx.prompter();
   const shown = message ?? input.prompt.message;
-  // Blanks around a typed word are a slip of the fingers; a password is taken as typed.
   const typed =
-    input.prompt.kind === 'secret'
-      ? await prompter.secret(shown)
-      : (await prompter.text(shown, promptCheck(input))).trim();
+    input.prompt.kind === 'secret' ? await prompter.secret(shown) : await prompter.text(shown, promptCheck(input));
   return input.check(typed);
 }
 
@@ -143,7 +140,8 @@ export const LOGIN: Input = {
   variable: 'KASH_LOGIN',
   description: 'your kash.click login',
   prompt: { kind: 'text', message: 'Login (email or user name):' },
-  check: (value) => validInput('login', value),
+  // As an email: blanks around it are a slip of the fingers or of a script, never part of the login.
+  check: (value) => validInput('login', value).trim(),
 };
 
 export const PASSWORD: Input = {
@@ -153,6 +151,7 @@ export const PASSWORD: Input = {
   description: 'read the password from standard input',
   stdin: 'flag',
   prompt: { kind: 'secret', message: 'Password:' },
+  // Taken as typed: unlike a login, a password may begin or end with a blank.
   check: (value) => validInput('password', value),
 };
 

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { deliver, printFormat } from '../auth/deliver.js';
 import { keyLogin } from '../auth/key.js';
 import type { Obtained } from '../auth/obtained.js';
-import { promptForCode, sendCode } from '../auth/otp.js';
+import { finishing, promptForCode, sendCode } from '../auth/otp.js';
 import { passwordLogin } from '../auth/password.js';
 import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
 import { completeFrom } from '../completion/complete.js';
@@ -155,13 +155,14 @@ async function chooseWay(ctx: Context, options: LoginOptions): Promise<Way> {
 }
 
 async function codeLogin(ctx: Context, options: LoginOptions, prove: () => Promise<void>): Promise<Obtained> {
-  const pending = await sendCode(ctx, options, { remember: options.save, setAsideCorrupt: true, beforeSending: prove });
+  const how = { remember: options.save, format: options.format, setAsideCorrupt: true, beforeSending: prove };
+  const pending = await sendCode(ctx, options, how);
   // No person to type the code: stop, with the request remembered (unless --no-save), rather than hang.
   if (!ctx.canPrompt) {
     throw usageError(
       `the code was sent, but kash cannot ask for it here (${ctx.cannotPromptBecause})`,
-      `When the email arrives, run: ${consumeLine(ctx.scope(), options.save, pending.email)}`,
+      `When the email arrives, run: ${consumeLine(ctx.scope(), finishing(how, pending.email))}`,
     );
   }
-  return promptForCode(ctx, pending, options.save);
+  return promptForCode(ctx, pending, finishing(how, pending.email));
 }

@@ -6,7 +6,7 @@ import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
 import { completeFrom } from '../completion/complete.js';
 import type { Context, ContextFactory } from '../context.js';
 import { usageError } from '../errors.js';
-import { kashLine } from '../hints.js';
+import { type ConsumeFlags, consumeLine, kashLine } from '../hints.js';
 import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, STORAGE, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
@@ -74,6 +74,7 @@ export function otpCommand(context: ContextFactory): Command {
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
   const pending = await sendCode(ctx, options, {
     remember: true,
+    format: undefined,
     setAsideCorrupt: false,
     // A corrupt or unwritable store stops us before the email goes out, not after.
     beforeSending: async () => {
@@ -97,9 +98,11 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
   if (suppliedBy(ctx, EMAIL_INPUT, options) !== undefined) email = await gather(ctx, EMAIL_INPUT, options);
   else if (pending) email = pending.email;
   else {
+    const scope = ctx.scope();
+    const withEmail = { email: 'you@example.com', save: options.save, format: options.format };
     throw usageError(
       `no code request is pending for profile "${profile}", and no email was given`,
-      'Start with `kash otp request --email you@example.com`, or pass --email to this command.',
+      `Start with \`${kashLine('otp request', scope, ' --email you@example.com')}\`, or give the email the code was sent to: \`${consumeLine(scope, withEmail)}\`.`,
     );
   }
   const matching = pending && sameEmail(pending.email, email) ? pending : undefined;
@@ -110,6 +113,8 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
     );
   }
   const shopTitle = matching?.shopTitle ?? null;
+  // The remembered request stays until a code is accepted, so a retry needs the email only without it.
+  const retry: ConsumeFlags = { email: matching ? undefined : email, save: options.save, format: options.format };
   // A code is good once: learn that it could not be saved, or where, before spending it.
   let storage: 'keyring' | 'file' = 'file';
   const prove = async () => {
@@ -121,11 +126,11 @@ export async function runOtpConsume(ctx: Context, options: OtpConsumeOptions): P
   if (suppliedBy(ctx, CODE, options) === undefined && ctx.canPrompt) {
     // Typed at a terminal: three tries, as `login --otp` gives.
     await prove();
-    obtained = await promptForCode(ctx, { email, shopTitle }, matching !== undefined && options.save);
+    obtained = await promptForCode(ctx, { email, shopTitle }, retry);
   } else {
     const code = await gather(ctx, CODE, options, `Code from the email sent to ${email}:`);
     await prove();
-    obtained = await exchangeCode(ctx, email, code, shopTitle);
+    obtained = await exchangeCode(ctx, email, code, shopTitle, retry);
   }
   await deliver(ctx, obtained, { save: options.save, format, storage, clearPendingCode: true });
 }

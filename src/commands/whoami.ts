@@ -60,7 +60,7 @@ function allProfiles(ctx: Context): void {
     record.credentials ? [savedView(name, record.credentials, name === byDefault)] : [],
   );
   if (ctx.settings.json) writeJson(ctx.io, views);
-  if (views.length === 0) throw notLoggedIn(ctx.scope(), 'not logged in: no saved profile');
+  if (views.length === 0) throw notLoggedIn(ctx, 'not logged in: no saved profile');
   show(ctx, views);
   if (credentialsFromEnv(ctx.env)) {
     ctx.ui.warn(

@@ -160,6 +160,22 @@ describe.concurrent('the command’s environment', { timeout: 30_000 }, () => {
     });
   });
 
+  it('an explicit --profile beats KASH_APIKEY and KASH_SHOPID: the command gets that profile’s key and shop', async () => {
+    // As after `eval "$(kash env)"`: the variables hold one shop, --profile names another.
+    const fromEnv = { KASH_APIKEY: FROM_ENV.apiKey, KASH_SHOPID: FROM_ENV.shopId };
+    for (const before of [
+      ['exec', '--profile', 'bakery'],
+      ['--profile', 'bakery', 'exec'],
+    ]) {
+      const { env } = await childView(before, fromEnv);
+      expect(env, before.join(' ')).toEqual({
+        ...defined(knownEnv(fromEnv)),
+        KASH_APIKEY: BAKERY.apiKey,
+        KASH_SHOPID: BAKERY.shopId,
+      });
+    }
+  });
+
   it('works with no store at all when the environment holds the credentials', async () => {
     const fromEnv = {
       KASH_CONFIG_DIR: join(root, 'never-created'),

@@ -65,15 +65,14 @@ describe.concurrent('kash shops', { timeout: 30_000 }, () => {
     expect(JSON.parse(ok(run).stdout)).toEqual([{ accountId: '100', title: 'Solo Shop' }]);
   });
 
-  it('for a person: each shop with its title and account ID; no key, nothing saved', async () => {
+  it('for a person: each shop with its title and account ID, on stdout alone; no key, nothing saved', async () => {
     const w = await world();
     const [run] = await w.kash(['shops', '--email', TWO]);
     ok(run);
-    const shown = run.stdout + run.stderr;
-    expect(shown).toMatch(/^101\s+Corner Café$/m);
-    expect(shown).toMatch(/^102\s+Harbour Store$/m);
-    expect(shown).not.toContain(shops.corner.apiKey);
-    expect(run.stderr).not.toMatch(/^error:/m);
+    // The list is the query's result (`kash shops | grep`): all of stdout, and none of it on stderr.
+    expect(run.stdout).toBe('ID   Title\n101  Corner Café\n102  Harbour Store\n');
+    expect(run.stderr).toBe(`Log in to one with: kash login --otp --email ${TWO} --account-id <ID>\n`);
+    expect(run.stdout + run.stderr).not.toContain(shops.corner.apiKey);
     expect(existsSync(storeFile(w.dir))).toBe(false);
   });
 

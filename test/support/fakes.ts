@@ -18,7 +18,7 @@ import { buildProgram, contextFactory } from '../../src/program.js';
 import type { Choice, Prompter } from '../../src/prompt.js';
 import { type Keyring, NoKeyring } from '../../src/store/keyring.js';
 import { STORE_FILE_NAME } from '../../src/store/paths.js';
-import type { FileCredentials } from '../../src/store/records.js';
+import type { FileCredentials, PendingCode } from '../../src/store/records.js';
 import { CredentialStore } from '../../src/store/store.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +426,21 @@ export async function seedProfile(
     data.profiles[profile] = { ...data.profiles[profile], credentials: saved };
   });
   return saved;
+}
+
+/** A code request remembered for a profile, as `kash otp request` leaves it, written through the real store. */
+export async function seedPendingCode(dir: string, profile: string, email: string): Promise<PendingCode> {
+  const pending: PendingCode = {
+    email,
+    accountId: null,
+    shopTitle: null,
+    baseUrl: BASE_URL,
+    requestedAt: '2024-05-06T07:08:09.000Z',
+  };
+  await new CredentialStore(dir, () => {}).update((data) => {
+    data.profiles[profile] = { ...data.profiles[profile], pendingCode: pending };
+  });
+  return pending;
 }
 
 /** The `error:` lines on stderr (spinner frames removed): the one exit point writes exactly one. */

@@ -9,18 +9,26 @@ import {
   BASE_URL,
   commandTestHooks,
   errorLines,
+  type FakeIO,
   fakeIO,
   interactiveIO,
   kash,
   prompterOverrides,
   scriptedPrompter,
   scriptIO,
+  seedPendingCode,
   seedProfile,
   service,
   withoutSpinner,
 } from '../support/fakes.js';
 
 const sandbox = commandTestHooks();
+
+/** The line after the `error:` line: the hint. */
+const hintLine = (io: FakeIO) => {
+  const lines = withoutSpinner(io.err).split('\n');
+  return lines[lines.findIndex((line) => line.startsWith('error:')) + 1];
+};
 const KEY = 'KEY-pasted-0123456789-SECRET';
 const LOGIN = 'owner@example.com';
 const PASSWORD = 'pw-SECRET-123';
@@ -159,7 +167,7 @@ describe('hints that carry what kash knows', () => {
     expect(io.err).toContain('one of: 1 (North), 2 (South).');
   });
 
-  it('a mistyped code, three times at the prompt: the last refusal says how to try it again', async () => {
+  it('a mistyped code, three times at the prompt: the last refusal gives the line that tries it again', async () => {
     const { env } = sandbox();
     for (let i = 0; i < 3; i++) {
       service().post(ENDPOINTS.code).reply(200, { success: false, result: 'OTP not found' });
@@ -170,10 +178,54 @@ describe('hints that carry what kash knows', () => {
       ask.text('Code', '333333'),
     ]);
     const io = interactiveIO();
-    expect(await kash(['otp', 'consume', '--email', 'a@example.com'], io, env, prompterOverrides(prompter))).toBe(3);
+    const args = ['otp', 'consume', '--profile', 'shop.eu', '--email', 'a@example.com'];
+    expect(await kash(args, io, env, prompterOverrides(prompter))).toBe(3);
     expect(withoutSpinner(io.err)).toContain('2 tries left');
-    expect(io.err).toMatch(
-      /try it again: kash otp consume --email a@example\.com --no-save --otp <code>|try it again: kash otp consume/,
+    // Nothing remembered for that email, so the line keeps it; it saves, so no --no-save.
+    expect(hintLine(io)).toBe(
+      'If the code was mistyped, try it again: kash otp consume --profile shop.eu --email a@example.com --otp <code>; or request a new one.',
+    );
+  });
+
+  it.each([
+    [
+      'the request remembered in the profile: the email comes from there',
+      ['--otp', '000000'],
+      'kash otp consume --profile shop.eu --otp <code>',
+    ],
+    [
+      'another email given, --no-save and a --format: each is kept',
+      ['--email', 'b@example.com', '--no-save', '--format', 'fish', '--otp', '000000'],
+      'kash otp consume --profile shop.eu --email b@example.com --no-save --format fish --otp <code>',
+    ],
+  ])('a wrong code given to otp consume, %s', async (_what, args, line) => {
+    const { dir, env } = sandbox();
+    await seedPendingCode(dir, 'shop.eu', 'a@example.com');
+    service().post(ENDPOINTS.code).reply(200, { success: false, result: 'OTP not found' });
+    const io = scriptIO();
+    expect(await kash(['otp', 'consume', '--profile', 'shop.eu', ...args], io, env)).toBe(3);
+    expect(errorLines(io)).toEqual(['error: the service refused: OTP not found']);
+    expect(hintLine(io)).toBe(`If the code was mistyped, try it again: ${line}; or request a new one.`);
+  });
+
+  it('login --otp --no-save with nobody to type the code: the otp consume line keeps --format', async () => {
+    service()
+      .post(ENDPOINTS.requestCode, { email: 'a@example.com', accountID: '5' })
+      .reply(200, { success: true, result: 'sent' });
+    const io = scriptIO();
+    const args = ['login', '--profile', 'shop.eu', '--otp', '--email', 'a@example.com', '--account-id', '5'];
+    expect(await kash([...args, '--no-save', '--format', 'fish'], io, sandbox().env)).toBe(2);
+    expect(hintLine(io)).toBe(
+      'When the email arrives, run: kash otp consume --profile shop.eu --email a@example.com --no-save --format fish --otp <code>',
+    );
+  });
+
+  it('otp consume with no request pending and no email: the hint keeps the profile, for both ways on', async () => {
+    const io = scriptIO();
+    expect(await kash(['otp', 'consume', '--profile', 'shop.eu', '--otp', '123456'], io, sandbox().env)).toBe(2);
+    expect(errorLines(io)).toEqual(['error: no code request is pending for profile "shop.eu", and no email was given']);
+    expect(hintLine(io)).toBe(
+      'Start with `kash otp request --profile shop.eu --email you@example.com`, or give the email the code was sent to: `kash otp consume --profile shop.eu --email you@example.com --otp <code>`.',
     );
   });
 

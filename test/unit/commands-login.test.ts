@@ -197,6 +197,31 @@ describe('kash login (password)', () => {
     });
   });
 
+  describe('a login loses the blanks around it, as an email does; the password is sent as typed', () => {
+    const PADDED_PASSWORD = ` ${PASSWORD} `;
+    it.each([
+      [
+        'typed at the prompt',
+        [],
+        {},
+        [
+          ask.choose('How do you want to log in?', /password/),
+          ask.text(/^Login/, `  ${LOGIN} `),
+          ask.secret(/^Password/, PADDED_PASSWORD),
+        ],
+      ],
+      ['given by --login', ['--login', ` ${LOGIN}  `], { KASH_PASSWORD: PADDED_PASSWORD }, []],
+      ['given by KASH_LOGIN', [], { KASH_LOGIN: `  ${LOGIN} `, KASH_PASSWORD: PADDED_PASSWORD }, []],
+    ])('%s', async (_where, args, extra, script) => {
+      const { env, readStore } = sandbox();
+      passwordLoginAnswers(CREDENTIALS, PADDED_PASSWORD);
+      const prompter = scriptedPrompter(script);
+      const io = script.length > 0 ? interactiveIO() : scriptIO();
+      expect(await kash(['login', ...args], io, { ...env, ...extra }, prompterOverrides(prompter))).toBe(0);
+      expect(readStore()?.profiles.default?.credentials?.login).toBe(LOGIN);
+    });
+  });
+
   it('--password-stdin reads one line from standard input, its line break stripped', async () => {
     const { env, readStore } = sandbox();
     passwordLoginAnswers(CREDENTIALS);

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { ENDPOINTS } from '../../src/api/client.js';
 import { type EnvOptions, runEnv } from '../../src/commands/env.js';
 import { runLogout } from '../../src/commands/logout.js';
 import { runWhoami } from '../../src/commands/whoami.js';
 import { ExitCode, KashError } from '../../src/errors.js';
-import { BASE_URL, commandTestHooks, contextFor, errorLines, kash, scriptIO, seedProfile } from '../support/fakes.js';
+import {
+  ask,
+  BASE_URL,
+  commandTestHooks,
+  contextFor,
+  errorLines,
+  interactiveIO,
+  kash,
+  prompterOverrides,
+  scriptedPrompter,
+  scriptIO,
+  seedProfile,
+  service,
+  withoutSpinner,
+} from '../support/fakes.js';
 
 const sandbox = commandTestHooks();
 
@@ -158,6 +173,59 @@ describe('kash whoami', () => {
     expect(errorLines(io)).toEqual(['error: not logged in (profile "work")']);
     expect(io.err).toContain('kash login --profile work');
     expect(io.out).toBe('');
+  });
+
+  it('an explicit --profile beats KASH_APIKEY and KASH_SHOPID, so the hint does not offer them', async () => {
+    const { env } = sandbox();
+    const fromEnv = { ...env, KASH_APIKEY: ENV_KEY, KASH_SHOPID: '7' };
+    for (const [args, extra] of [
+      [['whoami', '--profile', 'work'], env],
+      [['env', '--profile', 'work'], fromEnv],
+    ] as const) {
+      const io = scriptIO();
+      expect(await kash([...args], io, extra)).toBe(5);
+      expect(io.err).toBe('error: not logged in (profile "work")\nRun `kash login --profile work`.\n');
+    }
+    // KASH_PROFILE is no explicit --profile: the variables would win over it, so they are offered.
+    const io = scriptIO();
+    expect(await kash(['whoami'], io, { ...env, KASH_PROFILE: 'work' })).toBe(5);
+    expect(io.err).toContain('Run `kash login --profile work`, or set KASH_APIKEY and KASH_SHOPID.');
+  });
+});
+
+describe('kash shops', () => {
+  const LIST = 'ID   Title\n101  Corner Café\n102  Harbour Store\n';
+  const listed = () =>
+    service()
+      .post(ENDPOINTS.shops, { email: 'two@example.com' })
+      .reply(200, [
+        { accountTitle: 'Corner Café', accountID: '101' },
+        { accountTitle: 'Harbour Store', accountID: '102' },
+      ]);
+  const noRowOf = (stderr: string) => {
+    for (const row of LIST.trimEnd().split('\n')) expect(stderr).not.toContain(row);
+  };
+
+  it('at a terminal: the list on stdout alone; the prompt, the spinner and the hint on stderr', async () => {
+    listed();
+    const prompter = scriptedPrompter([ask.text('Email', 'two@example.com')]);
+    const io = interactiveIO();
+    expect(await kash(['shops'], io, sandbox().env, prompterOverrides(prompter))).toBe(0);
+    expect(io.out).toBe(LIST);
+    expect(io.err).toContain('Looking up your shops…');
+    expect(withoutSpinner(io.err)).toBe(
+      'Log in to one with: kash login --otp --email two@example.com --account-id <ID>\n',
+    );
+    noRowOf(io.err);
+  });
+
+  it('--verbose: the exchange is told on stderr, and the list is still on stdout alone', async () => {
+    listed();
+    const io = scriptIO();
+    expect(await kash(['shops', '--email', 'two@example.com', '--verbose'], io, sandbox().env)).toBe(0);
+    expect(io.out).toBe(LIST);
+    expect(io.err).toMatch(/\[kash\] POST .*listShops/);
+    noRowOf(io.err);
   });
 });
 

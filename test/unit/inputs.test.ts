@@ -92,6 +92,20 @@ describe('gathering: flag, then variable, then a prompt, else a usage error nami
     await expect(gather(strict, EMAIL_INPUT, {})).rejects.toThrow(/fails validation: invalid email/);
   });
 
+  it.each([
+    ['login', LOGIN, 'KASH_LOGIN', 'owner'],
+    ['email', EMAIL_INPUT, 'KASH_EMAIL', 'you@example.com'],
+  ])('a %s loses the blanks around it, from its flag, its variable or its prompt', async (flag, input, name, value) => {
+    const padded = `  ${value} `;
+    const ctx = await contextFor(scriptIO(), env());
+    expect(await gather(ctx, input, { [flag]: padded })).toBe(value);
+    const set = await contextFor(scriptIO(), { ...env(), [name]: padded });
+    expect(await gather(set, input, {})).toBe(value);
+    const prompter = scriptedPrompter([ask.text(input.prompt?.message ?? '', padded)]);
+    const asked = await contextFor(interactiveIO(), env(), [], prompterOverrides(prompter));
+    expect(await gather(asked, input, {})).toBe(value);
+  });
+
   it('a code read from a pipe when nothing else gives it, normalised', async () => {
     const ctx = await contextFor(scriptIO({ stdin: '123 456\n' }), env());
     expect(await gather(ctx, CODE, {})).toBe('123456');
