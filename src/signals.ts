@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 let child: ChildProcess | undefined;
+let witness: GroupWitness | undefined;
 
 /** Passed on to the command `kash exec` runs: every signal a person or a supervisor sends to stop or poke a program. */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -9,12 +10,93 @@ const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2
 /** What a terminal sends to its whole foreground process group: Ctrl-C, Ctrl-\, a resize, a hang-up. */
 const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGWINCH', 'SIGHUP']);
 
+/** How long a signal to kash waits for the witness to say whether it got the same one. */
+const SAME_SIGNAL_MS = 250;
+
+/**
+ * A shell in kash's process group, as the command is, that reports each signal it gets.
+ * A signal to kash alone (`kill` of its PID) is not reported and is forwarded; one to
+ * the whole group (the terminal's Ctrl-C, a resize, a hang-up, `kill -- -PGID`) is, and
+ * the command has it already. Node cannot tell the sender of a signal, so the group is
+ * asked instead; the shell ends by itself within seconds when kash is gone.
+ */
+class GroupWitness {
+  readonly #shell: ChildProcess;
+  /** When the witness reported each signal that no signal to kash has matched yet. */
+  readonly #reported = new Map<NodeJS.Signals, number[]>();
+  /** The signals to kash waiting for a report, each with what to do when it comes. */
+  readonly #waiting = new Map<NodeJS.Signals, Array<() => void>>();
+  #alive = true;
+
+  constructor(spawn: typeof import('node:child_process').spawn) {
+    const names = FORWARDED.map((signal) => signal.slice(3)).join(' ');
+    const script = `for s in ${names}; do trap "echo SIG$s" $s; done; while kill -0 $PPID 2>/dev/null; do sleep 5 & wait $!; done`;
+    this.#shell = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.#shell.on('error', () => this.#end());
+    this.#shell.on('exit', (_code, signal) => {
+      // Killed by one before its traps were set: the group got that one.
+      if (signal) this.#report(signal);
+      this.#end();
+    });
+    let partial = '';
+    this.#shell.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.#report(line as NodeJS.Signals);
+    });
+    this.#shell.unref();
+    (this.#shell.stdout as { unref?: () => void } | null)?.unref?.();
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** `forward` runs unless the witness reports the same signal, before or within SAME_SIGNAL_MS. */
+  judge(signal: NodeJS.Signals, forward: () => void): void {
+    const reports = (this.#reported.get(signal) ?? []).filter((at) => performance.now() - at < SAME_SIGNAL_MS);
+    if (reports.length > 0) {
+      reports.shift();
+      this.#reported.set(signal, reports);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const matched = () => clearTimeout(timer);
+    timer = setTimeout(() => {
+      this.#waiting.set(
+        signal,
+        (this.#waiting.get(signal) ?? []).filter((entry) => entry !== matched),
+      );
+      forward();
+    }, SAME_SIGNAL_MS);
+    this.#waiting.set(signal, [...(this.#waiting.get(signal) ?? []), matched]);
+  }
+
+  #report(signal: NodeJS.Signals): void {
+    const waiting = this.#waiting.get(signal) ?? [];
+    const first = waiting.shift();
+    if (first) first();
+    else this.#reported.set(signal, [...(this.#reported.get(signal) ?? []), performance.now()]);
+  }
+
+  #end(): void {
+    this.#alive = false;
+  }
+
+  stop(): void {
+    for (const waiting of this.#waiting.values()) for (const matched of waiting) matched();
+    this.#waiting.clear();
+    if (this.#alive) this.#shell.kill('SIGKILL');
+  }
+}
+
 /**
  * Whether kash is in its terminal's foreground process group, and so shares each of the
- * terminal's signals with the command it runs (which is in kash's group). Linux says so in
- * /proc/self/stat (fields 5 and 8: the process group and the terminal's foreground one).
- * Elsewhere there is no asking: a Windows console signals every process attached to it,
- * and on macOS a controlling terminal is taken to mean the foreground.
+ * terminal's signals with the command it runs (which is in kash's group): what is left to
+ * go by where no witness runs. Linux says so in /proc/self/stat (fields 5 and 8: the
+ * process group and the terminal's foreground one). Elsewhere there is no asking: a
+ * Windows console signals every process attached to it, and on macOS a controlling
+ * terminal is taken to mean the foreground.
  */
 function inTerminalForeground(): boolean {
   if (process.platform === 'win32') return true;
@@ -33,11 +115,12 @@ function inTerminalForeground(): boolean {
   }
 }
 
-/** A signal reaches the command once: forwarded unless the terminal sent it to the command already. */
+/** A signal reaches the command once: forwarded unless it was sent to the command's group as well. */
 function forward(signal: NodeJS.Signals): void {
-  if (!child) return;
-  if (FROM_TERMINAL.has(signal) && inTerminalForeground()) return;
-  child.kill(signal);
+  const to = child;
+  if (!to) return;
+  if (witness?.alive) witness.judge(signal, () => to.kill(signal));
+  else if (!(FROM_TERMINAL.has(signal) && inTerminalForeground())) to.kill(signal);
 }
 
 /**
@@ -52,15 +135,25 @@ export function installSignalHandlers(cancel: () => void): void {
 
 /**
  * While `kash exec` waits for its command, signals sent to kash go to the command, and none
- * ends kash before it. Returns stop.
+ * ends kash before it. A witness (not on Windows, whose console has no such signals)
+ * tells a signal to kash alone from one to its whole group. Returns stop.
  */
-export function forwardSignals(to: ChildProcess): () => void {
+export function forwardSignals(to: ChildProcess, spawn: typeof import('node:child_process').spawn): () => void {
   child = to;
+  if (process.platform !== 'win32') {
+    try {
+      witness = new GroupWitness(spawn);
+    } catch {
+      witness = undefined;
+    }
+  }
   // SIGINT and SIGUSR1 are handled from the start, for every run.
   const others = FORWARDED.filter((signal) => signal !== 'SIGINT' && signal !== 'SIGUSR1');
   for (const signal of others) process.on(signal, forward);
   return () => {
     child = undefined;
+    witness?.stop();
+    witness = undefined;
     for (const signal of others) process.off(signal, forward);
   };
 }

@@ -336,6 +336,21 @@ describe.concurrent('signals sent to kash, with no terminal', { timeout: 30_000 
     },
   );
 
+  // `kill -- -PGID`, as a job runner stopping a job does: the command has it already.
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to kash’s whole process group reaches the command exactly once',
+    async (signal) => {
+      const record = scratch('signals');
+      const started = startWithoutTerminal(['exec', '--', NODE, CHILD, 'trap', record]);
+      await waitForFile(record, 'ready', started.ended);
+      // kash leads its own group (detached): its pid is the group's id.
+      process.kill(-(started.child.pid ?? 0), signal);
+      const run = await started.result;
+      expect(linesOf(record), run.stderr).toEqual(['ready', signal]);
+      expect(run.code).toBe(7);
+    },
+  );
+
   // SIGUSR1 would open Node's inspector (a debugger port into a process holding the key);
   // SIGUSR2 would kill kash and orphan the command.
   it('SIGUSR1 opens no debugger port, and neither it nor SIGUSR2 ends kash before the command', async () => {
@@ -428,6 +443,29 @@ requires('script').describe.concurrent('Ctrl-C at a terminal', { timeout: 30_000
       session.child.kill('SIGKILL');
     }
   });
+});
+
+// In the terminal's foreground group, a `kill` of kash alone (from another terminal, a
+// supervisor) reaches kash and not the command: forwarded, once, as the terminal's own
+// signals are not.
+requires('script').describe.concurrent('kill of kash in the foreground of a terminal', { timeout: 30_000 }, () => {
+  it.each(['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const)(
+    '%s reaches the command exactly once, and kash exits with its status',
+    async (signal) => {
+      const record = scratch('signals');
+      const session = startOnTerminal(['exec', '--', NODE, CHILD, 'trap', record]);
+      try {
+        await waitForFile(record, 'ready', session.ended);
+        process.kill(kashPidOf(record), signal);
+        await waitForFile(record, signal, session.ended);
+        const run = await session.result;
+        expect(linesOf(record), 'the signals the command got').toEqual(['ready', signal]);
+        expect(run.code, run.stdout).toBe(7);
+      } finally {
+        session.child.kill('SIGKILL');
+      }
+    },
+  );
 });
 
 // Under a terminal but not in its foreground group (a background job), a terminal's
@@ -585,14 +623,18 @@ describe.concurrent('what kash exec does itself', { timeout: 30_000 }, () => {
     ['saved credentials', {}],
     ['credentials from the environment', { KASH_APIKEY: FROM_ENV.apiKey, KASH_SHOPID: FROM_ENV.shopId }],
   ] as Array<[string, Env]>)(
-    'with %s: no library, no fetch, no connection, no file written; the only process is the command',
+    'with %s: no library, no fetch, no connection, no file written; the only processes are the command and the witness of group signals',
     async (_, extra) => {
       const marker = scratch('marker');
       const { run, events } = await traced(['exec', '--', NODE, CHILD, 'touch', marker], extra);
       expect(run.code, run.stderr).toBe(0);
       expect(existsSync(marker), 'the command ran').toBe(true);
       expect(libraries(events)).toEqual([]);
-      expect(events.filter((e) => e.kind !== 'module')).toEqual([{ kind: 'process', detail: NODE }]);
+      // Where kash waits for the command, a shell in its group tells kash's own signals from the group's.
+      const processes = REPLACED ? [NODE] : [NODE, '/bin/sh'];
+      expect(events.filter((e) => e.kind !== 'module')).toEqual(
+        processes.map((detail) => ({ kind: 'process', detail })),
+      );
     },
   );
 });
