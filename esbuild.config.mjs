@@ -1,6 +1,9 @@
-// Builds the CLI as one minified file, dist/kash.cjs, plus one ESM file per library that
+// Builds the CLI as one minified file, dist/kash.cjs, plus one file per library that
 // only some commands need (dist/lib/), and the development-only emulator, demo and
-// benchmark (build/dev/), which are never shipped.
+// benchmark (build/dev/), which are never shipped. All that is shipped is CommonJS:
+// Node starts its ES module loader only for an ES module or an import(), ~3 ms (on Node
+// 20, some 30 % of kash's start-up) that every `kash env` in a shell start-up file
+// would pay; and bin/kash.js can then run the bundle from a V8 code cache on every Node.
 
 import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -10,7 +13,7 @@ import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
-// Bundled CommonJS (commander) calls require() for Node built-ins.
+// The development tools are ES modules; bundled CommonJS (commander) calls require() for Node built-ins.
 const banner = {
   js: "import { createRequire as __kashRequire } from 'node:module'; const require = __kashRequire(import.meta.url);",
 };
@@ -19,39 +22,35 @@ const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]
 
 /**
  * How bundled code reaches Node's built-ins, for start-up's sake (measured by `npm run
- * bench`). commander loads child_process, which kash rarely needs, at start: it is
- * always a stand-in that loads it on first use. In the CommonJS main file every other
- * built-in simply stays a require(), whose named exports esbuild reads off it (a stand-in
- * would be copied property by property, __toESM over all of fs's exports at every start;
- * binding each export once from process.getBuiltinModule measured slower still). In the
- * ES module libraries every built-in is a stand-in around require(), since an ESM
- * `import` of one builds a module facade over all its exports (several ms for fs).
+ * bench`). commander loads child_process, which kash rarely needs, at start: it is a
+ * stand-in that loads it on first use. Every other built-in simply stays a require(),
+ * whose named exports esbuild reads off it (a stand-in would be copied property by
+ * property, __toESM over all of fs's exports at every start; binding each export once
+ * from process.getBuiltinModule measured slower still).
  */
-const builtins = ({ everyOneAStandIn }) => ({
-  name: everyOneAStandIn ? 'builtins-by-stand-in' : 'builtins-as-require',
+const builtins = {
+  name: 'builtins',
   setup(build) {
     build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
       if (!BUILTINS.has(args.path) || args.path === 'node:module') return undefined;
-      // The require() inside a stand-in itself is Node's own.
+      // The require() inside the stand-in itself is Node's own.
       if (args.namespace === 'builtin') return { path: args.path, external: true };
       const name = args.path.replace(/^node:/, '');
-      if (everyOneAStandIn || name === 'child_process') return { path: name, namespace: 'builtin' };
+      if (name === 'child_process') return { path: name, namespace: 'builtin' };
       return { path: `node:${name}`, external: true };
     });
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
-      contents:
-        args.path === 'child_process'
-          ? "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });"
-          : `module.exports = require('node:${args.path}');`,
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
       loader: 'js',
     }));
   },
-});
+};
 
 /**
  * The libraries that the print path (whoami, env, --help, --version) must not load, each
  * with what kash uses of it. Each becomes its own file that src/ reaches only through
- * `await import()`; a static import of one fails the build.
+ * `await import()`, which the bundle turns into a require() of that file when it is
+ * called; a static import of one fails the build.
  */
 const LAZY = {
   ky: { contents: "export { default } from 'ky';" },
@@ -68,22 +67,35 @@ const LAZY = {
   // undici's own files rather than its index breaks its initialisation order.)
   undici: { contents: "export { fetch, Agent } from 'undici';" },
 };
-const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.js`;
+/** A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used. */
+const NATIVE = '@napi-rs/keyring';
+const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.cjs`;
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** The lazy libraries and the addon, each behind a require() that runs at its import(): no ES module loader. */
 const lazyLibraries = {
   name: 'lazy-libraries',
   setup(build) {
-    build.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).map(escapeRegExp).join('|')})$`) }, (args) => {
-      if (args.kind !== 'dynamic-import') {
-        return {
-          errors: [
-            { text: `${args.path} must be loaded with await import(), so that the print path never pays for it` },
-          ],
-        };
-      }
-      return { path: `./${libFile(args.path)}`, external: true };
-    });
+    build.onResolve(
+      { filter: new RegExp(`^(${[...Object.keys(LAZY), NATIVE].map(escapeRegExp).join('|')})$`), namespace: 'file' },
+      (args) => {
+        if (args.kind !== 'dynamic-import') {
+          return {
+            errors: [
+              { text: `${args.path} must be loaded with await import(), so that the print path never pays for it` },
+            ],
+          };
+        }
+        return { path: args.path, namespace: 'lazy-require' };
+      },
+    );
+    build.onResolve({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
+      // import() of a CommonJS file from kash's ES module sources gives its module.exports as
+      // the default export, so a library whose one export is its default hands that over.
+      contents: `const lib = require(${JSON.stringify(LAZY[args.path] ? `./${libFile(args.path)}` : args.path)}); module.exports = 'default' in lib ? lib.default : lib;`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -104,36 +116,30 @@ const shipped = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   minify: true,
   sourcemap: true,
   logLevel: 'warning',
-  banner,
 };
 
 rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 
 await Promise.all([
-  // CommonJS, because Node starts its ESM loader only for an ES module: ~3 ms that every
-  // `kash env` in a shell start-up file would pay. The lazy libraries stay ESM.
   build({
     ...shipped,
-    format: 'cjs',
-    banner: undefined,
     entryPoints: ['src/main.ts'],
     outfile: 'dist/kash.cjs',
-    // A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used.
-    external: ['@napi-rs/keyring'],
     define: { KASH_VERSION: JSON.stringify(version) },
-    plugins: [lazyLibraries, builtins({ everyOneAStandIn: false })],
+    plugins: [lazyLibraries, builtins],
   }),
   build({
     ...shipped,
     entryPoints: Object.fromEntries(
-      Object.keys(LAZY).map((name) => [libFile(name).replace(/\.js$/, ''), `lazy:${name}`]),
+      Object.keys(LAZY).map((name) => [libFile(name).replace(/\.cjs$/, ''), `lazy:${name}`]),
     ),
     outdir: 'dist',
-    plugins: [libraryEntries, builtins({ everyOneAStandIn: true })],
+    outExtension: { '.js': '.cjs' },
+    plugins: [libraryEntries, builtins],
   }),
   build({
     bundle: true,

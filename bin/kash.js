@@ -12,10 +12,7 @@
 const fs = process.getBuiltinModule('node:fs');
 const { dirname, isAbsolute, join } = process.getBuiltinModule('node:path');
 
-// Node 20 keeps no cache: it loses the bundle's import() of its lazy libraries when the
-// code comes from one.
-if (Number.parseInt(process.versions.node, 10) < 22) require('../dist/kash.cjs');
-else loadCached(join(__dirname, '..', 'dist', 'kash.cjs'));
+loadCached(join(__dirname, '..', 'dist', 'kash.cjs'));
 
 function loadCached(bundle) {
   const vm = process.getBuiltinModule('node:vm');
@@ -28,24 +25,12 @@ function loadCached(bundle) {
   const kind = /^[a-z_-]{1,32}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
-    {
-      filename: bundle,
-      cachedData: cached?.data,
-      // The bundle's own import() of its lazy libraries, resolved as in any module of the program.
-      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    },
+    { filename: bundle, cachedData: cached?.data },
   );
   const kinds = cached && !script.cachedDataRejected ? cached.kinds : [];
   if (cacheFile && !kinds.includes(kind) && kinds.length < 32) {
     process.once('exit', () => saveCache(cacheFile, source, [...kinds, kind], script));
   }
-  // Node calls the loader option experimental at the bundle's first import(); a person
-  // running kash has nothing to do about it, so that one warning, and only it, is dropped.
-  const emitWarning = process.emitWarning;
-  process.emitWarning = function emitOthers(warning, ...rest) {
-    if (String(warning).startsWith('vm.USE_MAIN_CONTEXT_DEFAULT_LOADER is an experimental feature')) return;
-    return emitWarning.call(this, warning, ...rest);
-  };
   const bundleModule = { exports: {} };
   script.runInThisContext()(
     bundleModule.exports,

@@ -1,7 +1,6 @@
 // The code cache that bin/kash.js keeps for the bundle: in kash's own cache folder, and
 // only in one that nobody else could have planted code in; used only for the very bundle
-// it was made from; in any doubt kash runs without it, and says nothing. On Node 20,
-// which keeps none, no folder is made for it.
+// it was made from; in any doubt kash runs without it, and says nothing.
 import {
   chmodSync,
   chownSync,
@@ -20,7 +19,6 @@ import { requires } from '../support/requires.js';
 
 useE2e({ emulator: false });
 
-const cached = Number.parseInt(process.versions.node, 10) >= 22;
 const BUNDLE = readFileSync(join(KASH_BIN, '..', '..', 'dist', 'kash.cjs'));
 
 /** `kash --version` with this cache home: it must print the version and nothing else, whatever the folder. */
@@ -28,12 +26,6 @@ async function run(env: Record<string, string | undefined>): Promise<void> {
   const { code, stdout, stderr } = await runKash(['--version'], { env });
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   expect(stdout).toMatch(/^\d+\.\d+\.\d+/);
-}
-
-/** Whether kash keeps a cache at all: the folder is made, or on Node 20 not even that. */
-function expectCacheKept(home: string): boolean {
-  expect(existsSync(join(home, 'kash'))).toBe(cached);
-  return cached;
 }
 
 /** The cache files in `folder` (none when it does not exist). */
@@ -59,11 +51,10 @@ function kindsOf(bytes: Buffer): string[] {
     .split('\n');
 }
 
-/** A cache home after one `kash --version`, and its cache file; undefined where kash keeps none (Node 20). */
-async function firstCache(): Promise<{ home: string; file: string } | undefined> {
+/** A cache home after one `kash --version`, and its cache file. */
+async function firstCache(): Promise<{ home: string; file: string }> {
   const home = tempDir('cache-');
   await run({ XDG_CACHE_HOME: home });
-  if (!expectCacheKept(home)) return undefined;
   return { home, file: join(home, 'kash', cacheFiles(join(home, 'kash'))[0] as string) };
 }
 
@@ -71,7 +62,6 @@ describe('the code cache', () => {
   it('lives in $XDG_CACHE_HOME/kash, made 0700, and holds the bundle it was made from', async () => {
     const home = tempDir('cache-');
     await run({ XDG_CACHE_HOME: home });
-    if (!expectCacheKept(home)) return;
     const folder = join(home, 'kash');
     expect(lstatSync(folder).mode & 0o777).toBe(0o700);
     const [file] = cacheFiles(folder);
@@ -87,9 +77,7 @@ describe('the code cache', () => {
   });
 
   it('grows once for each kind of run, with the code that kind compiled', async () => {
-    const cache = await firstCache();
-    if (!cache) return;
-    const { home, file } = cache;
+    const { home, file } = await firstCache();
     const first = readFileSync(file);
     // Not logged in (exit 5) is a run like any other.
     await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
@@ -104,7 +92,7 @@ describe('the code cache', () => {
   it('falls back to ~/.cache/kash when XDG_CACHE_HOME is relative, as the XDG spec says', async () => {
     const home = tempDir('home-');
     await run({ HOME: home, XDG_CACHE_HOME: 'relative/cache' });
-    expect(cacheFiles(join(home, '.cache', 'kash'))).toHaveLength(cached ? 1 : 0);
+    expect(cacheFiles(join(home, '.cache', 'kash'))).toHaveLength(1);
   });
 
   it('is not used in a folder that group or others can write to, nor is that folder changed', async () => {
@@ -127,7 +115,7 @@ describe('the code cache', () => {
     const home = tempDir('cache-');
     chmodSync(home, 0o1777);
     await run({ XDG_CACHE_HOME: home });
-    expect(cacheFiles(join(home, 'kash'))).toHaveLength(cached ? 1 : 0);
+    expect(cacheFiles(join(home, 'kash'))).toHaveLength(1);
   });
 
   it('is not used through a symbolic link', async () => {
@@ -147,9 +135,7 @@ describe('the code cache', () => {
   });
 
   it('made from another bundle of the same length, is never run: it is replaced', async () => {
-    const cache = await firstCache();
-    if (!cache) return;
-    const { home, file } = cache;
+    const { home, file } = await firstCache();
     const genuine = readFileSync(file);
     // Another bundle, byte for byte as long, with the V8 data of this one: V8 alone would take it.
     const other = Buffer.from(BUNDLE);
@@ -165,9 +151,7 @@ describe('the code cache', () => {
   });
 
   it('that V8 rejects (damaged) costs nothing, says nothing, and is made again', async () => {
-    const cache = await firstCache();
-    if (!cache) return;
-    const { home, file } = cache;
+    const { home, file } = await firstCache();
     writeFileSync(file, cacheBytes(BUNDLE, ['--version'], Buffer.from('not a code cache')), { mode: 0o600 });
     await run({ XDG_CACHE_HOME: home });
     const made = readFileSync(file);

@@ -106,7 +106,7 @@ describe('the print path', () => {
   it('with colour forced, loads chalk and nothing else', async () => {
     const { code, events } = await traced(['whoami'], { FORCE_COLOR: '1' });
     expect(code).toBe(0);
-    expect(libraries(events)).toEqual(['dist/lib/chalk.js']);
+    expect(libraries(events)).toEqual(['dist/lib/chalk.cjs']);
     expect(effects(events)).toEqual([]);
   });
 
@@ -131,8 +131,8 @@ describe('the tracer itself', () => {
       KASH_PASSWORD: accounts.demo.password,
     });
     expect(code).toBe(0);
-    expect(libraries(events)).toEqual(['dist/lib/ky.js']);
-    expect(libraries(events)).not.toContain('dist/lib/prompts.js');
+    expect(libraries(events)).toEqual(['dist/lib/ky.cjs']);
+    expect(libraries(events)).not.toContain('dist/lib/prompts.cjs');
     expect(events.some((e) => e.kind === 'fetch')).toBe(true);
     expect(events.some((e) => e.kind === 'connect')).toBe(true);
     expect(events.some((e) => e.kind === 'write' && e.detail.includes('credentials.json'))).toBe(true);

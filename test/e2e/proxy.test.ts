@@ -414,7 +414,7 @@ requires('tinyproxy', 'openssl', 'lan-address').describe('through a proxy, with 
       ]);
       for (const { run, libraries } of results) {
         expect(run.code, run.stderr).toBe(0);
-        expect(libraries).not.toContain('dist/lib/undici.js');
+        expect(libraries).not.toContain('dist/lib/undici.cjs');
       }
     });
 
@@ -424,10 +424,10 @@ requires('tinyproxy', 'openssl', 'lan-address').describe('through a proxy, with 
         traced(LOGIN, freshDir(), { KASH_PASSWORD: demo.password, HTTPS_PROXY: open.url }),
       ]);
       expect(direct.run.code, direct.run.stderr).toBe(0);
-      expect(direct.libraries).toContain('dist/lib/ky.js');
-      expect(direct.libraries).not.toContain('dist/lib/undici.js');
+      expect(direct.libraries).toContain('dist/lib/ky.cjs');
+      expect(direct.libraries).not.toContain('dist/lib/undici.cjs');
       expect(proxied.run.code, proxied.run.stderr).toBe(0);
-      expect(proxied.libraries).toContain('dist/lib/undici.js');
+      expect(proxied.libraries).toContain('dist/lib/undici.cjs');
     });
 
     it('a login whose host is in NO_PROXY loads no undici', async () => {
@@ -437,8 +437,8 @@ requires('tinyproxy', 'openssl', 'lan-address').describe('through a proxy, with 
         NO_PROXY: lan,
       });
       expect(run.code, run.stderr).toBe(0);
-      expect(libraries).toContain('dist/lib/ky.js');
-      expect(libraries).not.toContain('dist/lib/undici.js');
+      expect(libraries).toContain('dist/lib/ky.cjs');
+      expect(libraries).not.toContain('dist/lib/undici.cjs');
     });
   });
 });

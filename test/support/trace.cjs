@@ -1,5 +1,5 @@
 // Preloaded with `node --require` into a kash run: records, as JSON lines in the file
-// named by KASH_TRACE, every ES module loaded, every touch of fetch, every process
+// named by KASH_TRACE, every module required, every touch of fetch, every process
 // started, every socket connected and every file written, so a test can prove what
 // the print path does not do.
 'use strict';
@@ -10,7 +10,6 @@ function trace() {
   const fs = require('node:fs');
   const childProcess = require('node:child_process');
   const net = require('node:net');
-  const { register, registerHooks } = require('node:module');
 
   const traceFile = process.env.KASH_TRACE;
   // Our own writes use the functions as they are before they are traced.
@@ -18,29 +17,22 @@ function trace() {
   const traceFd = openSync(traceFile, 'a');
   const record = (kind, detail) => writeSync(traceFd, `${JSON.stringify({ kind, detail: String(detail) })}\n`);
 
-  // What import and import() resolve is recorded; require() is not, and never was.
-  // registerHooks (Node 22.15 and later) runs in this thread but sees require() too.
-  // register() runs on the loader's own thread; Node 26 deprecates it with a warning on
-  // the stderr that the tests want silent, so it is kept for Node 20, which has nothing else.
-  if (registerHooks) {
-    registerHooks({
-      resolve(specifier, context, next) {
-        const result = next(specifier, context);
-        if (context.conditions?.includes('import')) record('module', result.url);
-        return result;
-      },
-    });
-  } else {
-    register(
-      `data:text/javascript,${encodeURIComponent(`
-        import { appendFileSync } from 'node:fs';
-        export async function resolve(specifier, context, next) {
-          const result = await next(specifier, context);
-          appendFileSync(${JSON.stringify(traceFile)}, JSON.stringify({ kind: 'module', detail: result.url }) + '\\n');
-          return result;
-        }`)}`,
-    );
-  }
+  // Every module that require() loads (kash reaches its lazy libraries and the keyring
+  // addon only that way; a bundle's own require is made by createRequire, which goes
+  // through Module.prototype.require too), named by its file URL.
+  const Module = require('node:module');
+  const { pathToFileURL } = require('node:url');
+  const moduleRequire = Module.prototype.require;
+  Module.prototype.require = function traced(id) {
+    if (!Module.isBuiltin(id)) {
+      try {
+        record('module', pathToFileURL(Module._resolveFilename(id, this)).href);
+      } catch {
+        // Not found: require() itself says so.
+      }
+    }
+    return moduleRequire.call(this, id);
+  };
 
   const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
   Object.defineProperty(globalThis, 'fetch', {
