@@ -8,12 +8,14 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { KASH_BIN, useE2e } from '../support/e2e.js';
 import { accounts, exportBytes, ONE_MIB, PAYMENT_MODES, SALES_PDF } from '../support/emulator.js';
+import { useKeyring } from '../support/keyring-runs.js';
 import { start as startPty } from '../support/pty.js';
 import { requires } from '../support/requires.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
 const e2e = useE2e();
+const keyring = useKeyring(e2e);
 const { demo } = accounts;
 const MAX_RSS = resolve(import.meta.dirname, '../support/max-rss.cjs');
 
@@ -314,6 +316,35 @@ describe('kash api', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
   });
+
+  requires('gnome-keyring', 'dbus').it(
+    'credentials from a keyring profile: the key comes from the keyring; with the keyring gone, exit 6 and nothing sent',
+    async () => {
+      const session = await keyring.session();
+      const dir = e2e.freshDir();
+      await keyring.keyLogin(session.env, dir, demo.apiKey, ['--storage', 'keyring'], demo.shopId);
+      expect(readFileSync(join(dir, 'credentials.json'), 'utf8')).not.toContain(demo.apiKey);
+
+      const before = requestsTo('/workers/getPaymentModes.php').length;
+      const run = await keyring.kash(session.env, dir, ['api', 'getPaymentModes']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
+      const sent = requestsTo('/workers/getPaymentModes.php').slice(before);
+      expect(sent).toHaveLength(1);
+      expect([...(sent[0]?.query ?? [])]).toEqual([
+        ['key', demo.apiKey],
+        ['shopID', demo.shopId],
+        ['idboutique', demo.shopId],
+      ]);
+
+      await session.killDaemon();
+      const gone = await keyring.kash(session.env, dir, ['api', 'getPaymentModes']);
+      expect(gone.code, gone.stderr).toBe(6);
+      expect(gone.stderr).toMatch(/keeps its key in the system keyring, but none answers/);
+      expect(gone.stdout).toBe('');
+      expect(requestsTo('/workers/getPaymentModes.php').length).toBe(before + 1);
+    },
+  );
 
   it('--output into a folder that does not exist: one clear line, nothing left behind', async () => {
     const dir = loggedIn();

@@ -14,17 +14,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator } from '../support/emulator.js';
-import {
-  type Bus,
-  type KeyringItem,
-  type KeyringSession,
-  startBus,
-  startKeyringSession,
-  stopAllKeyringSessions,
-} from '../support/keyring-session.js';
+import { useKeyring, type Where } from '../support/keyring-runs.js';
+import { type Bus, type KeyringItem, startBus } from '../support/keyring-session.js';
 import { requires } from '../support/requires.js';
 import { storeSnapshot } from '../support/store-snapshot.js';
 
@@ -41,20 +35,9 @@ const START_SLACK_MS = 1_500;
 vi.setConfig({ testTimeout: 30_000 });
 
 const e2e = useE2e({ realKeyring: true });
-afterAll(stopAllKeyringSessions);
+const { session, kash, keyLogin } = useKeyring(e2e);
 
-/** The variables that put a run on a bus, or on none: never the bus of whoever runs the tests. */
-type Where = Record<string, string | undefined>;
-
-/** `kash --config-dir <dir> …` on the bus that `where` names (KASH_STORAGE unset: kash chooses). */
-function kash(where: Where, dir: string, args: string[], options: { input?: string; emulator?: Emulator } = {}) {
-  return e2e.kash(dir, args, {
-    input: options.input,
-    env: { ...where, KASH_STORAGE: undefined, ...(options.emulator && { KASH_BASE_URL: options.emulator.url }) },
-  });
-}
-
-/** Same, with the time it took. */
+/** `kash` on the bus that `where` names, with the time it took. */
 async function timed(where: Where, dir: string, args: string[]): Promise<KashRun & { ms: number }> {
   const started = Date.now();
   const run = await kash(where, dir, args);
@@ -67,17 +50,6 @@ function newKey(): string {
   const key = `keyring-test-key-${process.pid}-${++keys}-${Math.random().toString(36).slice(2, 10)}`;
   registerSecret(key, `keyring test key #${keys}`, { stdoutAllowed: true });
   return key;
-}
-
-async function session(): Promise<KeyringSession> {
-  return startKeyringSession(e2e.tempDir('keyring-'));
-}
-
-/** `kash login --api-key-stdin` (nothing is sent to the service), expected to succeed. */
-async function keyLogin(where: Where, dir: string, key: string, extra: string[] = []): Promise<KashRun> {
-  const run = await kash(where, dir, ['login', '--api-key-stdin', '--shop-id', '9', ...extra], { input: `${key}\n` });
-  expect(run.code, run.stderr).toBe(0);
-  return run;
 }
 
 /** A password login of `demo`, on `emulator` when given. */
