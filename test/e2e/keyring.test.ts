@@ -293,6 +293,70 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     expect(await envKey(keyring.env, dir)).toBe(key);
   });
 
+  it('a frozen bus (SIGSTOP of its dbus-daemon), which the library waits on for ever: env, logout and a login end at the 3 s bound, saying so; nothing sent, nothing changed', async () => {
+    const keyring = await session();
+    const emulator = await e2e.startEmulator();
+    const dir = e2e.freshDir();
+    const key = newKey();
+    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
+    const before = storeSnapshot(dir);
+
+    keyring.freezeBus();
+    let runs: Array<KashRun & { ms: number }>;
+    try {
+      runs = await Promise.all([
+        timed(keyring.env, dir, ['env']),
+        timed(keyring.env, dir, ['logout']),
+        timedLogin(keyring.env, dir, [], emulator),
+      ]);
+    } finally {
+      keyring.thawBus();
+    }
+    for (const run of runs) {
+      // kash's own bound ends it: the library never gives up on a bus that accepted the connection.
+      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(run.stderr).toMatch(/^Waiting for the system keyring/m);
+      expect(run.stderr).toMatch(/^error: the system keyring did not answer within 3 s$/m);
+      expect(run.stderr).not.toMatch(/not logged in|plain text/);
+      expect(run.stdout).toBe('');
+      expect(run.ms, run.stderr).toBeGreaterThanOrEqual(BOUND_MS);
+      expect(run.ms, run.stderr).toBeLessThan(BOUND_MS + START_SLACK_MS);
+    }
+    expect(emulator.requests).toEqual([]);
+    expect(storeSnapshot(dir)).toEqual(before);
+    expect(await envKey(keyring.env, dir)).toBe(key);
+  });
+
+  it('otp consume onto a keyring profile proves the keyring takes a write before spending the code: a locked one is exit 6 with nothing sent, and the code still works', async () => {
+    const keyring = await session();
+    const emulator = await e2e.startEmulator();
+    const dir = e2e.freshDir();
+    await keyLogin(keyring.env, dir, newKey(), ['--storage', 'keyring']);
+    await keyring.lock();
+    const before = storeSnapshot(dir);
+    const code = emulator.issueCode(demo.login);
+    registerSecret(code, 'the code emailed to demo');
+    const consume = ['otp', 'consume', '--email', demo.login, '--otp', code];
+
+    // The profile's own storage, the keyring, as no --storage says.
+    const run = await kash(keyring.env, dir, consume, { emulator });
+    if (run.signal === null) {
+      expect(run.code, run.stderr).toBe(6);
+      expect(run.stderr).toMatch(/^error: the system keyring failed: .*(locked|dismissed)/m);
+    } else {
+      // An unlock prompt left unanswered: kash ends itself at the bound, still before the code.
+      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(run.stderr).toMatch(/did not answer within 3 s/);
+    }
+    expect(run.stderr).not.toMatch(/plain text/);
+    expect(emulator.requests).toEqual([]);
+    expect(storeSnapshot(dir)).toEqual(before);
+
+    const spent = await kash(keyring.env, dir, [...consume, '--storage', 'file', '--profile', 'plain'], { emulator });
+    expect(spent.code, spent.stderr).toBe(0);
+    expect(saved(dir, 'plain')).toMatchObject({ storage: 'file', apiKey: demo.apiKey });
+  });
+
   it('a daemon gone from the bus: env and logout are exit 6 saying so, never "not logged in"; the profile is kept', async () => {
     const keyring = await session();
     const dir = e2e.freshDir();
