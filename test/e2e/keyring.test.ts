@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it, vi } from 'vitest';
-import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
+import { type KashRun, registerSecret, type StartedKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator } from '../support/emulator.js';
 import { useKeyring, type Where } from '../support/keyring-runs.js';
 import { type Bus, type KeyringItem, startBus } from '../support/keyring-session.js';
@@ -106,6 +106,20 @@ function filesHolding(dir: string, text: string): string[] {
   };
   walk(dir);
   return found;
+}
+
+/** Resolves once the run has said `what` on stderr, or has ended. */
+function saying(started: StartedKash, what: RegExp): Promise<unknown> {
+  let said = '';
+  return Promise.race([
+    started.result,
+    new Promise<void>((resolve) =>
+      started.child.stderr.on('data', (chunk: string) => {
+        said += chunk;
+        if (what.test(said)) resolve();
+      }),
+    ),
+  ]);
 }
 
 const usernames = (items: KeyringItem[]) => items.map((item) => item.attributes.username).sort();
@@ -324,6 +338,43 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     }
     expect(emulator.requests).toEqual([]);
     expect(storeSnapshot(dir)).toEqual(before);
+    expect(await envKey(keyring.env, dir)).toBe(key);
+  });
+
+  it('Ctrl-C while kash waits on the keyring ends it at once as interrupted (the shell sees 130), the store and the keyring as they were', async () => {
+    const keyring = await session();
+    const dir = e2e.freshDir();
+    const key = newKey();
+    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
+    const before = storeSnapshot(dir);
+    const items = await keyring.items();
+
+    keyring.freezeBus();
+    let runs: Array<KashRun & { afterSignalMs: number }>;
+    try {
+      const env = { ...keyring.env, KASH_STORAGE: undefined };
+      const started = [
+        e2e.start(dir, ['env'], { env }),
+        e2e.start(dir, ['login', '--api-key-stdin', '--shop-id', '9'], { input: `${newKey()}\n`, env }),
+      ];
+      runs = await Promise.all(
+        started.map(async (run) => {
+          await saying(run, /Waiting for the system keyring/);
+          const signalled = Date.now();
+          run.child.kill('SIGINT');
+          return { ...(await run.result), afterSignalMs: Date.now() - signalled };
+        }),
+      );
+    } finally {
+      keyring.thawBus();
+    }
+    for (const run of runs) {
+      expect(run.signal, run.stderr).toBe('SIGINT');
+      expect(run.afterSignalMs, run.stderr).toBeLessThan(1_000);
+      expect(run.stdout).toBe('');
+    }
+    expect(storeSnapshot(dir)).toEqual(before);
+    expect(await keyring.items()).toEqual(items);
     expect(await envKey(keyring.env, dir)).toBe(key);
   });
 
