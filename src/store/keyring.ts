@@ -130,7 +130,9 @@ export function systemKeyring(options: KeyringOptions): Keyring {
     try {
       let library: typeof import('@napi-rs/keyring');
       try {
-        library = await import('@napi-rs/keyring');
+        // require, not import(): kash is CommonJS, and an import() of this CommonJS package
+        // starts Node's ES module loader to wrap it, some 40 ms of a `kash env` (npm run bench).
+        library = require('@napi-rs/keyring');
       } catch (error) {
         throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
       }

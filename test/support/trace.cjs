@@ -1,5 +1,5 @@
 // Preloaded with `node --require` into a kash run: records, as JSON lines in the file
-// named by KASH_TRACE, every ES module loaded, every touch of fetch, every process
+// named by KASH_TRACE, every module loaded from a file, every touch of fetch, every process
 // started, every socket connected and every file written, so a test can prove what
 // the print path does not do.
 'use strict';
@@ -18,8 +18,8 @@ function trace() {
   const traceFd = openSync(traceFile, 'a');
   const record = (kind, detail) => writeSync(traceFd, `${JSON.stringify({ kind, detail: String(detail) })}\n`);
 
-  // What import and import() resolve is recorded; require() is not, and never was.
-  // registerHooks (Node 22.15 and later) runs in this thread but sees require() too.
+  // What import and import() resolve is recorded, and (below) what require() loads from a
+  // file. registerHooks (Node 22.15 and later) runs in this thread but sees require() too.
   // register() runs on the loader's own thread; Node 26 deprecates it with a warning on
   // the stderr that the tests want silent, so it is kept for Node 20, which has nothing else.
   if (registerHooks) {
@@ -41,6 +41,14 @@ function trace() {
         }`)}`,
     );
   }
+
+  // kash's one CommonJS dependency, the keyring library, is loaded with require().
+  const Module = require('node:module');
+  const load = Module.prototype.require;
+  Module.prototype.require = function traced(id, ...rest) {
+    if (!Module.isBuiltin(id)) record('module', Module._resolveFilename(id, this));
+    return load.call(this, id, ...rest);
+  };
 
   const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
   Object.defineProperty(globalThis, 'fetch', {
