@@ -33,7 +33,7 @@ const commands: Command[] = [
   // What bash's script runs at `kash env --<TAB>`: the words so far, then the one being completed.
   { name: 'kash __complete env --', args: ['__complete', 'env', '--'], instructions: () => 1.25 },
 ];
-// A keyring env: against a bare script that reads one secret with the same library (issue 13).
+// A keyring env: against a bare script that reads one secret with the same library.
 const TARGET = { wall: 1.2, memory: 1.1, login: 1.15, keyring: 1.1 };
 
 const unsupported = unsupportedPlatform('bench');
@@ -263,7 +263,7 @@ async function measure(version: string, node: string): Promise<Row[]> {
     ratio: median(of) / median(to),
     ...(target !== undefined && { target }),
   });
-  /** A row of `r`: its instructions to `countedTo`'s, its wall time to `timedTo`'s. */
+  /** A row of `r`: its instructions against those of `to.counted`, its wall time against that of `to.timed`. */
   const row = (name: string, r: Run, to: { counted: Run; timed: Run }, targets: number[]) => {
     const complete = counting && counts.get(r)!.length === COUNTS;
     if (counting && !complete)

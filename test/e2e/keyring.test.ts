@@ -1,7 +1,8 @@
 // The API key in the system keyring, end to end: the built CLI against a real GNOME Keyring
 // in a private D-Bus session of each test's own (test/support/keyring-session.ts), never
 // the developer's, and against the keyring's failures: no bus, a stale bus address, a bus
-// without a Secret Service, a locked keyring, a frozen daemon, a daemon gone, kill -9.
+// without a Secret Service, a locked keyring, a frozen daemon or bus, a daemon gone, kill -9,
+// Ctrl-C.
 //
 // shared/CLI.md, "Storage": `keyring` keeps the key in the Secret Service (service `kash`,
 // `username` the profile's keyringId) and the rest in the store file; `auto` falls back to

@@ -188,13 +188,13 @@ export const SALES_PDF = Buffer.concat([
 ]);
 
 /**
- * The bytes of a streamed export of getSales (formatExport=XLS), from `from` to `to`:
- * byte p is p mod 251, so that a byte lost, doubled or moved anywhere shows, and every
- * byte value below 251 (a NUL, an escape, 0x80 and above) is in it.
+ * The first `size` bytes of a streamed export of getSales (formatExport=XLS): byte p is
+ * p mod 251, so that a byte lost, doubled or moved anywhere shows, and every byte value
+ * below 251 (a NUL, an escape, 0x80 and above) is in it.
  */
-export function exportBytes(from: number, to: number): Buffer {
-  const bytes = Buffer.alloc(to - from);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (from + i) % 251;
+export function exportBytes(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let p = 0; p < size; p++) bytes[p] = p % 251;
   return bytes;
 }
 
@@ -254,7 +254,7 @@ function apiAnswer(
         // the pattern, a whole number of its cycles long, sent over and over.
         const size = Number(params.size ?? 1024);
         const end = Math.min(size, stream.stallsAfter ?? size);
-        const piece = exportBytes(0, 251 * 261);
+        const piece = exportBytes(251 * 261);
         return {
           status: 200,
           type: 'application/vnd.ms-excel',

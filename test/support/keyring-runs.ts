@@ -17,7 +17,7 @@ import { type KeyringSession, startKeyringSession, stopAllKeyringSessions } from
 /** The variables that put a run on a bus, or on none: never the bus of whoever runs the tests. */
 export type Where = Record<string, string | undefined>;
 
-export interface KeyringRunOptions extends Pick<KashOptions, 'input' | 'timeoutMs'> {
+export interface KeyringRunOptions extends Pick<KashOptions, 'input'> {
   /** The service to use, in place of the file's emulator. */
   emulator?: Emulator;
 }
@@ -36,7 +36,6 @@ export function useKeyring(e2e: Harness): KeyringRuns {
   const kash: KeyringRuns['kash'] = (where, dir, args, options = {}) =>
     e2e.kash(dir, args, {
       input: options.input,
-      timeoutMs: options.timeoutMs,
       env: { ...where, KASH_STORAGE: undefined, ...(options.emulator && { KASH_BASE_URL: options.emulator.url }) },
     });
   return {
