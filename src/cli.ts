@@ -8,7 +8,6 @@ import { Outcome } from './exit.js';
 import { GLOBAL_OPTIONS, globalFlagsFrom } from './global-options.js';
 import { type IO, processIO } from './io.js';
 import { installSignalHandlers } from './signals.js';
-import { keyringPending } from './store/keyring.js';
 
 /** The print path's commands: what a shell start-up file runs, every time. */
 const FAST: ReadonlyArray<CommandSpec<never>> = [envCommand, whoamiCommand] as ReadonlyArray<CommandSpec<never>>;
@@ -104,8 +103,6 @@ export async function main(): Promise<void> {
   installSignalHandlers(() => {
     const { message, hint } = cancelNotice();
     io.stderr.write(`\nerror: ${message}\n${hint ? `${hint}\n` : ''}`);
-    // A keyring call in flight holds the process even through process.exit: only ending itself leaves.
-    if (keyringPending()) process.kill(process.pid, 'SIGKILL');
     process.exit(ExitCode.cancelled);
   });
 

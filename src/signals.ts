@@ -129,8 +129,27 @@ function forward(signal: NodeJS.Signals): void {
  * a debugger port into a process that holds the key.
  */
 export function installSignalHandlers(cancel: () => void): void {
-  process.on('SIGINT', () => (child ? forward('SIGINT') : cancel()));
+  interrupt = () => (child ? forward('SIGINT') : cancel());
+  process.on('SIGINT', interrupt);
   process.on('SIGUSR1', () => forward('SIGUSR1'));
+}
+
+let interrupt: (() => void) | undefined;
+let uninterruptible = 0;
+
+/**
+ * Runs `work` with Ctrl-C left to the system, which ends kash at once (the shell sees 130).
+ * A keyring library stuck in a system call can hold the main thread, where no handler of
+ * kash's would run until it returns, and process.exit would wait for it; nothing is
+ * half-written meanwhile, since no keyring call is made under the store's lock.
+ */
+export async function withSystemInterrupt<T>(work: () => Promise<T>): Promise<T> {
+  if (interrupt && uninterruptible++ === 0) process.off('SIGINT', interrupt);
+  try {
+    return await work();
+  } finally {
+    if (interrupt && --uninterruptible === 0) process.on('SIGINT', interrupt);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
+import { withSystemInterrupt } from '../signals.js';
 
 /** The operating system's secret store, as kash uses it: items of service `kash`, one per save. */
 export interface Keyring {
@@ -43,10 +44,6 @@ export interface KeyringOptions {
    */
   stuckText: string;
 }
-
-let pending = 0;
-/** Whether a keyring call is under way: a Ctrl-C then cannot end kash by exiting, only by ending itself. */
-export const keyringPending = () => pending > 0;
 
 // What the library says when the store is not there at all, as against there but failing.
 const ABSENT =
@@ -127,8 +124,7 @@ type Entry = {
  */
 export function systemKeyring(options: KeyringOptions): Keyring {
   let guard: ReturnType<typeof watchdog> | undefined;
-  const call = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
-    pending++;
+  const bounded = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
     guard ??= watchdog(options);
     guard.arm();
     try {
@@ -145,9 +141,9 @@ export function systemKeyring(options: KeyringOptions): Keyring {
       throw failed(error);
     } finally {
       guard.disarm();
-      pending--;
     }
   };
+  const call = <T>(id: string, work: (entry: Entry) => Promise<T>) => withSystemInterrupt(() => bounded(id, work));
   return {
     set: (id, key) => call(id, (entry) => entry.setPassword(key)),
     get: (id) => call(id, (entry) => entry.getPassword()),

@@ -4,10 +4,12 @@
 // memory are what a person at a prompt feels. Prints and writes figures, marks those over
 // their targets; never fails on them.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { accounts, startEmulator } from '../support/emulator.js';
+import { type KeyringSession, startKeyringSession, stopAllKeyringSessions } from '../support/keyring-session.js';
 import { majorsFrom, nodeOf, unsupportedPlatform } from '../support/node-binaries.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -31,7 +33,8 @@ const commands: Command[] = [
   // What bash's script runs at `kash env --<TAB>`: the words so far, then the one being completed.
   { name: 'kash __complete env --', args: ['__complete', 'env', '--'], instructions: () => 1.25 },
 ];
-const TARGET = { wall: 1.2, memory: 1.1, login: 1.15 };
+// A keyring env: against a bare script that reads one secret with the same library.
+const TARGET = { wall: 1.2, memory: 1.1, login: 1.15, keyring: 1.1 };
 
 const unsupported = unsupportedPlatform('bench');
 if (unsupported) {
@@ -43,7 +46,9 @@ process.stdout.write(
   'kash bench: ratios to a floor run in the same rounds with the same node; ✗ marks a figure over its target\n' +
     `  instructions  callgrind, median of ${COUNTS} runs, to node empty.cjs\n` +
     `  wall          median of ${RUNS} runs, to node -e 0 (kash login: to a bare fetch POST)\n` +
-    `  memory        peak resident set, median of ${MEMORY_RUNS} runs, to node -e 0\n`,
+    `  memory        peak resident set, median of ${MEMORY_RUNS} runs, to node -e 0\n` +
+    "  , keyring     of a profile whose key is in a GNOME Keyring on a D-Bus session of the bench's\n" +
+    '                own; kash env then to a bare read of one secret with the same library\n',
 );
 
 /** Whether a tool runs at all here; the bench says what it lacks and goes on without it. */
@@ -54,9 +59,15 @@ function missing(tool: string, install: string): boolean {
 }
 const counting = !missing('valgrind', 'valgrind');
 const weighing = !missing('python3', 'python3');
+const keyringTools = [missing('gnome-keyring-daemon', 'gnome-keyring'), missing('dbus-daemon', 'dbus')];
+if (keyringTools.some(Boolean)) process.stdout.write('  so no keyring rows\n');
 
 const work = mkdtempSync(join(tmpdir(), 'kash-bench-'));
 const emulator = await startEmulator();
+// As the e2e tests start it (test/support/keyring-session.ts): never the keyring of whoever runs the bench.
+const keyring: KeyringSession | undefined = keyringTools.some(Boolean)
+  ? undefined
+  : await startKeyringSession(mkdtempSync(join(work, 'keyring-')));
 
 // Nothing of the caller's kash or Node settings reaches the runs: a profile, NODE_OPTIONS,
 // a compile cache elsewhere, or NODE_EXTRA_CA_CERTS, with which Node 20 reads a whole CA
@@ -73,10 +84,16 @@ writeFileSync(
 );
 const empty = join(work, 'empty.cjs');
 writeFileSync(empty, '');
+const bareKeyringRead = join(work, 'bare-keyring-read.cjs');
+writeFileSync(
+  bareKeyringRead,
+  `const { AsyncEntry } = require(${JSON.stringify(createRequire(import.meta.url).resolve('@napi-rs/keyring'))});\n` +
+    `new AsyncEntry('kash', process.argv[2], { linux: { store: 'secret-service' } }).getPassword().then((key) => { if (!key) process.exit(1); });\n`,
+);
 
 interface Run {
   args: string[];
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
 }
 
 /** One major's runs: its node, and a home, cache and config folder of its own. */
@@ -168,7 +185,8 @@ async function allAtOnce<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
 
 interface Figure {
   ratio: number;
-  target: number;
+  /** None for a floor of another row, shown for what it costs itself. */
+  target?: number;
 }
 
 interface Row {
@@ -178,8 +196,22 @@ interface Row {
   memory?: Figure;
 }
 
+/** The keyring rows' runs, on the bench's own keyring: whoami, env and the bare read env is measured against. */
+function keyringRunsOf(folder: string, run: ReturnType<typeof runner>, session: KeyringSession) {
+  const env = { ...session.env, KASH_CONFIG_DIR: join(folder, 'keyring') };
+  run.setUp({ args: [kash, 'login', '--api-key-stdin', '--shop-id', '42', '--storage', 'keyring'], env }, 'k-123\n');
+  const store = JSON.parse(readFileSync(join(env.KASH_CONFIG_DIR!, 'credentials.json'), 'utf8'));
+  const keyringId: string = store.profiles.default.credentials.keyringId;
+  return {
+    whoami: { args: [kash, 'whoami'], env },
+    env: { args: [kash, 'env'], env },
+    bare: { args: [bareKeyringRead, keyringId], env },
+  };
+}
+
 async function measure(version: string, node: string): Promise<Row[]> {
   const folder = join(work, version);
+  const major = Number(version.split('.')[0]);
   const run = runner(node, folder);
   const login = {
     KASH_BASE_URL: emulator.url,
@@ -195,43 +227,81 @@ async function measure(version: string, node: string): Promise<Row[]> {
 
   // A profile for whoami and env to show, from a key as a script would give it.
   run.setUp({ args: [kash, 'login', '--api-key-stdin', '--shop-id', '42', '--storage', 'file'] }, 'k-123\n');
-  const timed = [floor, ...kashRuns, bare, kashLogin];
+  const inKeyring = keyring && keyringRunsOf(folder, run, keyring);
+  const keyringRuns = inKeyring ? [inKeyring.whoami, inKeyring.env, inKeyring.bare] : [];
+  const counted = [emptyScript, ...kashRuns];
+  const timed = [floor, ...kashRuns, bare, kashLogin, ...keyringRuns];
   // The warm-up also fills the compile cache before anything is measured.
   for (const r of [...timed, emptyScript]) await run.time(r);
 
-  const counts = [emptyScript, ...kashRuns].map((): number[] => []);
+  const counts = new Map([...counted, ...keyringRuns].map((r) => [r, [] as number[]]));
   if (counting) {
     for (let round = 0; round < COUNTS; round++) {
-      const jobs = [emptyScript, ...kashRuns].map((r) => () => run.instructions(r));
-      for (const [i, n] of (await allAtOnce(jobs)).entries()) counts[i]!.push(n);
+      const found = await allAtOnce(counted.map((r) => () => run.instructions(r)));
+      for (const [i, n] of found.entries()) counts.get(counted[i]!)!.push(n);
+      // One at a time: under callgrind a keyring call takes seconds, and beside other runs
+      // it outlasts kash's own bound (3 s), at which kash ends itself.
+      for (const r of keyringRuns) {
+        const n = await run.instructions(r).catch((error: Error) => {
+          if (!/did not answer within/.test(error.message)) throw error;
+          return undefined;
+        });
+        if (n !== undefined) counts.get(r)!.push(n);
+      }
     }
   }
 
-  const times = timed.map((): number[] => []);
+  const times = new Map(timed.map((r) => [r, [] as number[]]));
   const weighed = [floor, ...kashRuns];
-  const peaks = weighed.map((): number[] => []);
+  const peaks = new Map(weighed.map((r) => [r, [] as number[]]));
   for (let round = 0; round < RUNS; round++) {
-    for (const [i, r] of timed.entries()) times[i]!.push(await run.time(r));
-    if (weighing && round < MEMORY_RUNS) for (const [i, r] of weighed.entries()) peaks[i]!.push(await run.peakKb(r));
+    for (const r of timed) times.get(r)!.push(await run.time(r));
+    if (weighing && round < MEMORY_RUNS) for (const r of weighed) peaks.get(r)!.push(await run.peakKb(r));
   }
 
-  const ratio = (of: number[], to: number[]) => median(of) / median(to);
+  const figure = (of: number[], to: number[], target?: number): Figure => ({
+    ratio: median(of) / median(to),
+    ...(target !== undefined && { target }),
+  });
+  /** A row of `r`: its instructions against those of `to.counted`, its wall time against that of `to.timed`. */
+  const row = (name: string, r: Run, to: { counted: Run; timed: Run }, targets: number[]) => {
+    const complete = counting && counts.get(r)!.length === COUNTS;
+    if (counting && !complete)
+      process.stdout.write(`${name}: no instructions, a run under callgrind outlasted kash's keyring bound\n`);
+    return {
+      name,
+      ...(complete && { instructions: figure(counts.get(r)!, counts.get(to.counted)!, targets[0]) }),
+      wall: figure(times.get(r)!, times.get(to.timed)!, targets[1]),
+    };
+  };
   const rows: Row[] = commands.map((c, i) => ({
-    name: c.name,
-    ...(counting && {
-      instructions: { ratio: ratio(counts[i + 1]!, counts[0]!), target: c.instructions(Number(version.split('.')[0])) },
-    }),
-    wall: { ratio: ratio(times[i + 1]!, times[0]!), target: TARGET.wall },
-    ...(weighing && { memory: { ratio: ratio(peaks[i + 1]!, peaks[0]!), target: TARGET.memory } }),
+    ...row(c.name, kashRuns[i]!, { counted: emptyScript, timed: floor }, [c.instructions(major), TARGET.wall]),
+    ...(weighing && { memory: figure(peaks.get(kashRuns[i]!)!, peaks.get(floor)!, TARGET.memory) }),
   }));
-  rows.push({ name: 'kash login', wall: { ratio: ratio(times.at(-1)!, times.at(-2)!), target: TARGET.login } });
+  rows.push({ name: 'kash login', wall: figure(times.get(kashLogin)!, times.get(bare)!, TARGET.login) });
+  if (inKeyring) {
+    const whoami = commands.find((c) => c.args[0] === 'whoami')!;
+    rows.push(
+      row('kash whoami, keyring', inKeyring.whoami, { counted: emptyScript, timed: floor }, [
+        whoami.instructions(major),
+        TARGET.wall,
+      ]),
+      row('bare keyring read', inKeyring.bare, { counted: emptyScript, timed: floor }, []),
+      row('kash env, keyring', inKeyring.env, { counted: inKeyring.bare, timed: inKeyring.bare }, [
+        TARGET.keyring,
+        TARGET.keyring,
+      ]),
+    );
+  }
   return rows;
 }
 
 const cell = (figure: Figure | undefined) =>
   figure === undefined
     ? ''
-    : `${figure.ratio.toFixed(2)}× ≤${figure.target}×${Number(figure.ratio.toFixed(2)) > figure.target ? ' ✗' : ''}`;
+    : figure.target === undefined
+      ? `${figure.ratio.toFixed(2)}×`
+      : `${figure.ratio.toFixed(2)}× ≤${figure.target}×${Number(figure.ratio.toFixed(2)) > figure.target ? ' ✗' : ''}`;
 
 const line = (...cells: string[]) => `${cells.map((c, i) => (i < 3 ? c.padEnd(i === 0 ? 24 : 18) : c)).join(' ')}\n`;
 
@@ -249,6 +319,6 @@ try {
   writeFileSync(out, `${JSON.stringify({ runs: RUNS, counts: COUNTS, results }, null, 2)}\n`);
   process.stdout.write(`\nfigures written to ${out}\n`);
 } finally {
-  await emulator.close();
+  await Promise.all([emulator.close(), stopAllKeyringSessions()]);
   rmSync(work, { recursive: true, force: true });
 }

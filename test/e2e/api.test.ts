@@ -1,19 +1,23 @@
 // kash api end to end (CLI.md, "The API"): the built CLI against the emulator's API
 // endpoints. What is sent (the three credential fields beside the user's), what comes
 // back and where it goes (byte for byte, a file written atomically, nothing binary on a
-// terminal), memory that stays flat on a large export, and every exit code.
+// terminal), memory that stays flat on a large export, a timeout that bounds each silence
+// rather than the whole body, credentials from the environment or the keyring, and every
+// exit code.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { KASH_BIN, useE2e } from '../support/e2e.js';
-import { accounts, PAYMENT_MODES, SALES_PDF } from '../support/emulator.js';
+import { accounts, exportBytes, ONE_MIB, PAYMENT_MODES, SALES_PDF } from '../support/emulator.js';
+import { useKeyring } from '../support/keyring-runs.js';
 import { start as startPty } from '../support/pty.js';
 import { requires } from '../support/requires.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
 const e2e = useE2e();
+const keyring = useKeyring(e2e);
 const { demo } = accounts;
 const MAX_RSS = resolve(import.meta.dirname, '../support/max-rss.cjs');
 
@@ -37,6 +41,45 @@ function loggedIn(): string {
   });
   return dir;
 }
+
+interface RawRun {
+  code: number | null;
+  /** Everything on stdout, byte for byte (the harness reads it as text); empty when not kept. */
+  stdout: Buffer;
+  bytes: number;
+  stderr: string;
+  ms: number;
+}
+
+/** `kash --config-dir <dir> <args…>` with its stdout as bytes, counted and, with `keep`, kept. */
+function rawKash(
+  dir: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; nodeArgs?: string[]; keep?: boolean } = {},
+): Promise<RawRun> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), KASH_BIN, '--config-dir', dir, ...args], {
+    env: e2e.env({ KASH_BASE_URL: e2e.emulator.url, ...options.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const kept: Buffer[] = [];
+  let bytes = 0;
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (options.keep !== false) kept.push(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((done) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout: Buffer.concat(kept), bytes, stderr, ms: Date.now() - started });
+    }),
+  );
+}
+
+const exportArgs = (size: number) => ['api', 'getSales', '-f', 'formatExport=XLS', '-f', `size=${size}`];
 
 const requestsTo = (path: string) => e2e.emulator.requests.filter((r) => r.path.split('?')[0] === path);
 
@@ -103,32 +146,36 @@ describe('kash api', () => {
     const dir = loggedIn();
     const rss = join(dir, 'rss');
     const size = 100 * 1024 * 1024;
-    const child = spawn(
-      process.execPath,
-      [
-        '--require',
-        MAX_RSS,
-        KASH_BIN,
-        '--config-dir',
-        dir,
-        'api',
-        'getSales',
-        '-f',
-        'formatExport=XLS',
-        '-f',
-        `size=${size}`,
-      ],
-      { env: e2e.env({ KASH_BASE_URL: e2e.emulator.url, KASH_TEST_RSS: rss }), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let bytes = 0;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    expect(code, stderr).toBe(0);
-    expect(bytes).toBe(size);
+    const run = await rawKash(dir, exportArgs(size), {
+      nodeArgs: ['--require', MAX_RSS],
+      env: { KASH_TEST_RSS: rss },
+      keep: false,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.bytes).toBe(size);
     expect(Number(readFileSync(rss, 'utf8')) / 1024, 'peak memory in MB').toBeLessThan(150);
   });
+
+  // Past 1 MiB kash stops holding the body back for the refusal check and streams it: the
+  // part it held and the rest must join up, on stdout as in a file.
+  it.concurrent.for([ONE_MIB + 1, 3 * ONE_MIB + 12_345])(
+    'a body of %i bytes, byte for byte, on stdout and into --output',
+    async (size) => {
+      const dir = loggedIn();
+      const file = join(dir, 'export.xls');
+      const [out, saved] = await Promise.all([
+        rawKash(dir, exportArgs(size)),
+        rawKash(dir, [...exportArgs(size), '--output', file]),
+      ]);
+      const expected = exportBytes(size);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout.length).toBe(size);
+      expect(out.stdout.equals(expected), 'stdout as the service sent it').toBe(true);
+      expect(saved.code, saved.stderr).toBe(0);
+      expect(saved.bytes).toBe(0);
+      expect(readFileSync(file).equals(expected), '--output as the service sent it').toBe(true);
+    },
+  );
 
   it('a POST with repeated fields, in order, in a form body', async () => {
     const before = requestsTo('/workers/webapp.php').length;
@@ -182,6 +229,71 @@ describe('kash api', () => {
     expect(run.stdout).toBe('');
   });
 
+  describe.concurrent('--timeout: to the first byte, and between bytes', () => {
+    it('no byte within --timeout is exit 4 at the timeout, nothing on stdout', async () => {
+      const emulator = await e2e.startEmulator();
+      emulator.fault = 'slow';
+      emulator.slowMs = 10_000;
+      const run = await rawKash(loggedIn(), ['api', 'getPaymentModes', '--timeout', '1'], {
+        env: { KASH_BASE_URL: emulator.url },
+      });
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(/^error: http:\/\/127\.0\.0\.1:\d+ did not answer within 1 s$/m);
+      expect(run.stderr).toMatch(/--timeout/);
+      expect(run.bytes).toBe(0);
+      expect(run.ms, 'ended by the timeout, not the service').toBeLessThan(4_000);
+    });
+
+    it('part of a small body, then silence past --timeout: exit 4, nothing on stdout, --output untouched', async () => {
+      const emulator = await e2e.startEmulator();
+      emulator.fault = 'stallBody';
+      const dir = loggedIn();
+      const file = join(dir, 'modes.json');
+      writeFileSync(file, 'as it was');
+      const args = ['api', 'getPaymentModes', '--timeout', '1'];
+      const env = { KASH_BASE_URL: emulator.url };
+      const [out, saved] = await Promise.all([
+        rawKash(dir, args, { env }),
+        rawKash(dir, [...args, '--output', file], { env }),
+      ]);
+      for (const run of [out, saved]) {
+        expect(run.code, run.stderr).toBe(4);
+        expect(run.stderr).toMatch(
+          /^error: http:\/\/127\.0\.0\.1:\d+\/workers\/getPaymentModes\.php went silent for 1 s$/m,
+        );
+        expect(run.bytes).toBe(0);
+        expect(run.ms).toBeLessThan(4_000);
+      }
+      expect(readFileSync(file, 'utf8')).toBe('as it was');
+    });
+
+    it('a large body that goes silent past --timeout: exit 4, stdout holds what came, byte for byte', async () => {
+      const emulator = await e2e.startEmulator();
+      const sent = 2 * ONE_MIB + 777;
+      emulator.exportStallsAfter = sent;
+      const run = await rawKash(loggedIn(), [...exportArgs(4 * ONE_MIB), '--timeout', '1'], {
+        env: { KASH_BASE_URL: emulator.url },
+      });
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(/went silent for 1 s/);
+      expect(run.stderr).toMatch(/Standard output may hold part of the body/);
+      expect(run.stdout.equals(exportBytes(sent)), 'stdout: what was sent, no more').toBe(true);
+      expect(run.ms).toBeLessThan(4_000);
+    });
+
+    it('a body that keeps coming, a byte at a time, for longer than --timeout in all: exit 0, all of it', async () => {
+      const emulator = await e2e.startEmulator();
+      emulator.fault = 'dribble';
+      emulator.dribbleMs = 45;
+      const run = await rawKash(loggedIn(), ['api', 'getPaymentModes', '-f', 'format=csv', '--timeout', '1'], {
+        env: { KASH_BASE_URL: emulator.url },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.toString('utf8')).toBe('id;name\n1;Espèces\n2;Carte bancaire\n3;Chèque\n');
+      expect(run.ms, 'the body took longer than the timeout').toBeGreaterThan(1_500);
+    });
+  });
+
   it('not logged in is exit 5, nothing sent', async () => {
     const before = e2e.emulator.requests.length;
     const run = await e2e.kash(e2e.freshDir(), ['api', 'getPaymentModes']);
@@ -206,6 +318,35 @@ describe('kash api', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
   });
+
+  requires('gnome-keyring', 'dbus').it(
+    'credentials from a keyring profile: the key comes from the keyring; with the keyring gone, exit 6 and nothing sent',
+    async () => {
+      const session = await keyring.session();
+      const dir = e2e.freshDir();
+      await keyring.keyLogin(session.env, dir, demo.apiKey, ['--storage', 'keyring'], demo.shopId);
+      expect(readFileSync(join(dir, 'credentials.json'), 'utf8')).not.toContain(demo.apiKey);
+
+      const before = requestsTo('/workers/getPaymentModes.php').length;
+      const run = await keyring.kash(session.env, dir, ['api', 'getPaymentModes']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual(PAYMENT_MODES);
+      const sent = requestsTo('/workers/getPaymentModes.php').slice(before);
+      expect(sent).toHaveLength(1);
+      expect([...(sent[0]?.query ?? [])]).toEqual([
+        ['key', demo.apiKey],
+        ['shopID', demo.shopId],
+        ['idboutique', demo.shopId],
+      ]);
+
+      await session.killDaemon();
+      const gone = await keyring.kash(session.env, dir, ['api', 'getPaymentModes']);
+      expect(gone.code, gone.stderr).toBe(6);
+      expect(gone.stderr).toMatch(/keeps its key in the system keyring, but none answers/);
+      expect(gone.stdout).toBe('');
+      expect(requestsTo('/workers/getPaymentModes.php').length).toBe(before + 1);
+    },
+  );
 
   it('--output into a folder that does not exist: one clear line, nothing left behind', async () => {
     const dir = loggedIn();

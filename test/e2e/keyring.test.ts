@@ -1,7 +1,8 @@
 // The API key in the system keyring, end to end: the built CLI against a real GNOME Keyring
 // in a private D-Bus session of each test's own (test/support/keyring-session.ts), never
 // the developer's, and against the keyring's failures: no bus, a stale bus address, a bus
-// without a Secret Service, a locked keyring, a frozen daemon, a daemon gone, kill -9.
+// without a Secret Service, a locked keyring, a frozen daemon or bus, a daemon gone, kill -9,
+// Ctrl-C.
 //
 // shared/CLI.md, "Storage": `keyring` keeps the key in the Secret Service (service `kash`,
 // `username` the profile's keyringId) and the rest in the store file; `auto` falls back to
@@ -14,17 +15,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, expect, it, vi } from 'vitest';
-import { type KashRun, registerSecret, useE2e } from '../support/e2e.js';
+import { expect, it, vi } from 'vitest';
+import { type KashRun, registerSecret, type StartedKash, useE2e } from '../support/e2e.js';
 import { accounts, type Emulator } from '../support/emulator.js';
-import {
-  type Bus,
-  type KeyringItem,
-  type KeyringSession,
-  startBus,
-  startKeyringSession,
-  stopAllKeyringSessions,
-} from '../support/keyring-session.js';
+import { useKeyring, type Where } from '../support/keyring-runs.js';
+import { type Bus, type KeyringItem, startBus } from '../support/keyring-session.js';
 import { requires } from '../support/requires.js';
 import { storeSnapshot } from '../support/store-snapshot.js';
 
@@ -41,20 +36,9 @@ const START_SLACK_MS = 1_500;
 vi.setConfig({ testTimeout: 30_000 });
 
 const e2e = useE2e({ realKeyring: true });
-afterAll(stopAllKeyringSessions);
+const { session, kash, keyLogin } = useKeyring(e2e);
 
-/** The variables that put a run on a bus, or on none: never the bus of whoever runs the tests. */
-type Where = Record<string, string | undefined>;
-
-/** `kash --config-dir <dir> …` on the bus that `where` names (KASH_STORAGE unset: kash chooses). */
-function kash(where: Where, dir: string, args: string[], options: { input?: string; emulator?: Emulator } = {}) {
-  return e2e.kash(dir, args, {
-    input: options.input,
-    env: { ...where, KASH_STORAGE: undefined, ...(options.emulator && { KASH_BASE_URL: options.emulator.url }) },
-  });
-}
-
-/** Same, with the time it took. */
+/** `kash` on the bus that `where` names, with the time it took. */
 async function timed(where: Where, dir: string, args: string[]): Promise<KashRun & { ms: number }> {
   const started = Date.now();
   const run = await kash(where, dir, args);
@@ -67,17 +51,6 @@ function newKey(): string {
   const key = `keyring-test-key-${process.pid}-${++keys}-${Math.random().toString(36).slice(2, 10)}`;
   registerSecret(key, `keyring test key #${keys}`, { stdoutAllowed: true });
   return key;
-}
-
-async function session(): Promise<KeyringSession> {
-  return startKeyringSession(e2e.tempDir('keyring-'));
-}
-
-/** `kash login --api-key-stdin` (nothing is sent to the service), expected to succeed. */
-async function keyLogin(where: Where, dir: string, key: string, extra: string[] = []): Promise<KashRun> {
-  const run = await kash(where, dir, ['login', '--api-key-stdin', '--shop-id', '9', ...extra], { input: `${key}\n` });
-  expect(run.code, run.stderr).toBe(0);
-  return run;
 }
 
 /** A password login of `demo`, on `emulator` when given. */
@@ -134,6 +107,20 @@ function filesHolding(dir: string, text: string): string[] {
   };
   walk(dir);
   return found;
+}
+
+/** Resolves once the run has said `what` on stderr, or has ended. */
+function saying(started: StartedKash, what: RegExp): Promise<unknown> {
+  let said = '';
+  return Promise.race([
+    started.result,
+    new Promise<void>((resolve) =>
+      started.child.stderr.on('data', (chunk: string) => {
+        said += chunk;
+        if (what.test(said)) resolve();
+      }),
+    ),
+  ]);
 }
 
 const usernames = (items: KeyringItem[]) => items.map((item) => item.attributes.username).sort();
@@ -319,6 +306,107 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     // Thawed, nothing was lost: the item is there and env gives the key.
     expect(usernames(await keyring.items())).toEqual([saved(dir)!.keyringId]);
     expect(await envKey(keyring.env, dir)).toBe(key);
+  });
+
+  it('a frozen bus (SIGSTOP of its dbus-daemon), which the library waits on for ever: env, logout and a login end at the 3 s bound, saying so; nothing sent, nothing changed', async () => {
+    const keyring = await session();
+    const emulator = await e2e.startEmulator();
+    const dir = e2e.freshDir();
+    const key = newKey();
+    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
+    const before = storeSnapshot(dir);
+
+    keyring.freezeBus();
+    let runs: Array<KashRun & { ms: number }>;
+    try {
+      runs = await Promise.all([
+        timed(keyring.env, dir, ['env']),
+        timed(keyring.env, dir, ['logout']),
+        timedLogin(keyring.env, dir, [], emulator),
+      ]);
+    } finally {
+      keyring.thawBus();
+    }
+    for (const run of runs) {
+      // kash's own bound ends it: the library never gives up on a bus that accepted the connection.
+      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(run.stderr).toMatch(/^Waiting for the system keyring/m);
+      expect(run.stderr).toMatch(/^error: the system keyring did not answer within 3 s$/m);
+      expect(run.stderr).not.toMatch(/not logged in|plain text/);
+      expect(run.stdout).toBe('');
+      expect(run.ms, run.stderr).toBeGreaterThanOrEqual(BOUND_MS);
+      expect(run.ms, run.stderr).toBeLessThan(BOUND_MS + START_SLACK_MS);
+    }
+    expect(emulator.requests).toEqual([]);
+    expect(storeSnapshot(dir)).toEqual(before);
+    expect(await envKey(keyring.env, dir)).toBe(key);
+  });
+
+  it('Ctrl-C while kash waits on the keyring ends it at once as interrupted (the shell sees 130), the store and the keyring as they were', async () => {
+    const keyring = await session();
+    const dir = e2e.freshDir();
+    const key = newKey();
+    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
+    const before = storeSnapshot(dir);
+    const items = await keyring.items();
+
+    keyring.freezeBus();
+    let runs: Array<KashRun & { afterSignalMs: number }>;
+    try {
+      const env = { ...keyring.env, KASH_STORAGE: undefined };
+      const started = [
+        e2e.start(dir, ['env'], { env }),
+        e2e.start(dir, ['login', '--api-key-stdin', '--shop-id', '9'], { input: `${newKey()}\n`, env }),
+      ];
+      runs = await Promise.all(
+        started.map(async (run) => {
+          await saying(run, /Waiting for the system keyring/);
+          const signalled = Date.now();
+          run.child.kill('SIGINT');
+          return { ...(await run.result), afterSignalMs: Date.now() - signalled };
+        }),
+      );
+    } finally {
+      keyring.thawBus();
+    }
+    for (const run of runs) {
+      expect(run.signal, run.stderr).toBe('SIGINT');
+      expect(run.afterSignalMs, run.stderr).toBeLessThan(1_000);
+      expect(run.stdout).toBe('');
+    }
+    expect(storeSnapshot(dir)).toEqual(before);
+    expect(await keyring.items()).toEqual(items);
+    expect(await envKey(keyring.env, dir)).toBe(key);
+  });
+
+  it('otp consume onto a keyring profile proves the keyring takes a write before spending the code: a locked one is exit 6 with nothing sent, and the code still works', async () => {
+    const keyring = await session();
+    const emulator = await e2e.startEmulator();
+    const dir = e2e.freshDir();
+    await keyLogin(keyring.env, dir, newKey(), ['--storage', 'keyring']);
+    await keyring.lock();
+    const before = storeSnapshot(dir);
+    const code = emulator.issueCode(demo.login);
+    registerSecret(code, 'the code emailed to demo');
+    const consume = ['otp', 'consume', '--email', demo.login, '--otp', code];
+
+    // The profile's own storage, the keyring, as no --storage says.
+    const run = await kash(keyring.env, dir, consume, { emulator });
+    if (run.signal === null) {
+      expect(run.code, run.stderr).toBe(6);
+      expect(run.stderr).toMatch(/^error: the system keyring failed: .*(locked|dismissed)/m);
+    } else {
+      // An unlock prompt left unanswered: kash ends itself at the bound, still before the code.
+      expect(run.signal, run.stderr).toBe('SIGKILL');
+      expect(run.stderr).toMatch(/did not answer within 3 s/);
+    }
+    expect(run.stderr).not.toMatch(/plain text/);
+    expect(emulator.requests).toEqual([]);
+    expect(storeSnapshot(dir)).toEqual(before);
+
+    const spent = await kash(keyring.env, dir, [...consume, '--storage', 'file', '--profile', 'plain'], { emulator });
+    expect(spent.code, spent.stderr).toBe(0);
+    expect(saved(dir, 'plain')).toMatchObject({ storage: 'file', apiKey: demo.apiKey });
   });
 
   it('a daemon gone from the bus: env and logout are exit 6 saying so, never "not logged in"; the profile is kept', async () => {

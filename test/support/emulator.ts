@@ -82,6 +82,8 @@ export interface Emulator {
   redirectLocation: string;
   /** Sends every answer with chunked transfer encoding, without Content-Length. */
   chunked: boolean;
+  /** The streamed export (getSales, formatExport=XLS) goes silent after this many bytes, the connection open. */
+  exportStallsAfter: number | null;
   /** Every request: `fields` from a form body (`body` as it came), `query` from the URL. */
   requests: Array<{
     method: string;
@@ -185,6 +187,17 @@ export const SALES_PDF = Buffer.concat([
   Buffer.from('\n%%EOF\n'),
 ]);
 
+/**
+ * The first `size` bytes of a streamed export of getSales (formatExport=XLS): byte p is
+ * p mod 251, so that a byte lost, doubled or moved anywhere shows, and every byte value
+ * below 251 (a NUL, an escape, 0x80 and above) is in it.
+ */
+export function exportBytes(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let p = 0; p < size; p++) bytes[p] = p % 251;
+  return bytes;
+}
+
 /** The shop ID of the bigShopId fault, as digits: as a JavaScript number it would lose the last ones. */
 export const BIG_SHOP_ID = '12345678901234567890';
 
@@ -220,6 +233,7 @@ function apiAnswer(
   name: string,
   method: string,
   params: Params,
+  stream: { stallsAfter: number | null; closing: AbortSignal },
 ): { status: number; body: string | Buffer | (() => AsyncGenerator<Buffer>); type?: string } {
   if (!API_ENDPOINTS.has(name)) return { status: 404, body: page('404 Not Found') };
   if (!shopOfKey(params)) return { status: 200, body: '{"success":false,"result":"Wrong key or shop ID"}' };
@@ -236,15 +250,19 @@ function apiAnswer(
     case 'getSales': {
       if (params.formatExport === 'PDF') return { status: 200, body: SALES_PDF, type: 'application/pdf' };
       if (params.formatExport === 'XLS') {
-        // An export as large as `size` asks (bytes), streamed as it is made.
+        // An export as large as `size` asks (bytes), streamed as it is made: one piece of
+        // the pattern, a whole number of its cycles long, sent over and over.
         const size = Number(params.size ?? 1024);
+        const end = Math.min(size, stream.stallsAfter ?? size);
+        const piece = exportBytes(251 * 261);
         return {
           status: 200,
           type: 'application/vnd.ms-excel',
           body: async function* () {
-            const chunk = Buffer.alloc(64 * 1024, 'x');
-            for (let sent = 0; sent < size; sent += chunk.length)
-              yield chunk.subarray(0, Math.min(chunk.length, size - sent));
+            for (let sent = 0; sent < end; sent += piece.length)
+              yield piece.subarray(0, Math.min(piece.length, end - sent));
+            // Silent, the connection left open, until the emulator closes.
+            if (end < size) await new Promise((closed) => stream.closing.addEventListener('abort', closed));
           },
         };
       }
@@ -577,6 +595,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     redirectStatus: 302,
     redirectLocation: DEFAULT_REDIRECT_LOCATION,
     chunked: false,
+    exportStallsAfter: null,
     requests: [],
     outbox: service.outbox,
     lastCode: (email) => service.outbox.filter((m) => m.email === email.toLowerCase()).at(-1)?.code,
@@ -625,7 +644,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const endpoint = service.endpoints.get(url.pathname);
     const apiName = /^\/workers\/(\w+)\.php$/.exec(url.pathname)?.[1];
     if (!endpoint && apiName !== undefined) {
-      const answer = apiAnswer(apiName, req.method ?? 'GET', { ...Object.fromEntries(url.searchParams), ...fields });
+      const answer = apiAnswer(
+        apiName,
+        req.method ?? 'GET',
+        { ...Object.fromEntries(url.searchParams), ...fields },
+        { stallsAfter: emulator.exportStallsAfter, closing: closing.signal },
+      );
       const headers: Record<string, string> = answer.type ? { 'Content-Type': answer.type } : {};
       if (typeof answer.body !== 'function') {
         send(res, answer.status, answer.body, headers, how);

@@ -6,6 +6,7 @@
 //   await e2e.kash(dir, ['login', …], { env: session.env });   // kash sees this bus only
 //   await session.items()                                      // secret-tool search --all service kash
 //   session.freeze(); …; session.thaw();                       // SIGSTOP / SIGCONT of the daemon, by its PID
+//   session.freezeBus(); …; session.thawBus();                 // the same of the bus itself
 //   await session.lock();  await session.killDaemon();         // locked; gone (the bus stays)
 //
 // The bus's configuration names no service directories, so nothing on it is ever
@@ -36,6 +37,10 @@ export interface Bus {
   dir: string;
   /** The variables for a kash run on this bus: its address, a runtime folder of its own, no display. */
   env: Record<string, string | undefined>;
+  /** SIGSTOP: a client's connection is accepted by the kernel, then nothing answers it, ever. */
+  freezeBus(): void;
+  /** SIGCONT. */
+  thawBus(): void;
   stop(): Promise<void>;
 }
 
@@ -183,6 +188,8 @@ export async function startBus(dir: string): Promise<Bus> {
       DISPLAY: undefined,
       WAYLAND_DISPLAY: undefined,
     },
+    freezeBus: () => process.kill(child.pid!, 'SIGSTOP'),
+    thawBus: () => process.kill(child.pid!, 'SIGCONT'),
     stop: () => end(child, 'SIGTERM'),
   };
 }
