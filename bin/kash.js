@@ -63,7 +63,14 @@ function trustedFolder() {
     try {
       own = fs.lstatSync(folder);
     } catch {
-      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      // The folder, and its parent (~/.cache) if need be, but never a path further up: a
+      // mistyped XDG_CACHE_HOME must not make folders all the way down from /.
+      try {
+        fs.mkdirSync(dirname(folder), { mode: 0o700 });
+      } catch (error) {
+        if (error.code !== 'EEXIST') return undefined;
+      }
+      fs.mkdirSync(folder, { mode: 0o700 });
       own = fs.lstatSync(folder);
     }
     if (process.platform === 'win32') return folder;

@@ -95,6 +95,15 @@ describe('the code cache', () => {
     expect(cacheFiles(join(home, '.cache', 'kash'))).toHaveLength(1);
   });
 
+  it('makes its folder and the cache home above it, never a path further up', async () => {
+    const home = tempDir('cache-');
+    await run({ XDG_CACHE_HOME: join(home, 'typo', 'cache') });
+    expect(readdirSync(home)).toEqual([]);
+    await run({ XDG_CACHE_HOME: join(home, 'cache') });
+    expect(lstatSync(join(home, 'cache')).mode & 0o777).toBe(0o700);
+    expect(cacheFiles(join(home, 'cache', 'kash'))).toHaveLength(1);
+  });
+
   it('is not used in a folder that group or others can write to, nor is that folder changed', async () => {
     const home = tempDir('cache-');
     mkdirSync(join(home, 'kash'));
