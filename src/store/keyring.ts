@@ -75,40 +75,60 @@ function failed(error: unknown): Error {
   );
 }
 
+/** How often the watchdog looks whether kash is still there: at most this long after kash, it is gone too. */
+const TICK_MS = 250;
+
+/**
+ * What a watchdog runs, in a shell of its own, one tick at a time: after $1 ticks it says
+ * kash is waiting, after $2 it says kash gave up and ends it, unless told to stop
+ * (SIGTERM) first. At each tick it checks that kash is still its parent, and ends when
+ * not: it must neither hold kash's stderr open after kash, nor end a process that took a
+ * dead kash's PID. A sleep that cannot sleep a fraction of a second ends it too.
+ */
+const WATCHDOG_SCRIPT = `waiting=$3 stuck=$4
+trap 'kill $s 2>/dev/null; exit 0' TERM
+ours() {
+  if [ -r /proc/$$/stat ]; then read -r stat < /proc/$$/stat; set -- \${stat##*') '}; [ "$2" = "$PPID" ]
+  else [ "$(ps -o ppid= -p $$ | tr -d ' ')" = "$PPID" ]; fi
+}
+i=0
+while [ $i -lt $2 ]; do
+  sleep ${TICK_MS / 1000} & s=$!; wait $s || exit 0
+  ours || exit 0
+  i=$((i + 1))
+  [ $i -eq $1 ] && printf %s "$waiting" >&2
+done
+printf %s "$stuck" >&2
+kill -KILL $PPID`;
+
 /**
  * The library connects to the store synchronously, on this thread, in the entry's
- * constructor (a frozen daemon holds it there ~2 s), so no timer of this thread can say
- * kash waits or end it at the limit: a thread of its own does both. One per process,
- * armed for each call with the call's number and disarmed with 0.
+ * constructor (a frozen bus holds it there for ever), so no timer of this thread can
+ * say kash waits or end it at the limit: a process beside it does both, one per call.
+ * A shell costs a millisecond or two to start, where a worker thread took some 20 ms.
+ * (Windows has no such shell, and its Credential Manager no such daemon to freeze.)
  */
-function watchdog(options: KeyringOptions): { arm(): void; disarm(): void } {
-  const { Worker } = process.getBuiltinModule('node:worker_threads');
-  const state = new Int32Array(new SharedArrayBuffer(4));
+function watchdog(options: KeyringOptions): () => void {
+  if (process.platform === 'win32') return () => undefined;
+  const ticks = (ms: number) => String(Math.max(1, Math.round(ms / TICK_MS)));
   const { noticeMs, limitMs } = options.timings;
-  const worker = new Worker(
-    `const { workerData: { state, noticeMs, limitMs, waitingText, stuckText } } = require('node:worker_threads');
-const { writeSync } = require('node:fs');
-for (;;) {
-  Atomics.wait(state, 0, 0);
-  const call = Atomics.load(state, 0);
-  if (Atomics.wait(state, 0, call, noticeMs) !== 'timed-out') continue;
-  writeSync(2, waitingText);
-  if (Atomics.wait(state, 0, call, limitMs - noticeMs) !== 'timed-out') continue;
-  writeSync(2, stuckText);
-  process.kill(process.pid, 'SIGKILL');
-}`,
-    {
-      eval: true,
-      workerData: { state, noticeMs, limitMs, waitingText: options.waitingText, stuckText: options.stuckText },
-    },
+  const { spawn } = process.getBuiltinModule('node:child_process');
+  const shell = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      WATCHDOG_SCRIPT,
+      'kash-keyring-watchdog',
+      ticks(noticeMs),
+      ticks(limitMs),
+      options.waitingText,
+      options.stuckText,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  worker.unref();
-  let calls = 0;
-  const set = (value: number) => {
-    Atomics.store(state, 0, value);
-    Atomics.notify(state, 0);
-  };
-  return { arm: () => set(++calls), disarm: () => set(0) };
+  shell.on('error', () => undefined);
+  shell.unref();
+  return () => shell.kill('SIGTERM');
 }
 
 type Entry = {
@@ -123,10 +143,8 @@ type Entry = {
  * reboot empties). Every call is bounded; none is made while the store's lock is held.
  */
 export function systemKeyring(options: KeyringOptions): Keyring {
-  let guard: ReturnType<typeof watchdog> | undefined;
   const bounded = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
-    guard ??= watchdog(options);
-    guard.arm();
+    const stop = watchdog(options);
     try {
       let library: typeof import('@napi-rs/keyring');
       try {
@@ -140,7 +158,7 @@ export function systemKeyring(options: KeyringOptions): Keyring {
       if (error instanceof NoKeyring || error instanceof KashError) throw error;
       throw failed(error);
     } finally {
-      guard.disarm();
+      stop();
     }
   };
   const call = <T>(id: string, work: (entry: Entry) => Promise<T>) => withSystemInterrupt(() => bounded(id, work));
