@@ -1,3 +1,5 @@
+import { lazily } from './lazy.js';
+
 /** C0 controls, DEL, C1 controls and the Unicode line/paragraph separators. */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 
@@ -24,9 +26,9 @@ const BREAKING_CONTROLS = /[\t\n\v\f\r\u0085\u2028\u2029]/gu;
  * overrides and isolates that reorder what a person reads, zero-width characters that
  * hide what is there.
  */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu;
+const INVISIBLE = lazily(() => /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu);
 
-const FORMAT_CHARS = /\p{Cf}/u;
+const FORMAT_CHARS = lazily(() => /\p{Cf}/u);
 
 /** Printable ASCII words, one space apart: text that every pass below would leave as it is. */
 const PLAIN = /^[!-~]+(?: [!-~]+)*$/;
@@ -38,7 +40,7 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
   const clean = text
     .replace(ESCAPE_SEQUENCE, '')
     .replace(BREAKING_CONTROLS, ' ')
-    .replace(INVISIBLE, '')
+    .replace(INVISIBLE(), '')
     .replace(/\s+/gu, ' ')
     .trim();
   // Count code points so that a cut never splits a surrogate pair.
@@ -58,7 +60,7 @@ export function hasControlChars(s: string): boolean {
 
 /** Controls as above, or format characters: what no key, shop ID or input may hold. */
 export function hasControlOrFormatChars(s: string): boolean {
-  return CONTROL_CHARS.test(s) || FORMAT_CHARS.test(s);
+  return CONTROL_CHARS.test(s) || FORMAT_CHARS().test(s);
 }
 
 /**

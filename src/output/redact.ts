@@ -1,3 +1,5 @@
+import { lazily } from '../lazy.js';
+
 /**
  * The secrets of this run (every password, code and key kash sent or received), and the
  * one function that takes them out of text before a person sees it. Fed by the request
@@ -77,7 +79,7 @@ function characterForms(char: string): string {
  * What server text shown loses (src/sanitize.ts): spaces and line breaks collapse to one
  * space or go at an edge; controls, zero-width and bidi characters go.
  */
-const LOSABLE = /[\s\p{Cc}\p{Cf}]/u;
+const LOSABLE = lazily(() => /[\s\p{Cc}\p{Cf}]/u);
 
 /**
  * One secret as a sequence of parts: a significant character, or a run of losable ones
@@ -93,7 +95,7 @@ function parts(value: string): Array<{ pattern: string; significant: boolean }> 
     losable = [];
   };
   for (const char of value) {
-    if (LOSABLE.test(char)) {
+    if (LOSABLE().test(char)) {
       losable.push(char);
       continue;
     }
