@@ -93,7 +93,8 @@ const lazyLibraries = {
     build.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
       // import() of a CommonJS file from kash's ES module sources gives its module.exports as
       // the default export, so a library whose one export is its default hands that over.
-      contents: `const lib = require(${JSON.stringify(LAZY[args.path] ? `./${libFile(args.path)}` : args.path)}); module.exports = 'default' in lib ? lib.default : lib;`,
+      // A lazy library by its absolute path: bin/kash.js hands the bundle a require of its own.
+      contents: `const lib = require(${LAZY[args.path] ? `__dirname + ${JSON.stringify(`/${libFile(args.path)}`)}` : JSON.stringify(args.path)}); module.exports = 'default' in lib ? lib.default : lib;`,
       loader: 'js',
     }));
   },

@@ -34,7 +34,10 @@ function loadCached(bundle) {
   const bundleModule = { exports: {} };
   script.runInThisContext()(
     bundleModule.exports,
-    process.getBuiltinModule('node:module').createRequire(bundle),
+    // This file's own require: the bundle asks it only for built-ins, for the keyring
+    // addon (found from here as from dist/) and, by absolute path, for its lazy libraries.
+    // (node:module, for a require of the bundle's own, would load Node's ES module loader.)
+    require,
     bundleModule,
     bundle,
     dirname(bundle),

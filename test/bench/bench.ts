@@ -96,6 +96,15 @@ interface Run {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * Given to every node the bench runs, floors included. V8 seeds its hash tables at random
+ * at each start and, for that, searches a random prime: several million instructions
+ * more or less from run to run, as much as kash's own work on Node 22 and later. A fixed
+ * seed makes each count repeat to within some thousands. (The same flag on every run,
+ * since a code cache is kept only for the V8 flags it was made with.)
+ */
+const STEADY = ['--hash-seed=1'];
+
 /** One major's runs: its node, and a home, cache and config folder of its own. */
 function runner(node: string, folder: string) {
   const env: NodeJS.ProcessEnv = {
@@ -118,7 +127,7 @@ function runner(node: string, folder: string) {
     time: (run: Run) =>
       new Promise<number>((done, fail) => {
         const started = process.hrtime.bigint();
-        const child = spawn(node, run.args, { env: envOf(run), stdio: 'ignore' });
+        const child = spawn(node, [...STEADY, ...run.args], { env: envOf(run), stdio: 'ignore' });
         child.on('error', fail);
         child.on('exit', (code) =>
           code === 0 ? done(Number(process.hrtime.bigint() - started) / 1e6) : fail(failed(run, code, '')),
@@ -127,7 +136,11 @@ function runner(node: string, folder: string) {
 
     /** Runs once, for what it leaves behind. */
     setUp: (run: Run, input: string) => {
-      const { status, stderr } = spawnSync(node, run.args, { env: envOf(run), input, encoding: 'utf8' });
+      const { status, stderr } = spawnSync(node, [...STEADY, ...run.args], {
+        env: envOf(run),
+        input,
+        encoding: 'utf8',
+      });
       if (status !== 0) throw failed(run, status, stderr);
     },
 
@@ -135,10 +148,14 @@ function runner(node: string, folder: string) {
     instructions: (run: Run) =>
       new Promise<number>((done, fail) => {
         let stderr = '';
-        const child = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', node, ...run.args], {
-          env: envOf(run),
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        const child = spawn(
+          'valgrind',
+          ['--tool=callgrind', '--callgrind-out-file=/dev/null', node, ...STEADY, ...run.args],
+          {
+            env: envOf(run),
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
         child.stderr.on('data', (chunk) => (stderr += chunk));
         child.on('error', fail);
         child.on('exit', (code) => {
@@ -158,7 +175,7 @@ function runner(node: string, folder: string) {
         const probe =
           'import resource,subprocess,sys\nrun=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL)\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\nsys.exit(run.returncode)';
         let out = '';
-        const child = spawn('python3', ['-c', probe, node, ...run.args], { env: envOf(run) });
+        const child = spawn('python3', ['-c', probe, node, ...STEADY, ...run.args], { env: envOf(run) });
         child.stdout.on('data', (chunk) => (out += chunk));
         child.on('error', fail);
         child.on('exit', (code) => (code === 0 ? done(Number(out.trim())) : fail(failed(run, code, ''))));

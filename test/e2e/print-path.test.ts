@@ -143,8 +143,12 @@ describe("Node's own modules on the print path", () => {
   // What kash adds to Node's start-up is mostly which of Node's own modules it makes load:
   // the network stack, streams, child processes; and os and timers/promises, which are not
   // in Node's start-up snapshot either. `process` is one that only commander requires: a
-  // print path line runs without commander. Measured from inside a real run.
+  // print path line runs without commander. `module` brings Node's ES module loader and
+  // source maps, compiled from their sources at each start. Measured from inside a real run.
   const costly = [
+    'module',
+    'internal/modules/esm/loader',
+    'internal/source_map/source_map',
     'net',
     'tls',
     'http',
@@ -159,24 +163,35 @@ describe("Node's own modules on the print path", () => {
     'process',
   ];
 
-  async function loaded(args: string[]): Promise<string[]> {
-    const probe = `
-      const before = new Set(process.moduleLoadList);
-      process.argv = [process.argv[0], ${JSON.stringify(KASH_BIN)}, ...${JSON.stringify(args)}];
-      process.on('exit', () => {
-        const added = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
-        require('node:fs').writeSync(3, JSON.stringify(added));
-      });
-      require(process.argv[1]);`;
-    const child = spawn(process.execPath, ['-e', probe], {
-      env: e2e.env({ KASH_CONFIG_DIR: join(dir, 'config'), KASH_BASE_URL: emulator.url }),
+  /** Node's own modules loaded by the end of a run of `script` (kash when not given). */
+  async function modulesOf(args: string[], script = KASH_BIN): Promise<string[]> {
+    const probe = join(dir, 'modules-probe.cjs');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('node:fs').writeSync(3, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));`,
+    );
+    const child = spawn(process.execPath, ['--require', probe, script, ...args], {
+      env: e2e.env({
+        KASH_CONFIG_DIR: join(dir, 'config'),
+        KASH_BASE_URL: emulator.url,
+        XDG_CACHE_HOME: join(dir, 'cache'),
+      }),
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     child.stdin.end();
     let report = '';
     child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
-    await withHygiene(args, collect(child));
+    if (script === KASH_BIN) await withHygiene(args, collect(child));
+    else await collect(child);
     return JSON.parse(report || '[]') as string[];
+  }
+
+  /** What kash loads of them beyond what an empty script does. */
+  async function loaded(args: string[]): Promise<string[]> {
+    const empty = join(dir, 'empty.cjs');
+    writeFileSync(empty, '');
+    const [own, floor] = await Promise.all([modulesOf(args), modulesOf([], empty)]);
+    return own.filter((name) => !floor.includes(name));
   }
 
   it.each([[['--version']], [['whoami']], [['env']], [['whoami', '--json']], [['env', '--profile', 'default']]])(
