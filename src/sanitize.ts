@@ -30,8 +30,12 @@ const INVISIBLE = lazily(() => /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu);
 
 const FORMAT_CHARS = lazily(() => /\p{Cf}/u);
 
-/** Printable ASCII words, one space apart: text that every pass below would leave as it is. */
-const PLAIN = /^[!-~]+(?: [!-~]+)*$/;
+/**
+ * Words of printable ASCII, Latin-1 letters and signs (but U+00AD, a format character)
+ * and the ellipsis of a masked key, one space apart: text that every pass below would
+ * leave as it is.
+ */
+const PLAIN = /^[!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+(?: [!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+)*$/;
 
 /** Server text made safe to show to a person: one line, no controls, at most `maxLength` characters. */
 export function sanitizeServerText(text: string, maxLength = 200): string {
