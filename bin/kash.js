@@ -18,18 +18,19 @@ function loadCached(bundle) {
   const vm = process.getBuiltinModule('node:vm');
   const source = fs.readFileSync(bundle);
   const folder = trustedFolder();
-  const cacheFile = folder && join(folder, `kash-${process.versions.v8}-${process.arch}.cache`);
-  const cached = cacheFile ? cacheFor(cacheFile, source) : undefined;
-  // What kind of run this is, so that each kind adds what it compiled to the cache once:
-  // the first word as it is, when it is a plain one (a command, an option), or "other".
+  // A cache for each kind of run (the first word as it is, when it is a plain one: a
+  // command, an option; else "other"), holding just what that kind compiles: one cache of
+  // them all would make every run deserialize the code of every other.
   const kind = /^[a-z_-]{1,32}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
+  const prefix = `kash-${process.versions.v8}-${process.arch}-`;
+  const cacheFile = folder && join(folder, `${prefix}${kind}.cache`);
+  const cached = cacheFile ? cacheFor(cacheFile, source) : undefined;
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
-    { filename: bundle, cachedData: cached?.data },
+    { filename: bundle, cachedData: cached },
   );
-  const kinds = cached && !script.cachedDataRejected ? cached.kinds : [];
-  if (cacheFile && !kinds.includes(kind) && kinds.length < 32) {
-    process.once('exit', () => saveCache(cacheFile, source, [...kinds, kind], script));
+  if (cacheFile && (!cached || script.cachedDataRejected)) {
+    process.once('exit', () => saveCache(folder, prefix, cacheFile, source, script));
   }
   const bundleModule = { exports: {} };
   script.runInThisContext()(
@@ -90,10 +91,7 @@ function trustedFolder() {
   }
 }
 
-/**
- * A cache file is the bundle's length (4 bytes), the bundle itself, the length (4 bytes)
- * and text of the kinds of run it holds the code of, one a line, then V8's code cache.
- */
+/** A cache file is the bundle's length (4 bytes), the bundle itself, then V8's code cache. */
 function cacheFor(file, bundleBytes) {
   try {
     const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
@@ -107,17 +105,10 @@ function cacheFor(file, bundleBytes) {
         if (read === 0) break;
         length += read;
       }
-      if (length < 8 + bundleBytes.length || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
       const end = 4 + bundleBytes.length;
+      if (length <= end || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
       if (!bytes.subarray(4, end).equals(bundleBytes)) return undefined;
-      const kindsEnd = end + 4 + bytes.readUInt32LE(end);
-      if (kindsEnd > length) return undefined;
-      const kinds = bytes
-        .subarray(end + 4, kindsEnd)
-        .toString()
-        .split('\n')
-        .filter(Boolean);
-      return { kinds, data: bytes.subarray(kindsEnd, length) };
+      return bytes.subarray(end, length);
     } finally {
       fs.closeSync(fd);
     }
@@ -126,21 +117,21 @@ function cacheFor(file, bundleBytes) {
   }
 }
 
+/** At most this many kinds of run keep a cache: a typo as a first word must not add files for ever. */
+const MAX_CACHES = 32;
+
 /** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
-function saveCache(file, bundleBytes, kinds, compiled) {
+function saveCache(folder, prefix, file, bundleBytes, compiled) {
   const temporary = `${file}.${process.pid}.tmp`;
-  const sized = (bytes) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(bytes.length, 0);
-    return length;
-  };
   try {
-    const kindsText = Buffer.from(kinds.join('\n'));
+    const caches = fs.readdirSync(folder).filter((name) => name.startsWith(prefix) && name.endsWith('.cache'));
+    if (!caches.includes(file.slice(folder.length + 1)) && caches.length >= MAX_CACHES) return;
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(bundleBytes.length, 0);
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
     const fd = fs.openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      const parts = [sized(bundleBytes), bundleBytes, sized(kindsText), kindsText, compiled.createCachedData()];
-      for (const part of parts) {
+      for (const part of [length, bundleBytes, compiled.createCachedData()]) {
         for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done);
       }
     } finally {

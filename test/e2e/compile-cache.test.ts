@@ -32,24 +32,16 @@ async function run(env: Record<string, string | undefined>): Promise<void> {
 const cacheFiles = (folder: string) =>
   existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.cache')) : [];
 
-/** A cache file as kash writes it: the bundle's length and the bundle, the kinds of run it holds, then V8's data. */
-function cacheBytes(bundle: Buffer, kinds: string[], v8: Buffer): Buffer {
-  const sized = (bytes: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(bytes.length, 0);
-    return [length, bytes];
-  };
-  return Buffer.concat([...sized(bundle), ...sized(Buffer.from(kinds.join('\n'))), v8]);
+/** A cache file as kash writes it: the bundle's length and the bundle, then V8's data. */
+function cacheBytes(bundle: Buffer, v8: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(bundle.length, 0);
+  return Buffer.concat([length, bundle, v8]);
 }
 
-/** The kinds of run a cache file holds the code of. */
-function kindsOf(bytes: Buffer): string[] {
-  const at = 4 + BUNDLE.length;
-  return bytes
-    .subarray(at + 4, at + 4 + bytes.readUInt32LE(at))
-    .toString()
-    .split('\n');
-}
+/** The kind of run a cache file was made by, from its name (kash-<v8>-<arch>-<kind>.cache). */
+const kindOf = (name: string) =>
+  name.match(new RegExp(`^kash-${process.versions.v8}-${process.arch}-(.+)\\.cache$`))?.[1];
 
 /** A cache home after one `kash --version`, and its cache file. */
 async function firstCache(): Promise<{ home: string; file: string }> {
@@ -69,24 +61,35 @@ describe('the code cache', () => {
     const bytes = readFileSync(join(folder, file as string));
     expect(lstatSync(join(folder, file as string)).mode & 0o777).toBe(0o600);
     expect(bytes.subarray(4, 4 + BUNDLE.length).equals(BUNDLE)).toBe(true);
-    expect(kindsOf(bytes)).toEqual(['--version']);
+    expect(kindOf(file as string)).toBe('--version');
     // Used as it is by the next run of the same kind: not written again.
     const before = lstatSync(join(folder, file as string)).mtimeMs;
     await run({ XDG_CACHE_HOME: home });
     expect(lstatSync(join(folder, file as string)).mtimeMs).toBe(before);
   });
 
-  it('grows once for each kind of run, with the code that kind compiled', async () => {
+  it('is one file for each kind of run, each written once, with the code that kind compiled', async () => {
     const { home, file } = await firstCache();
     const first = readFileSync(file);
     // Not logged in (exit 5) is a run like any other.
     await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
-    const second = readFileSync(file);
-    expect(kindsOf(second)).toEqual(['--version', 'whoami']);
-    expect(second.length).toBeGreaterThan(first.length);
-    const before = lstatSync(file).mtimeMs;
+    const folder = join(home, 'kash');
+    expect(cacheFiles(folder).map(kindOf).sort()).toEqual(['--version', 'whoami']);
+    expect(readFileSync(file).equals(first), 'the --version cache, left as it was').toBe(true);
+    const whoami = join(folder, cacheFiles(folder).find((name) => kindOf(name) === 'whoami') as string);
+    const before = lstatSync(whoami).mtimeMs;
     await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
-    expect(lstatSync(file).mtimeMs).toBe(before);
+    expect(lstatSync(whoami).mtimeMs).toBe(before);
+  });
+
+  it('keeps at most 32 kinds of run: a first word never seen before then adds none', async () => {
+    const { home, file } = await firstCache();
+    const folder = join(home, 'kash');
+    const name = file.slice(folder.length + 1);
+    for (let i = 0; i < 31; i++) writeFileSync(join(folder, name.replace('---version.', `-planted${i}.`)), '');
+    await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
+    expect(cacheFiles(folder)).toHaveLength(32);
+    expect(cacheFiles(folder).map(kindOf)).not.toContain('whoami');
   });
 
   it('falls back to ~/.cache/kash when XDG_CACHE_HOME is relative, as the XDG spec says', async () => {
@@ -161,11 +164,11 @@ describe('the code cache', () => {
 
   it('that V8 rejects (damaged) costs nothing, says nothing, and is made again', async () => {
     const { home, file } = await firstCache();
-    writeFileSync(file, cacheBytes(BUNDLE, ['--version'], Buffer.from('not a code cache')), { mode: 0o600 });
+    writeFileSync(file, cacheBytes(BUNDLE, Buffer.from('not a code cache')), { mode: 0o600 });
     await run({ XDG_CACHE_HOME: home });
     const made = readFileSync(file);
-    expect(kindsOf(made)).toEqual(['--version']);
-    expect(made.length).toBeGreaterThan(4 + BUNDLE.length + 4 + '--version'.length + 16);
+    expect(made.subarray(4, 4 + BUNDLE.length).equals(BUNDLE)).toBe(true);
+    expect(made.length).toBeGreaterThan(4 + BUNDLE.length + 1024);
   });
 
   it('costs nothing and says nothing when the folder cannot be made', async () => {
