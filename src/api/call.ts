@@ -84,11 +84,18 @@ export async function callApi(request: ApiRequest, target: BodyTarget): Promise<
     }
     target.start(head, complete);
     if (!complete) {
+      const collect = garbageCollector();
+      let sinceCollected = 0;
       for (;;) {
         const { done, value } = await next();
         if (done) break;
         size += value.byteLength;
         target.write(value);
+        sinceCollected += value.byteLength;
+        if (sinceCollected >= COLLECT_EVERY) {
+          sinceCollected = 0;
+          collect();
+        }
       }
     }
     const type = response.headers.get('content-type') ?? 'no content type';
@@ -106,6 +113,22 @@ export async function callApi(request: ApiRequest, target: BodyTarget): Promise<
   } finally {
     clearTimeout(silence);
   }
+}
+
+/** How much of a streamed body may pass between two collections of the chunks written. */
+const COLLECT_EVERY = 4 * 1024 * 1024;
+
+/**
+ * V8 collects the chunks of a body (memory outside its heap) only once some 64 MB of
+ * them have piled up: on Node 24 a 100 MB export then peaks at ~170 MB. A young-generation
+ * collection every few megabytes keeps it flat. (Node exposes gc() only to a context made
+ * after --expose-gc is set.)
+ */
+function garbageCollector(): () => void {
+  const v8 = process.getBuiltinModule('node:v8');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = process.getBuiltinModule('node:vm').runInNewContext('gc') as (options: { type: string }) => void;
+  return () => gc({ type: 'minor' });
 }
 
 /** A body that parses as JSON with `success` false: the service said no, in its own words. */
