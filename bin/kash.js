@@ -23,14 +23,15 @@ function loadCached(bundle) {
   // them all would make every run deserialize the code of every other.
   const kind = /^[a-z_-]{1,32}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
   const prefix = `kash-${process.versions.v8}-${process.arch}-`;
-  const cacheFile = folder && join(folder, `${prefix}${kind}.cache`);
+  const cacheName = `${prefix}${kind}.cache`;
+  const cacheFile = folder && join(folder, cacheName);
   const cached = cacheFile ? cacheFor(cacheFile, source) : undefined;
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
     { filename: bundle, cachedData: cached },
   );
   if (cacheFile && (!cached || script.cachedDataRejected)) {
-    process.once('exit', () => saveCache(folder, prefix, cacheFile, source, script));
+    process.once('exit', () => saveCache(folder, prefix, cacheName, source, script));
   }
   const bundleModule = { exports: {} };
   script.runInThisContext()(
@@ -121,11 +122,12 @@ function cacheFor(file, bundleBytes) {
 const MAX_CACHES = 32;
 
 /** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
-function saveCache(folder, prefix, file, bundleBytes, compiled) {
+function saveCache(folder, prefix, cacheName, bundleBytes, compiled) {
+  const file = join(folder, cacheName);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     const caches = fs.readdirSync(folder).filter((name) => name.startsWith(prefix) && name.endsWith('.cache'));
-    if (!caches.includes(file.slice(folder.length + 1)) && caches.length >= MAX_CACHES) return;
+    if (!caches.includes(cacheName) && caches.length >= MAX_CACHES) return;
     const length = Buffer.alloc(4);
     length.writeUInt32LE(bundleBytes.length, 0);
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;

@@ -37,6 +37,9 @@ const FORMAT_CHARS = lazily(() => /\p{Cf}/u);
  */
 const PLAIN = /^[!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+(?: [!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+)*$/;
 
+/** What ends text cut short at its length bound (and what redaction looks before, for half a secret). */
+export const CUT_MARK = '…';
+
 /** Server text made safe to show to a person: one line, no controls, at most `maxLength` characters. */
 export function sanitizeServerText(text: string, maxLength = 200): string {
   // Most text shown (a shop ID, a login, a date) needs no Unicode-aware pass, whose patterns cost a compile.
@@ -54,7 +57,7 @@ export function sanitizeServerText(text: string, maxLength = 200): string {
   return `${chars
     .slice(0, maxLength - 1)
     .join('')
-    .trimEnd()}…`;
+    .trimEnd()}${CUT_MARK}`;
 }
 
 /** Whether `s` holds a C0 or C1 control, DEL, or a Unicode line or paragraph separator. */
@@ -74,7 +77,7 @@ export function hasControlOrFormatChars(s: string): boolean {
  */
 export function quote(value: string, maxLength = 60): string {
   const chars = Array.from(value);
-  const shown = chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
+  const shown = chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}${CUT_MARK}` : value;
   return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029\p{Cf}]/gu, (c) => {
     const point = c.codePointAt(0) ?? 0;
     return point > 0xffff ? `\\u{${point.toString(16)}}` : `\\u${point.toString(16).padStart(4, '0')}`;

@@ -73,6 +73,7 @@ const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
 function typedAsUtf8(value: string, name: string): boolean {
   if (process.platform !== 'linux') return false;
   const { readFileSync } = process.getBuiltinModule('node:fs');
+  const { isUtf8 } = process.getBuiltinModule('node:buffer');
   const byVariable = VARIABLE_NAME.test(name);
   let raw: Buffer;
   try {
@@ -80,29 +81,14 @@ function typedAsUtf8(value: string, name: string): boolean {
   } catch {
     return false;
   }
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  const lossy = new TextDecoder('utf-8');
+  // Each NUL-ended entry that could have given the value must be valid UTF-8, and one must exist.
   const entries: Buffer[] = [];
-  for (let start = 0; start < raw.length; ) {
-    const end = raw.indexOf(0, start);
-    entries.push(raw.subarray(start, end === -1 ? raw.length : end));
-    start = end === -1 ? raw.length : end + 1;
-  }
-  // Each entry that could have given the value must be valid UTF-8, and one must exist.
+  for (let start = 0, end = raw.indexOf(0); end !== -1; start = end + 1, end = raw.indexOf(0, start))
+    entries.push(raw.subarray(start, end));
   const candidates = entries.filter((entry) =>
-    byVariable ? lossy.decode(entry) === `${name}=${value}` : lossy.decode(entry).includes(value),
+    byVariable ? entry.toString() === `${name}=${value}` : entry.toString().includes(value),
   );
-  return (
-    candidates.length > 0 &&
-    candidates.every((entry) => {
-      try {
-        strict.decode(entry);
-        return true;
-      } catch {
-        return false;
-      }
-    })
-  );
+  return candidates.length > 0 && candidates.every((entry) => isUtf8(entry));
 }
 
 /** A variable counts as given when it is set and not empty; the one rule for every KASH_* input. */

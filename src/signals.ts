@@ -1,8 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 let child: ChildProcess | undefined;
 let witness: GroupWitness | undefined;
+/** Ctrl-C's handler, off while a keyring call may hold the main thread (withSystemInterrupt). */
+let interrupt: (() => void) | undefined;
+let uninterruptible = 0;
 
 /** Passed on to the command `kash exec` runs: every signal a person or a supervisor sends to stop or poke a program. */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -28,7 +31,8 @@ class GroupWitness {
   readonly #waiting = new Map<NodeJS.Signals, Array<() => void>>();
   #alive = true;
 
-  constructor(spawn: typeof import('node:child_process').spawn) {
+  constructor() {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const names = FORWARDED.map((signal) => signal.slice(3)).join(' ');
     const script = `for s in ${names}; do trap "echo SIG$s" $s; done; while kill -0 $PPID 2>/dev/null; do sleep 5 & wait $!; done`;
     this.#shell = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -107,7 +111,6 @@ function inTerminalForeground(): boolean {
       const [group, foreground] = [Number(fields[2]), Number(fields[5])];
       return foreground > 0 && group === foreground;
     }
-    const { closeSync, openSync } = process.getBuiltinModule('node:fs');
     closeSync(openSync('/dev/tty', 'r'));
     return true;
   } catch {
@@ -134,9 +137,6 @@ export function installSignalHandlers(cancel: () => void): void {
   process.on('SIGUSR1', () => forward('SIGUSR1'));
 }
 
-let interrupt: (() => void) | undefined;
-let uninterruptible = 0;
-
 /**
  * Runs `work` with Ctrl-C left to the system, which ends kash at once (the shell sees 130).
  * A keyring library stuck in a system call can hold the main thread, where no handler of
@@ -157,11 +157,11 @@ export async function withSystemInterrupt<T>(work: () => Promise<T>): Promise<T>
  * ends kash before it. A witness (not on Windows, whose console has no such signals)
  * tells a signal to kash alone from one to its whole group. Returns stop.
  */
-export function forwardSignals(to: ChildProcess, spawn: typeof import('node:child_process').spawn): () => void {
+export function forwardSignals(to: ChildProcess): () => void {
   child = to;
   if (process.platform !== 'win32') {
     try {
-      witness = new GroupWitness(spawn);
+      witness = new GroupWitness();
     } catch {
       witness = undefined;
     }

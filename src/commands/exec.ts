@@ -59,7 +59,7 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
   } catch (error) {
     throw cannotStart(file, error, env.PATH);
   }
-  const stop = forwardSignals(child, spawn);
+  const stop = forwardSignals(child);
   try {
     const status = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);

@@ -1,4 +1,5 @@
 import { lazily } from '../lazy.js';
+import { CUT_MARK } from '../sanitize.js';
 
 /**
  * The secrets of this run (every password, code and key kash sent or received), and the
@@ -22,12 +23,9 @@ export class Secrets {
     if (this.#values.size === 0) return text;
     this.#patterns ??= patterns([...this.#values]);
     const redacted = text.replace(this.#patterns.whole, '[redacted]');
-    return redacted.includes(CUT) ? redacted.replace(this.#patterns.cut, '[redacted]') : redacted;
+    return redacted.includes(CUT_MARK) ? redacted.replace(this.#patterns.cut, '[redacted]') : redacted;
   }
 }
-
-/** Where server text shown was cut short (src/sanitize.ts): a secret may end there half-shown. */
-const CUT = '…';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -142,7 +140,7 @@ function patterns(values: string[]): { whole: RegExp; cut: RegExp } {
   }
   return {
     whole: new RegExp(whole.join('|'), 'gu'),
-    cut: new RegExp(`(?:${cut.join('|')})${PARTIAL_SPELLING}(?=\\s*${CUT})`, 'gu'),
+    cut: new RegExp(`(?:${cut.join('|')})${PARTIAL_SPELLING}(?=\\s*${CUT_MARK})`, 'gu'),
   };
 }
 

@@ -38,12 +38,14 @@ vi.setConfig({ testTimeout: 30_000 });
 const e2e = useE2e({ realKeyring: true });
 const { session, kash, keyLogin } = useKeyring(e2e);
 
-/** `kash` on the bus that `where` names, with the time it took. */
-async function timed(where: Where, dir: string, args: string[]): Promise<KashRun & { ms: number }> {
+/** A run, with the time it took from now. */
+async function withTime(run: Promise<KashRun>): Promise<KashRun & { ms: number }> {
   const started = Date.now();
-  const run = await kash(where, dir, args);
-  return { ...run, ms: Date.now() - started };
+  return { ...(await run), ms: Date.now() - started };
 }
+
+/** `kash` on the bus that `where` names, with the time it took. */
+const timed = (where: Where, dir: string, args: string[]) => withTime(kash(where, dir, args));
 
 let keys = 0;
 /** A new API key, registered so that a run printing it anywhere but stdout fails. */
@@ -61,22 +63,23 @@ function passwordLogin(where: Where, dir: string, extra: string[] = [], emulator
   });
 }
 
-async function timedLogin(
-  where: Where,
-  dir: string,
-  extra: string[],
-  emulator: Emulator,
-): Promise<KashRun & { ms: number }> {
-  const started = Date.now();
-  const run = await passwordLogin(where, dir, extra, emulator);
-  return { ...run, ms: Date.now() - started };
-}
+const timedLogin = (where: Where, dir: string, extra: string[], emulator: Emulator) =>
+  withTime(passwordLogin(where, dir, extra, emulator));
 
 interface Saved {
   storage: 'keyring' | 'file';
   keyringId?: string;
   apiKey?: string;
   shopId: string;
+}
+
+/** A session of its own, and a folder whose default profile keeps `key` there; `before` is the folder as saved. */
+async function keyringProfile() {
+  const keyring = await session();
+  const dir = e2e.freshDir();
+  const key = newKey();
+  await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
+  return { keyring, dir, key, before: storeSnapshot(dir) };
 }
 
 /** The store file's record of a profile's credentials, undefined when it has none. */
@@ -253,11 +256,7 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
   });
 
   it('a frozen daemon (SIGSTOP): env ends within the bound, never "not logged in"; whoami answers at once; logout is exit 6 and keeps the profile', async () => {
-    const keyring = await session();
-    const dir = e2e.freshDir();
-    const key = newKey();
-    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
-    const before = storeSnapshot(dir);
+    const { keyring, dir, key, before } = await keyringProfile();
 
     keyring.freeze();
     let env: KashRun & { ms: number };
@@ -309,12 +308,8 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
   });
 
   it('a frozen bus (SIGSTOP of its dbus-daemon), which the library waits on for ever: env, logout and a login end at the 3 s bound, saying so; nothing sent, nothing changed', async () => {
-    const keyring = await session();
+    const { keyring, dir, key, before } = await keyringProfile();
     const emulator = await e2e.startEmulator();
-    const dir = e2e.freshDir();
-    const key = newKey();
-    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
-    const before = storeSnapshot(dir);
 
     keyring.freezeBus();
     let runs: Array<KashRun & { ms: number }>;
@@ -343,11 +338,7 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
   });
 
   it('Ctrl-C while kash waits on the keyring ends it at once as interrupted (the shell sees 130), the store and the keyring as they were', async () => {
-    const keyring = await session();
-    const dir = e2e.freshDir();
-    const key = newKey();
-    await keyLogin(keyring.env, dir, key, ['--storage', 'keyring']);
-    const before = storeSnapshot(dir);
+    const { keyring, dir, key, before } = await keyringProfile();
     const items = await keyring.items();
 
     keyring.freezeBus();

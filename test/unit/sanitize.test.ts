@@ -22,6 +22,11 @@ describe('sanitizeServerText', () => {
     ['user \u202eevil\u202c name', 'user evil name'],
     ['\u202a\u202b\u202d\u2066\u2067\u2068\u2069isolated', 'isolated'],
     ['ünïcødé ✓ 🔑', 'ünïcødé ✓ 🔑'],
+    // Latin-1 text and a masked key are left as they are; its soft hyphen (a format
+    // character) and no-break space (a space) are not.
+    ['Corner Café ¿sí? demo…cdef', 'Corner Café ¿sí? demo…cdef'],
+    ['Caf\u00e9 soft\u00adhyphen', 'Café softhyphen'],
+    ['Caf\u00e9\u00a0\u00a0au lait', 'Café au lait'],
   ])('%j shows as %j', (text, shown) => {
     expect(sanitizeServerText(text)).toBe(shown);
   });
