@@ -4,7 +4,7 @@
 // earlier run of the same kind added to it, is only read). A preloaded tracer records all of these from inside a
 // real run of the built CLI.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collect, KASH_BIN, runKash, useE2e, withHygiene } from '../support/e2e.js';
@@ -166,10 +166,14 @@ describe("Node's own modules on the print path", () => {
   /** Node's own modules loaded by the end of a run of `script` (kash when not given). */
   async function modulesOf(args: string[], script = KASH_BIN): Promise<string[]> {
     const probe = join(dir, 'modules-probe.cjs');
-    writeFileSync(
-      probe,
-      `process.on('exit', () => require('node:fs').writeSync(3, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));`,
-    );
+    // Written once: a run must never find it half-written by another.
+    if (!existsSync(probe)) {
+      writeFileSync(
+        `${probe}.tmp`,
+        `process.on('exit', () => require('node:fs').writeSync(3, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));`,
+      );
+      renameSync(`${probe}.tmp`, probe);
+    }
     const child = spawn(process.execPath, ['--require', probe, script, ...args], {
       env: e2e.env({
         KASH_CONFIG_DIR: join(dir, 'config'),
@@ -180,10 +184,14 @@ describe("Node's own modules on the print path", () => {
     });
     child.stdin.end();
     let report = '';
-    child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
+    const reported = new Promise((done) =>
+      child.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString())).on('close', done),
+    );
     if (script === KASH_BIN) await withHygiene(args, collect(child));
     else await collect(child);
-    return JSON.parse(report || '[]') as string[];
+    await reported;
+    // No report is no answer: never read as "nothing loaded".
+    return JSON.parse(report) as string[];
   }
 
   /** What kash loads of them beyond what an empty script does. */
