@@ -48,16 +48,26 @@ export interface Tinyproxy {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on at this moment. */
+/** Ports freePort has handed out: the kernel may give a closed one again at the next call. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nobody listens on at this moment, and one this process was never given before:
+ * a proxy started later must not take the port a test keeps as one nobody listens on.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 function config(port: number, dir: string, options: TinyproxyOptions): string {
