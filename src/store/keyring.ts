@@ -45,17 +45,21 @@ export interface KeyringOptions {
   stuckText: string;
 }
 
+/** Where the store is a D-Bus service: neither macOS nor Windows. */
+const ON_DBUS = process.platform !== 'win32' && process.platform !== 'darwin';
+
 // What the library says when the store is not there at all, as against there but failing.
 const ABSENT =
-  /Failed to connect to socket|autolaunch|DBUS_SESSION_BUS_ADDRESS|not provided by any \.service files|ServiceUnknown|No such file or directory/i;
+  /Failed to connect to (socket|address)|autolaunch|DBUS_SESSION_BUS_ADDRESS|not provided by any \.service files|ServiceUnknown|No such file or directory/i;
 
 /** Why there is no store, in a person's words where the library's are D-Bus's. */
 function absence(message: string): string {
-  if (/autolaunch|DBUS_SESSION_BUS_ADDRESS/i.test(message))
-    return 'no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set';
   if (/not provided by any \.service files|ServiceUnknown/i.test(message))
     return 'no Secret Service on the D-Bus session';
-  if (/Failed to connect to socket|No such file or directory/i.test(message))
+  // The search's D-Bus client, unlike the entry's, tries the bus in XDG_RUNTIME_DIR when no address is set.
+  if (/autolaunch|DBUS_SESSION_BUS_ADDRESS/i.test(message) || (ON_DBUS && !process.env.DBUS_SESSION_BUS_ADDRESS))
+    return 'no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set';
+  if (/Failed to connect to (socket|address)|No such file or directory/i.test(message))
     return 'the D-Bus session bus does not answer';
   return message;
 }
@@ -65,7 +69,7 @@ function failed(error: unknown): Error {
   if (ABSENT.test(message) && !/Did not receive a reply/i.test(message)) return new NoKeyring(absence(message));
   return new KashError(
     ExitCode.store,
-    `the system keyring failed: ${message.replace(/^Couldn't access platform storage: /, '')}`,
+    `the system keyring failed: ${message.replace(/^(Couldn't access platform storage|zbus error): /, '')}`,
     {
       hint: /\b(dismissed|locked)\b/i.test(message)
         ? 'Unlock the keyring (log in to the desktop session, or run its unlock command), or use --storage file.'
@@ -137,6 +141,37 @@ type Entry = {
   deleteCredential(): Promise<boolean>;
 };
 
+type Library = typeof import('@napi-rs/keyring');
+
+async function load(): Promise<Library> {
+  try {
+    return await import('@napi-rs/keyring');
+  } catch (error) {
+    throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
+  }
+}
+
+/** The bound of a call that leaves this thread free: the same words as the watchdog's, at the same times. */
+function timers(options: KeyringOptions): () => void {
+  const say = (text: string) => {
+    try {
+      process.getBuiltinModule('node:fs').writeSync(2, text);
+    } catch {
+      // A closed stderr must not keep kash from ending at the bound.
+    }
+  };
+  const { noticeMs, limitMs } = options.timings;
+  const notice = setTimeout(() => say(options.waitingText), noticeMs);
+  const stuck = setTimeout(() => {
+    say(options.stuckText);
+    process.kill(process.pid, 'SIGKILL');
+  }, limitMs);
+  return () => {
+    clearTimeout(notice);
+    clearTimeout(stuck);
+  };
+}
+
 /**
  * The system keyring through @napi-rs/keyring, loaded only here, pinned to the Secret
  * Service on Linux (unpinned it falls back, silently, to the kernel keyring, which a
@@ -146,12 +181,7 @@ export function systemKeyring(options: KeyringOptions): Keyring {
   const bounded = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
     const stop = watchdog(options);
     try {
-      let library: typeof import('@napi-rs/keyring');
-      try {
-        library = await import('@napi-rs/keyring');
-      } catch (error) {
-        throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
-      }
+      const library = await load();
       const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
       return await work(entry);
     } catch (error) {
@@ -162,9 +192,34 @@ export function systemKeyring(options: KeyringOptions): Keyring {
     }
   };
   const call = <T>(id: string, work: (entry: Entry) => Promise<T>) => withSystemInterrupt(() => bounded(id, work));
+  /**
+   * On D-Bus, a read is a search for kash's items: the library then connects on a thread
+   * of its own, where an entry's constructor connects on this one. This thread stays
+   * free, so its own timers bound the call and no watchdog is started (node:child_process
+   * alone costs more than the read). Null for a locked keyring, which gives a search no
+   * secrets: the entry then asks for an unlock.
+   */
+  const searched = async (id: string): Promise<{ key: string | null } | null> => {
+    const stop = timers(options);
+    try {
+      const library = await load();
+      // Every item of service kash, each profile's key among them, as the entry reads one.
+      const items = await library.findCredentialsAsync(KEYRING_SERVICE);
+      return { key: items.find((item) => item.account === id)?.password ?? null };
+    } catch (error) {
+      if (error instanceof NoKeyring) throw error;
+      if (/IsLocked/.test(error instanceof Error ? error.message : '')) return null;
+      throw failed(error);
+    } finally {
+      stop();
+    }
+  };
   return {
     set: (id, key) => call(id, (entry) => entry.setPassword(key)),
-    get: (id) => call(id, (entry) => entry.getPassword()),
+    async get(id) {
+      const found = ON_DBUS ? await withSystemInterrupt(() => searched(id)) : null;
+      return found ? found.key : call(id, (entry) => entry.getPassword());
+    },
     remove: (id) => call(id, (entry) => entry.deleteCredential()),
     async probe() {
       const id = `${newKeyringId()}-probe`;

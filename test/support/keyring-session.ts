@@ -59,6 +59,8 @@ export interface KeyringSession extends Bus {
   killDaemon(): Promise<void>;
   /** kash's items: `secret-tool search --all service kash`. */
   items(): Promise<KeyringItem[]>;
+  /** An item of service kash that no profile names, as another client (or a killed login) leaves one. */
+  put(username: string, secret: string): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -92,15 +94,16 @@ interface Ran {
   stderr: string;
 }
 
-/** Runs a program to its end (killed after `timeoutMs`), with the given environment only. */
-function run(file: string, args: string[], env: Record<string, string>, timeoutMs = 10_000): Promise<Ran> {
+/** Runs a program to its end (killed after 10 s), with the given environment and input only. */
+function run(file: string, args: string[], env: Record<string, string>, input?: string): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -276,6 +279,11 @@ export async function startKeyringSession(dir: string): Promise<KeyringSession> 
       if (ran.code !== 0 && !(ran.code === 1 && ran.stdout === '' && ran.stderr === ''))
         throw new Error(`secret-tool search: exit ${ran.code}: ${ran.stderr.trim()}`);
       return parseItems(ran.stdout, ran.stderr);
+    },
+    async put(username, secret) {
+      const args = ['store', '--label', 'not a profile', 'service', 'kash', 'username', username];
+      const ran = await run('secret-tool', args, ownEnv(dir, bus.address), secret);
+      if (ran.code !== 0) throw new Error(`secret-tool store: exit ${ran.code}: ${ran.stderr.trim()}`);
     },
     async stop() {
       await end(daemon);
