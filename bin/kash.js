@@ -28,10 +28,17 @@ function loadCached(bundle) {
   const cached = cacheFile ? cacheFor(cacheFile, source) : undefined;
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString()}\n})`,
-    { filename: bundle, cachedData: cached },
+    { filename: bundle, cachedData: cached?.data },
   );
-  if (cacheFile && (!cached || script.cachedDataRejected)) {
-    process.once('exit', () => saveCache(folder, prefix, cacheName, source, script));
+  if (cacheFile) {
+    process.once('exit', () => {
+      // A run of a kind that reached the keyring where the cache's run did not (a file
+      // profile, then a keyring one) compiled code the cache lacks: it is made again, once.
+      const keyring = usedKeyring();
+      if (!cached || script.cachedDataRejected || (keyring && !cached.keyring)) {
+        saveCache(folder, prefix, cacheName, source, script, keyring);
+      }
+    });
   }
   const bundleModule = { exports: {} };
   script.runInThisContext()(
@@ -92,7 +99,15 @@ function trustedFolder() {
   }
 }
 
-/** A cache file is the bundle's length (4 bytes), the bundle itself, then V8's code cache. */
+/** Whether this run loaded the keyring library, through the require that the bundle was given. */
+function usedKeyring() {
+  return Object.keys(require.cache).some((file) => /[\\/]@napi-rs[\\/]keyring/.test(file));
+}
+
+/**
+ * A cache file is the bundle's length (4 bytes), the bundle itself, a byte saying whether
+ * the run that made it reached the keyring (1) or not (0), then V8's code cache.
+ */
 function cacheFor(file, bundleBytes) {
   try {
     const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
@@ -107,9 +122,9 @@ function cacheFor(file, bundleBytes) {
         length += read;
       }
       const end = 4 + bundleBytes.length;
-      if (length <= end || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
+      if (length <= end + 1 || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
       if (!bytes.subarray(4, end).equals(bundleBytes)) return undefined;
-      return bytes.subarray(end, length);
+      return { keyring: bytes[end] === 1, data: bytes.subarray(end + 1, length) };
     } finally {
       fs.closeSync(fd);
     }
@@ -122,7 +137,7 @@ function cacheFor(file, bundleBytes) {
 const MAX_CACHES = 32;
 
 /** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
-function saveCache(folder, prefix, cacheName, bundleBytes, compiled) {
+function saveCache(folder, prefix, cacheName, bundleBytes, compiled, keyring) {
   const file = join(folder, cacheName);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
@@ -133,7 +148,7 @@ function saveCache(folder, prefix, cacheName, bundleBytes, compiled) {
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
     const fd = fs.openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      for (const part of [length, bundleBytes, compiled.createCachedData()]) {
+      for (const part of [length, bundleBytes, Buffer.of(keyring ? 1 : 0), compiled.createCachedData()]) {
         for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done);
       }
     } finally {

@@ -32,12 +32,15 @@ async function run(env: Record<string, string | undefined>): Promise<void> {
 const cacheFiles = (folder: string) =>
   existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.cache')) : [];
 
-/** A cache file as kash writes it: the bundle's length and the bundle, then V8's data. */
+/** A cache file as kash writes it: the bundle's length and the bundle, whether its run reached the keyring, then V8's data. */
 function cacheBytes(bundle: Buffer, v8: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32LE(bundle.length, 0);
-  return Buffer.concat([length, bundle, v8]);
+  return Buffer.concat([length, bundle, Buffer.of(0), v8]);
 }
+
+/** The byte after the bundle: 1 when the run that made the cache reached the keyring. */
+const madeWithKeyring = (file: string) => readFileSync(file)[4 + BUNDLE.length] === 1;
 
 /** The kind of run a cache file was made by, from its name (kash-<v8>-<arch>-<kind>.cache). */
 const kindOf = (name: string) =>
@@ -80,6 +83,50 @@ describe('the code cache', () => {
     const before = lstatSync(whoami).mtimeMs;
     await runKash(['whoami'], { env: { XDG_CACHE_HOME: home } });
     expect(lstatSync(whoami).mtimeMs).toBe(before);
+  });
+
+  it('is made again, once, when a run of its kind reaches the keyring that the run which made it did not', async () => {
+    const home = tempDir('cache-');
+    const config = tempDir('config-');
+    const keyringId = `kash-${'1'.repeat(8)}-cache-test`;
+    const credentials = (storage: object) => ({
+      shopId: '42',
+      login: null,
+      email: null,
+      method: 'key',
+      baseUrl: 'https://kash.click',
+      obtainedAt: '2026-01-01T00:00:00.000Z',
+      shopTitle: null,
+      ...storage,
+    });
+    const store = {
+      version: 2,
+      profiles: {
+        plain: { credentials: credentials({ storage: 'file', apiKey: 'k-cache-test' }) },
+        // No bus to reach: the read fails (exit 6), the library loaded all the same.
+        kept: { credentials: credentials({ storage: 'keyring', keyringId }) },
+      },
+    };
+    writeFileSync(join(config, 'credentials.json'), JSON.stringify(store), { mode: 0o600 });
+    const env = { XDG_CACHE_HOME: home, KASH_CONFIG_DIR: config, DBUS_SESSION_BUS_ADDRESS: undefined };
+    const envRun = async (profile: string, code: number) => {
+      const run = await runKash(['env', '--profile', profile], { env });
+      expect(run.code, run.stderr).toBe(code);
+    };
+    const folder = join(home, 'kash');
+    const envCache = () => join(folder, cacheFiles(folder).find((name) => kindOf(name) === 'env') as string);
+
+    await envRun('plain', 0);
+    expect(madeWithKeyring(envCache())).toBe(false);
+    const fileMade = readFileSync(envCache());
+    await envRun('kept', 6);
+    expect(madeWithKeyring(envCache())).toBe(true);
+    expect(readFileSync(envCache()).equals(fileMade)).toBe(false);
+    // Both kinds of profile then use it as it is.
+    const before = lstatSync(envCache()).mtimeMs;
+    await envRun('kept', 6);
+    await envRun('plain', 0);
+    expect(lstatSync(envCache()).mtimeMs).toBe(before);
   });
 
   it('keeps at most 32 kinds of run: a first word never seen before then adds none', async () => {
