@@ -53,7 +53,6 @@ const builtins = {
  * called; a static import of one fails the build.
  */
 const LAZY = {
-  ky: { contents: "export { default } from 'ky';" },
   // Through its index, @inquirer/prompts drags in the editor prompt's 550 KB of text
   // encodings, which esbuild cannot shake off; so take the three prompts kash uses from
   // the packages the index re-exports, resolved from @inquirer/prompts' own folder.

@@ -1,4 +1,3 @@
-import type { KyInstance } from 'ky';
 import { ExitCode, KashError } from '../errors.js';
 import { type Credentials, codeSentFrom, credentialsFrom, parseAnswer, type Shop, shopsFrom } from './answers.js';
 import { readAtMost1MiB } from './body-limit.js';
@@ -33,31 +32,15 @@ export interface ClientOptions {
 /** The four calls of the kash.click API, each one POST with no redirect and no retry. */
 export class ServiceClient {
   readonly #options: ClientOptions;
-  #http: Promise<KyInstance> | undefined;
+  #transport: Promise<typeof fetch> | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
   }
 
-  /** ky probes fetch's machinery as it loads (some 25 ms here): only a real request pays for it. */
-  #ky(): Promise<KyInstance> {
-    this.#http ??= this.#createKy();
-    return this.#http;
-  }
-
-  async #createKy(): Promise<KyInstance> {
-    const [{ default: ky }, transport] = await Promise.all([
-      import('ky'),
-      fetchFor(new URL(this.#options.baseUrl), this.#options),
-    ]);
-    return ky.create({
-      retry: 0,
-      timeout: false,
-      redirect: 'manual',
-      throwHttpErrors: false,
-      headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
-      fetch: transport,
-    });
+  #fetch(): Promise<typeof fetch> {
+    this.#transport ??= fetchFor(new URL(this.#options.baseUrl), this.#options);
+    return this.#transport;
   }
 
   /** Every request goes to the base URL's origin, so one decision serves them all. */
@@ -121,10 +104,15 @@ export class ServiceClient {
     const debug = this.#options.debug;
     debug?.(`POST ${where} ${describeFields(fields)}`);
     const started = performance.now();
-    const http = await this.#ky();
+    const transport = await this.#fetch();
     try {
-      const response = await http.post(url, {
+      // A URL and its options, never a Request: undici pipes a Request's body through a
+      // TransformStream, some 16 M instructions of web streams at a login on Node 24.
+      const response = await transport(url, {
+        method: 'POST',
+        headers: { 'user-agent': this.#options.userAgent, accept: 'application/json, text/html;q=0.5' },
         body: new URLSearchParams(fields),
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
       debug?.(

@@ -116,7 +116,7 @@ export async function fetchThrough(proxy: URL, timeoutMs: number): Promise<typeo
   const dispatcher = new Agent({ connect: tunnel(proxy, attempts, timeoutMs) });
   return async (input, init) => {
     attempts.count = 0;
-    // ky hands over a Request of Node's own; undici's fetch takes only its own, so copy it.
+    // undici's fetch takes no Request of Node's own: whatever it is given is copied into its own options.
     const request = input instanceof Request ? input : new Request(input, init);
     const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
     const response = await undiciFetch(request.url, {
