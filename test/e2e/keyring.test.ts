@@ -426,7 +426,7 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     ['a stale bus address', /the D-Bus session bus does not answer/],
     ['a bus without a Secret Service', /no Secret Service on the D-Bus session/],
   ] as const)(
-    '%s: auto falls back to the file, saying why, where and "plain text"; --storage keyring is exit 6 with nothing sent',
+    '%s: auto falls back to the file, saying why, where and "plain text"; --storage keyring is exit 6 with nothing sent; a keyring profile\'s read is exit 6 saying why',
     async ([situation, reason]) => {
       const where =
         situation === 'no bus'
@@ -462,6 +462,15 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
       expect(plain.code, plain.stderr).toBe(0);
       expect(plain.stderr).toMatch(/plain text/);
       expect(saved(byDefault)).toMatchObject({ storage: 'file' });
+
+      // A keyring profile read there: exit 6 saying why, never "not logged in".
+      const kept = e2e.freshDir();
+      await keyLogin((await session()).env, kept, newKey(), ['--storage', 'keyring']);
+      const read = await kash(where, kept, ['env']);
+      expect(read.code, read.stderr).toBe(6);
+      expect(read.stdout).toBe('');
+      expect(read.stderr).toMatch(/keeps its key in the system keyring, but none answers/);
+      expect(read.stderr).toMatch(reason);
     },
   );
 
