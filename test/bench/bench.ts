@@ -45,7 +45,7 @@ if (unsupported) {
 process.stdout.write(
   'kash bench: ratios to a floor run in the same rounds with the same node; ✗ marks a figure over its target\n' +
     `  instructions  callgrind, median of ${COUNTS} runs, to node empty.cjs\n` +
-    `  wall          median of ${RUNS} runs, to node -e 0 (kash login: to a bare fetch POST)\n` +
+    `  wall          median of ${RUNS} rounds' ratios, to node -e 0 (kash login: to a bare fetch POST)\n` +
     `  memory        peak resident set, median of ${MEMORY_RUNS} runs, to node -e 0\n` +
     "  , keyring     of a profile whose key is in a GNOME Keyring on a D-Bus session of the bench's\n" +
     '                own; kash env then to a bare read of one secret with the same library\n',
@@ -283,6 +283,15 @@ async function measure(version: string, node: string): Promise<Row[]> {
     ratio: median(of) / median(to),
     ...(target !== undefined && { target }),
   });
+  /**
+   * Wall times pair by round: a run and its floor a moment apart, so that the machine's
+   * speed drifting over the rounds moves both (medians of their own swung a login from
+   * 1.08x to 1.21x).
+   */
+  const paired = (of: number[], to: number[], target?: number): Figure => ({
+    ratio: median(of.map((time, i) => time / to[i]!)),
+    ...(target !== undefined && { target }),
+  });
   /** A row of `r`: its instructions against those of `to.counted`, its wall time against that of `to.timed`. */
   const row = (name: string, r: Run, to: { counted: Run; timed: Run }, targets: number[]) => {
     const complete = counting && counts.get(r)!.length === COUNTS;
@@ -291,14 +300,14 @@ async function measure(version: string, node: string): Promise<Row[]> {
     return {
       name,
       ...(complete && { instructions: figure(counts.get(r)!, counts.get(to.counted)!, targets[0]) }),
-      wall: figure(times.get(r)!, times.get(to.timed)!, targets[1]),
+      wall: paired(times.get(r)!, times.get(to.timed)!, targets[1]),
     };
   };
   const rows: Row[] = commands.map((c, i) => ({
     ...row(c.name, kashRuns[i]!, { counted: emptyScript, timed: floor }, [c.instructions(major), TARGET.wall]),
     ...(weighing && { memory: figure(peaks.get(kashRuns[i]!)!, peaks.get(floor)!, TARGET.memory) }),
   }));
-  rows.push({ name: 'kash login', wall: figure(times.get(kashLogin)!, times.get(bare)!, TARGET.login) });
+  rows.push({ name: 'kash login', wall: paired(times.get(kashLogin)!, times.get(bare)!, TARGET.login) });
   if (inKeyring) {
     const whoami = commands.find((c) => c.args[0] === 'whoami')!;
     rows.push(
