@@ -155,10 +155,12 @@ export async function withSystemInterrupt<T>(work: () => Promise<T>): Promise<T>
 /**
  * While `kash exec` waits for its command, signals sent to kash go to the command, and none
  * ends kash before it. A witness (not on Windows, whose console has no such signals)
- * tells a signal to kash alone from one to its whole group. Returns stop.
+ * tells a signal to kash alone from one to its whole group. Called before the command is
+ * started, which may run, and be signalled, before spawn() returns: the handlers are in
+ * place by then, and run only once `to` has named the command (it is called in the same
+ * turn of the event loop as spawn).
  */
-export function forwardSignals(to: ChildProcess): () => void {
-  child = to;
+export function forwardSignals(): { to(command: ChildProcess): void; stop(): void } {
   if (process.platform !== 'win32') {
     try {
       witness = new GroupWitness();
@@ -169,10 +171,15 @@ export function forwardSignals(to: ChildProcess): () => void {
   // SIGINT and SIGUSR1 are handled from the start, for every run.
   const others = FORWARDED.filter((signal) => signal !== 'SIGINT' && signal !== 'SIGUSR1');
   for (const signal of others) process.on(signal, forward);
-  return () => {
-    child = undefined;
-    witness?.stop();
-    witness = undefined;
-    for (const signal of others) process.off(signal, forward);
+  return {
+    to: (command) => {
+      child = command;
+    },
+    stop: () => {
+      child = undefined;
+      witness?.stop();
+      witness = undefined;
+      for (const signal of others) process.off(signal, forward);
+    },
   };
 }

@@ -53,14 +53,16 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
   const env = { ...ctx.env, [`${prefix}APIKEY`]: effective.apiKey, [`${prefix}SHOPID`]: effective.shopId };
   replaceKash(file, args, env);
   const { spawn } = process.getBuiltinModule('node:child_process');
-  let child: ChildProcess;
+  // Before the command starts: a signal to kash while spawn() runs would otherwise end it.
+  const signals = forwardSignals();
   try {
-    child = spawn(file, args, { stdio: 'inherit', env });
-  } catch (error) {
-    throw cannotStart(file, error, env.PATH);
-  }
-  const stop = forwardSignals(child);
-  try {
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { stdio: 'inherit', env });
+    } catch (error) {
+      throw cannotStart(file, error, env.PATH);
+    }
+    signals.to(child);
     const status = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) =>
@@ -69,9 +71,10 @@ export async function runExec(ctx: Context, options: ExecOptions): Promise<void>
     });
     ctx.exitWith(status);
   } catch (error) {
+    if (error instanceof KashError) throw error;
     throw cannotStart(file, error, env.PATH);
   } finally {
-    stop();
+    signals.stop();
   }
 }
 

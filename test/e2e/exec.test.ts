@@ -377,6 +377,20 @@ describe.concurrent('signals sent to kash, with no terminal', { timeout: 30_000 
     expect(run.code).toBe(7);
   });
 
+  // The command may run before spawn() returns in kash: kash must already hold its signals then.
+  it.each(['SIGHUP', 'SIGTERM', 'SIGQUIT'] as const)(
+    '%s sent to kash by the command as the first thing it does reaches the command, and kash exits with its status',
+    async (signal) => {
+      const name = signal.slice(3);
+      // Where kash became the command, $PPID is kash's parent: the command signals itself instead.
+      const target = REPLACED ? '$$' : '$PPID';
+      const script = `trap 'echo got ${name}; exit 7' ${name}; kill -${name} ${target}; i=0; while [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; exit 9`;
+      const run = await kash(['exec', '--', 'sh', '-c', script]);
+      expect(run.stdout).toBe(`got ${name}\n`);
+      expect(run.code, run.stderr).toBe(7);
+    },
+  );
+
   it('a command without a handler dies of the forwarded SIGTERM, and kash exits 143', async () => {
     const ready = scratch('ready');
     const started = startWithoutTerminal(['exec', '--', NODE, CHILD, 'wait', ready]);
@@ -630,8 +644,9 @@ describe.concurrent('what kash exec does itself', { timeout: 30_000 }, () => {
       expect(run.code, run.stderr).toBe(0);
       expect(existsSync(marker), 'the command ran').toBe(true);
       expect(libraries(events)).toEqual([]);
-      // Where kash waits for the command, a shell in its group tells kash's own signals from the group's.
-      const processes = REPLACED ? [NODE] : [NODE, '/bin/sh'];
+      // Where kash waits for the command, a shell in its group tells kash's own signals from
+      // the group's: started first, as kash's handlers are in place before the command runs.
+      const processes = REPLACED ? [NODE] : ['/bin/sh', NODE];
       expect(events.filter((e) => e.kind !== 'module')).toEqual(
         processes.map((detail) => ({ kind: 'process', detail })),
       );
