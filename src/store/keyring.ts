@@ -196,8 +196,8 @@ export function systemKeyring(options: KeyringOptions): Keyring {
    * On D-Bus, a read is a search for kash's items: the library then connects on a thread
    * of its own, where an entry's constructor connects on this one. This thread stays
    * free, so its own timers bound the call and no watchdog is started (node:child_process
-   * alone costs more than the read). Null for a locked keyring, which gives a search no
-   * secrets: the entry then asks for an unlock.
+   * alone costs a third of what the read does). Null for a locked keyring, which gives a
+   * search no secrets: the entry then asks for an unlock.
    */
   const searched = async (id: string): Promise<{ key: string | null } | null> => {
     const stop = timers(options);
