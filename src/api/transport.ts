@@ -18,7 +18,12 @@ export async function fetchFor(url: URL, options: TransportOptions): Promise<typ
     options.warn?.('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: kash always verifies certificates');
   }
   const proxy = proxyFor(url, options.env ?? {});
-  if (!proxy) return fetch;
+  if (!proxy) {
+    // Node loads its fetch (undici) at the first call, or at the first look at one of its
+    // classes: here, so that loading it is not counted in the request's --timeout.
+    void globalThis.Response;
+    return fetch;
+  }
   options.debug?.(`requests go through the proxy ${shownProxy(proxy)}`);
   const { fetchThrough } = await import('./proxy-fetch.js');
   return fetchThrough(proxy, options.timeoutMs);
