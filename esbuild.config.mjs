@@ -68,7 +68,7 @@ const LAZY = {
 };
 /** A native addon cannot be bundled: kash's one runtime dependency, loaded only when a keyring is used. */
 const NATIVE = '@napi-rs/keyring';
-const libFile = (name) => LAZY[name].file ?? `lib/${name.replace(/^@.*\//, '')}.cjs`;
+const libFile = (name) => `lib/${name.replace(/^@.*\//, '')}.cjs`;
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The lazy libraries and the addon, each behind a require() that runs at its import(): no ES module loader. */

@@ -29,18 +29,17 @@ class GroupWitness {
   readonly #reported = new Map<NodeJS.Signals, number[]>();
   /** The signals to kash waiting for a report, each with what to do when it comes. */
   readonly #waiting = new Map<NodeJS.Signals, Array<() => void>>();
-  #alive = true;
 
   constructor() {
     const { spawn } = process.getBuiltinModule('node:child_process');
     const names = FORWARDED.map((signal) => signal.slice(3)).join(' ');
     const script = `for s in ${names}; do trap "echo SIG$s" $s; done; while kill -0 $PPID 2>/dev/null; do sleep 5 & wait $!; done`;
     this.#shell = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.#shell.on('error', () => this.#end());
+    // A shell that could not start is not alive, which is all kash needs to know of it.
+    this.#shell.on('error', () => undefined);
     this.#shell.on('exit', (_code, signal) => {
       // Killed by one before its traps were set: the group got that one.
       if (signal) this.#report(signal);
-      this.#end();
     });
     let partial = '';
     this.#shell.stdout?.setEncoding('utf8').on('data', (text: string) => {
@@ -53,7 +52,8 @@ class GroupWitness {
   }
 
   get alive(): boolean {
-    return this.#alive;
+    const shell = this.#shell;
+    return shell.pid !== undefined && shell.exitCode === null && shell.signalCode === null;
   }
 
   /** `forward` runs unless the witness reports the same signal, before or within SAME_SIGNAL_MS. */
@@ -83,14 +83,10 @@ class GroupWitness {
     else this.#reported.set(signal, [...(this.#reported.get(signal) ?? []), performance.now()]);
   }
 
-  #end(): void {
-    this.#alive = false;
-  }
-
   stop(): void {
     for (const waiting of this.#waiting.values()) for (const matched of waiting) matched();
     this.#waiting.clear();
-    if (this.#alive) this.#shell.kill('SIGKILL');
+    if (this.alive) this.#shell.kill('SIGKILL');
   }
 }
 

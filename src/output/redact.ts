@@ -11,29 +11,28 @@ import { CUT_MARK } from '../sanitize.js';
 export class Secrets {
   readonly #values = new Set<string>();
   #patterns: { whole: RegExp; cut: () => RegExp } | undefined;
-  /** Whether every secret is printable ASCII, so that each of its characters is spelled as itself or after a mark. */
-  #plain = true;
 
   add(value: string): void {
     if (value === '' || this.#values.has(value)) return;
     this.#values.add(value);
-    this.#plain &&= PLAIN.test(value);
     this.#patterns = undefined;
   }
 
   /** The patterns are worked out at the first text that may hold a secret: most runs show none. */
   redact(text: string): string {
     if (this.#values.size === 0) return text;
-    // Every other spelling of a printable character starts with one of the marks, and a cut
-    // leaves one: without them, such a secret can be there only as itself. This spares
-    // most texts the patterns, which cost 20 M instructions to build on Node 26.
-    if (this.#plain && !MARKS.test(text) && ![...this.#values].some((value) => text.includes(value))) return text;
-    this.#patterns ??= patterns([...this.#values]);
+    const values = [...this.#values];
+    // Every other spelling of a printable ASCII character starts with one of the marks, and
+    // a cut leaves one: without them, such secrets can be there only as themselves. This
+    // spares most texts the patterns, which cost 20 M instructions to build on Node 26.
+    if (!MARKS.test(text) && values.every((value) => PLAIN.test(value) && !text.includes(value))) return text;
+    this.#patterns ??= patterns(values);
     const redacted = text.replace(this.#patterns.whole, '[redacted]');
     return redacted.includes(CUT_MARK) ? redacted.replace(this.#patterns.cut(), '[redacted]') : redacted;
   }
 }
 
+/** Printable ASCII: no character of it is losable, and each is spelled as itself or after a mark. */
 const PLAIN = /^[!-~]+$/;
 /** What starts a spelling other than the character itself (percent, JSON, HTML), and the mark of a cut. */
 const MARKS = new RegExp(`[%\\\\&${CUT_MARK}]`);
@@ -89,7 +88,6 @@ function characterForms(char: string): string {
  * space or go at an edge; controls, zero-width and bidi characters go.
  */
 const LOSABLE = lazily(() => /[\s\p{Cc}\p{Cf}]/u);
-const PRINTABLE_ASCII = /^[!-~]$/;
 
 /**
  * One secret as a sequence of parts: a significant character, or a run of losable ones
@@ -106,7 +104,7 @@ function parts(value: string): Array<{ pattern: string; significant: boolean }> 
   };
   for (const char of value) {
     // Printable ASCII is never losable: most secrets then never build the \p{} pattern.
-    if (!PRINTABLE_ASCII.test(char) && LOSABLE().test(char)) {
+    if (!PLAIN.test(char) && LOSABLE().test(char)) {
       losable.push(char);
       continue;
     }

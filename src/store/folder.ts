@@ -1,16 +1,6 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, type Stats, statSync } from 'node:fs';
-import { STORE_FILE_NAME } from './paths.js';
+import { isKashFile } from './paths.js';
 import { shownMode } from './safe-file.js';
-
-/**
- * What kash puts in its folder, each name as kash spells it: the store, its lock, the
- * lock's claims and takeover guard, and the temporary, trial and set-aside copies. A
- * `credentials.json.bak` of the user's own is not one of them.
- */
-const KASH_FILE = new RegExp(
-  String.raw`^${STORE_FILE_NAME.replaceAll('.', '\\.')}(?:\.lock(?:\.[0-9a-f]{24}|\.takeover)?|\.(?:tmp|trial)-[0-9a-f]{12}|\.corrupt-[0-9TZ-]{24})?$`,
-);
-const isKashFile = (name: string) => KASH_FILE.test(name);
 
 export class FolderRefused extends Error {
   readonly hint: string;

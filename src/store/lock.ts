@@ -1,5 +1,6 @@
 import { closeSync, linkSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { claimName, isClaimOn, ownerToken, TAKEOVER_SUFFIX } from './paths.js';
 import { openRegular, readOpen, writeNewFile } from './safe-file.js';
 
 /**
@@ -29,7 +30,6 @@ interface Owner {
 }
 
 const MAX_LOCK_BYTES = 64 * 1024;
-const TAKEOVER = '.takeover';
 
 function startTime(stat: string): string | undefined {
   // The command name, in parentheses, may hold spaces and parentheses itself: fields count from the last ')'.
@@ -120,8 +120,6 @@ class Watch {
   }
 }
 
-const randomToken = () => process.getBuiltinModule('node:crypto').randomBytes(12).toString('hex');
-
 /** Tokens of the locks this process holds, by path; released on any exit, so a Ctrl-C leaves none. */
 const held = new Map<string, string>();
 let cleanupRegistered = false;
@@ -171,8 +169,8 @@ export interface HeldLock {
  * judged stale. A guard left by a taker that died is judged like a lock.
  */
 function takeOver(path: string, signature: string, watch: Watch, timings: LockTimings): void {
-  const guard = path + TAKEOVER;
-  const me = { ...identity(), token: randomToken() };
+  const guard = path + TAKEOVER_SUFFIX;
+  const me = { ...identity(), token: ownerToken() };
   try {
     writeNewFile(guard, JSON.stringify(me));
   } catch (error) {
@@ -195,9 +193,9 @@ function takeOver(path: string, signature: string, watch: Watch, timings: LockTi
 
 /** Claims (`<lock>.<token>`) whose writer died between writing and linking them; never another's live one. */
 export function removeDeadClaims(lockPath: string): void {
-  const prefix = `${basename(lockPath)}.`;
+  const lock = basename(lockPath);
   for (const name of readdirSync(dirname(lockPath))) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
+    if (!isClaimOn(lock, name)) continue;
     const path = join(dirname(lockPath), name);
     try {
       const owner = look(path)?.owner;
@@ -221,10 +219,10 @@ export async function withLock<T>(
   releaseAllOnExit();
   const watch = new Watch();
   const started = performance.now();
-  const owner: Owner = { ...identity(), token: randomToken() };
+  const owner: Owner = { ...identity(), token: ownerToken() };
   for (;;) {
     // Written under a name of its own, then linked into place: the lock never exists without its owner.
-    const claim = `${path}.${owner.token}`;
+    const claim = claimName(path, owner.token);
     try {
       try {
         writeNewFile(claim, JSON.stringify(owner));

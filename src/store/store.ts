@@ -11,7 +11,7 @@ import {
   removeDeadClaims,
   withLock,
 } from './lock.js';
-import { STORE_FILE_NAME } from './paths.js';
+import { copyName, isCopy, LOCK_SUFFIX, STORE_FILE_NAME, setAsideName } from './paths.js';
 import { emptyStore, isProfileName, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
 import { openRegular, readOpen, shownMode, UnsafeFile, writeNewFile } from './safe-file.js';
 
@@ -31,8 +31,6 @@ const storeHint = 'Check the permissions of that path, or use another folder wit
 const GROWTH_MARGIN = 2048;
 /** A file takes whole pages (on tmpfs, of memory): two files need the pages of each. */
 const roundUpToPage = (size: number) => Math.ceil(size / 4096) * 4096;
-
-const token = () => process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
 
 /** A store this kash must not touch: never set aside, never overwritten, never guessed at. */
 class NewerStore extends KashError {}
@@ -59,7 +57,7 @@ export class CredentialStore {
   }
 
   get lockFile(): string {
-    return `${this.file}.lock`;
+    return `${this.file}${LOCK_SUFFIX}`;
   }
 
   /**
@@ -74,7 +72,7 @@ export class CredentialStore {
       // A corrupt store is copied aside before the new one is written: room for both.
       const needed =
         'corrupt' in loaded ? roundUpToPage(loaded.bytes.length) + GROWTH_MARGIN : loaded.size + GROWTH_MARGIN;
-      const trial = `${this.file}.trial-${token()}`;
+      const trial = copyName(this.file, 'trial');
       try {
         writeNewFile(trial, Buffer.alloc(needed, 0x20));
       } finally {
@@ -124,7 +122,7 @@ export class CredentialStore {
       change(data);
       let aside: string | undefined;
       if ('corrupt' in loaded) {
-        aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        aside = setAsideName(this.file);
         writeNewFile(aside, loaded.bytes);
       }
       try {
@@ -199,7 +197,7 @@ export class CredentialStore {
    * crash. A reader sees the old store or the new one, never a part.
    */
   #write(data: StoreData, lock: HeldLock): void {
-    const temporary = `${this.file}.tmp-${token()}`;
+    const temporary = copyName(this.file, 'tmp');
     try {
       writeNewFile(temporary, `${JSON.stringify(data, null, '\t')}\n`);
       // What stands at the store's name must still be a file, and the lock still ours.
@@ -271,10 +269,7 @@ function openRegularCheck(path: string): void {
  * all) and its trial file. Called with the lock held, when no live kash can be writing one.
  */
 function removeLeftovers(dir: string): void {
-  const prefixes = ['.tmp-', '.trial-'].map((suffix) => `${STORE_FILE_NAME}${suffix}`);
-  for (const name of readdirSync(dir)) {
-    if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(join(dir, name), { force: true });
-  }
+  for (const name of readdirSync(dir)) if (isCopy(name)) rmSync(join(dir, name), { force: true });
 }
 
 /**

@@ -1,6 +1,18 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultConfigDir, STORE_FILE_NAME } from '../../src/store/paths.js';
+import {
+  claimName,
+  copyName,
+  defaultConfigDir,
+  isClaimOn,
+  isCopy,
+  isKashFile,
+  LOCK_SUFFIX,
+  ownerToken,
+  STORE_FILE_NAME,
+  setAsideName,
+  TAKEOVER_SUFFIX,
+} from '../../src/store/paths.js';
 
 // os.homedir() follows HOME on POSIX, so the home folder is pinned for every case.
 const HOME = '/home/tester';
@@ -63,5 +75,47 @@ describe('defaultConfigDir', () => {
 
   it('names the store file credentials.json', () => {
     expect(STORE_FILE_NAME).toBe('credentials.json');
+  });
+});
+
+// Kash tightens a folder only when it holds nothing but these names, and removes a copy
+// only when it is one of its own: the names it makes and the names it knows must agree.
+describe('the files beside the store', () => {
+  const lock = `${STORE_FILE_NAME}${LOCK_SUFFIX}`;
+  const made = {
+    store: STORE_FILE_NAME,
+    lock,
+    claim: claimName(lock, ownerToken()),
+    takeover: `${lock}${TAKEOVER_SUFFIX}`,
+    temporary: copyName(STORE_FILE_NAME, 'tmp'),
+    trial: copyName(STORE_FILE_NAME, 'trial'),
+    setAside: setAsideName(STORE_FILE_NAME, new Date('2026-12-01T19:18:35.743Z')),
+  };
+
+  it('knows every name it makes as its own', () => {
+    for (const name of Object.values(made)) expect(isKashFile(name), name).toBe(true);
+    expect(made.setAside).toBe('credentials.json.corrupt-2026-12-01T19-18-35-743Z');
+  });
+
+  it('takes none of the user’s for its own', () => {
+    for (const name of [
+      'credentials.json.bak',
+      'credentials.json.tmp-notes',
+      `${made.temporary}x`,
+      'credentials.json.lock.old',
+      'notes.txt',
+    ]) {
+      expect(isKashFile(name), name).toBe(false);
+    }
+  });
+
+  it('removes as a left-over copy only its temporary and trial copies', () => {
+    expect([made.temporary, made.trial].every(isCopy)).toBe(true);
+    expect([made.store, made.lock, made.claim, made.setAside, 'credentials.json.tmp-notes'].some(isCopy)).toBe(false);
+  });
+
+  it('tells a claim on the lock from the lock and its guard', () => {
+    expect(isClaimOn(lock, made.claim)).toBe(true);
+    expect([lock, made.takeover, made.temporary].some((name) => isClaimOn(lock, name))).toBe(false);
   });
 });
