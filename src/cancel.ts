@@ -9,11 +9,12 @@ const NOTHING_CHANGED: Notice = { message: 'cancelled; nothing was changed' };
 let notice: Notice = NOTHING_CHANGED;
 
 /**
- * What a Ctrl-C means at this point of the run, the same at a prompt and outside one:
+ * The lines a Ctrl-C ends a run with, on a line of their own after the ^C that a terminal
+ * shows. What it means at this point of the run is the same at a prompt and outside one:
  * once a code has been sent and remembered, "nothing was changed" would not be true.
  */
-export function cancelNotice(): Notice {
-  return notice;
+export function cancelText(): string {
+  return `\nerror: ${notice.message}\n${notice.hint ? `${notice.hint}\n` : ''}`;
 }
 
 export function setCancelNotice(message: string, hint: string): void {

@@ -1,4 +1,4 @@
-import { cancelNotice, resetCancelNotice } from './cancel.js';
+import { cancelText, resetCancelNotice } from './cancel.js';
 import { envCommand } from './commands/env.js';
 import { type CommandSpec, optionKey } from './commands/spec.js';
 import { whoamiCommand } from './commands/whoami.js';
@@ -101,8 +101,7 @@ export async function main(): Promise<void> {
   // A Ctrl-C outside a prompt (say, while waiting for the service) must still end as
   // "cancelled": nothing is half-written, since saves are atomic and the lock is released on exit.
   installSignalHandlers(() => {
-    const { message, hint } = cancelNotice();
-    io.stderr.write(`\nerror: ${message}\n${hint ? `${hint}\n` : ''}`);
+    io.stderr.write(cancelText());
     process.exit(ExitCode.cancelled);
   });
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ServiceClient } from './api/client.js';
+import { cancelText } from './cancel.js';
 import type { RunHooks } from './exit.js';
 import type { Scope } from './hints.js';
 import { colorLevel, type IO, withColor } from './io.js';
@@ -135,6 +136,7 @@ function keyringOptions(io: IO, env: NodeJS.ProcessEnv, ui: Ui): KeyringOptions 
       `the system keyring did not answer within ${limitMs / 1000} s`,
       'Check that its daemon runs and answers, or log in with --storage file.',
     ),
+    cancelledText: cancelText,
   };
 }
 

@@ -3,9 +3,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 
 let child: ChildProcess | undefined;
 let witness: GroupWitness | undefined;
-/** Ctrl-C's handler, off while a keyring call may hold the main thread (withSystemInterrupt). */
-let interrupt: (() => void) | undefined;
-let uninterruptible = 0;
+/** What Ctrl-C does in place of cancelling, while a keyring call is waited on (withInterrupt). */
+let instead: (() => void) | undefined;
 
 /** Passed on to the command `kash exec` runs: every signal a person or a supervisor sends to stop or poke a program. */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -128,23 +127,26 @@ function forward(signal: NodeJS.Signals): void {
  * a debugger port into a process that holds the key.
  */
 export function installSignalHandlers(cancel: () => void): void {
-  interrupt = () => (child ? forward('SIGINT') : cancel());
-  process.on('SIGINT', interrupt);
+  process.on('SIGINT', () => {
+    if (instead) instead();
+    else if (child) forward('SIGINT');
+    else cancel();
+  });
   process.on('SIGUSR1', () => forward('SIGUSR1'));
 }
 
 /**
- * Runs `work` with Ctrl-C left to the system, which ends kash at once (the shell sees 130).
- * A keyring library stuck in a system call can hold the main thread, where no handler of
- * kash's would run until it returns, and process.exit would wait for it; nothing is
- * half-written meanwhile, since no keyring call is made under the store's lock.
+ * Runs `work` with Ctrl-C given to `interrupted`. A keyring call cannot be left the usual
+ * way: process.exit waits for the library's thread, stuck in a system call, and a stuck
+ * constructor holds the main thread, where no handler of kash's runs until it returns.
  */
-export async function withSystemInterrupt<T>(work: () => Promise<T>): Promise<T> {
-  if (interrupt && uninterruptible++ === 0) process.off('SIGINT', interrupt);
+export async function withInterrupt<T>(interrupted: () => void, work: () => Promise<T>): Promise<T> {
+  const outer = instead;
+  instead = interrupted;
   try {
     return await work();
   } finally {
-    if (interrupt && --uninterruptible === 0) process.on('SIGINT', interrupt);
+    instead = outer;
   }
 }
 

@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
-import { withSystemInterrupt } from '../signals.js';
+import { withInterrupt } from '../signals.js';
 
 /** The operating system's secret store, as kash uses it: items of service `kash`, one per save. */
 export interface Keyring {
@@ -43,6 +43,11 @@ export interface KeyringOptions {
    * ends itself.
    */
   stuckText: string;
+  /**
+   * Said when Ctrl-C ends kash during a call, which it does as at the limit: what a
+   * cancel means (nothing changed, or a code was sent) is asked at each call.
+   */
+  cancelledText: () => string;
 }
 
 /** Where the store is a D-Bus service: neither macOS nor Windows. */
@@ -85,16 +90,20 @@ const TICK_MS = 250;
 /**
  * What a watchdog runs, in a shell of its own, one tick at a time: after $1 ticks it says
  * kash is waiting, after $2 it says kash gave up and ends it, unless told to stop
- * (SIGTERM) first. At each tick it checks that kash is still its parent, and ends when
- * not: it must neither hold kash's stderr open after kash, nor end a process that took a
- * dead kash's PID. A sleep that cannot sleep a fraction of a second ends it too.
+ * (SIGTERM) first. Ctrl-C (the terminal's, which the shell gets as a member of kash's
+ * process group, or kash's own, passed on) says $5 and ends kash at once. At each tick
+ * it checks that kash is still its parent, and ends when not: it must neither hold
+ * kash's stderr open after kash, nor end a process that took a dead kash's PID. A sleep
+ * that cannot sleep a fraction of a second ends it too.
  */
-const WATCHDOG_SCRIPT = `waiting=$3 stuck=$4
-trap 'kill $s 2>/dev/null; exit 0' TERM
+const WATCHDOG_SCRIPT = `waiting=$3 stuck=$4 cancelled=$5
 ours() {
   if [ -r /proc/$$/stat ]; then read -r stat < /proc/$$/stat; set -- \${stat##*') '}; [ "$2" = "$PPID" ]
   else [ "$(ps -o ppid= -p $$ | tr -d ' ')" = "$PPID" ]; fi
 }
+end() { ours && { printf %s "$1" >&2; kill -KILL $PPID; }; exit 0; }
+trap 'kill $s 2>/dev/null; exit 0' TERM
+trap 'end "$cancelled"' INT
 i=0
 while [ $i -lt $2 ]; do
   sleep ${TICK_MS / 1000} & s=$!; wait $s || exit 0
@@ -102,18 +111,35 @@ while [ $i -lt $2 ]; do
   i=$((i + 1))
   [ $i -eq $1 ] && printf %s "$waiting" >&2
 done
-printf %s "$stuck" >&2
-kill -KILL $PPID`;
+end "$stuck"`;
+
+/** Says `text` on stderr and ends kash, now: a keyring library's stuck thread would keep any gentler exit waiting. */
+function endNow(text: string): void {
+  try {
+    process.getBuiltinModule('node:fs').writeSync(2, text);
+  } catch {
+    // A closed stderr must not keep kash from ending.
+  }
+  process.kill(process.pid, 'SIGKILL');
+}
+
+interface Guard {
+  /** The call has returned. */
+  stop(): void;
+  /** Ctrl-C during the call. */
+  interrupt(): void;
+}
 
 /**
  * The library connects to the store synchronously, on this thread, in the entry's
- * constructor (a frozen bus holds it there for ever), so no timer of this thread can
- * say kash waits or end it at the limit: a process beside it does both, one per call.
- * A shell costs a millisecond or two to start, where a worker thread took some 20 ms.
- * (Windows has no such shell, and its Credential Manager no such daemon to freeze.)
+ * constructor (a frozen bus holds it there for ever), so no timer or signal handler of
+ * this thread can say kash waits, end it at the limit, or at a Ctrl-C: a process beside
+ * it does all three, one per call. A shell costs a millisecond or two to start, where a
+ * worker thread took some 20 ms. (Windows has no such shell, and its Credential Manager
+ * no such daemon to freeze.)
  */
-function watchdog(options: KeyringOptions): () => void {
-  if (process.platform === 'win32') return () => undefined;
+function watchdog(options: KeyringOptions, cancelled: string): Guard {
+  if (process.platform === 'win32') return { stop: () => undefined, interrupt: () => endNow(cancelled) };
   const ticks = (ms: number) => String(Math.max(1, Math.round(ms / TICK_MS)));
   const { noticeMs, limitMs } = options.timings;
   const { spawn } = process.getBuiltinModule('node:child_process');
@@ -127,12 +153,18 @@ function watchdog(options: KeyringOptions): () => void {
       ticks(limitMs),
       options.waitingText,
       options.stuckText,
+      cancelled,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   shell.on('error', () => undefined);
   shell.unref();
-  return () => shell.kill('SIGTERM');
+  const alive = () => shell.pid !== undefined && shell.exitCode === null && shell.signalCode === null;
+  return {
+    stop: () => shell.kill('SIGTERM'),
+    // The shell may have had the terminal's Ctrl-C already; one of its traps runs either way.
+    interrupt: () => (alive() ? shell.kill('SIGINT') : endNow(cancelled)),
+  };
 }
 
 type Entry = {
@@ -152,24 +184,32 @@ async function load(): Promise<Library> {
 }
 
 /** The bound of a call that leaves this thread free: the same words as the watchdog's, at the same times. */
-function timers(options: KeyringOptions): () => void {
-  const say = (text: string) => {
-    try {
-      process.getBuiltinModule('node:fs').writeSync(2, text);
-    } catch {
-      // A closed stderr must not keep kash from ending at the bound.
-    }
-  };
+function timers(options: KeyringOptions, cancelled: string): Guard {
   const { noticeMs, limitMs } = options.timings;
-  const notice = setTimeout(() => say(options.waitingText), noticeMs);
-  const stuck = setTimeout(() => {
-    say(options.stuckText);
-    process.kill(process.pid, 'SIGKILL');
-  }, limitMs);
-  return () => {
-    clearTimeout(notice);
-    clearTimeout(stuck);
+  const notice = setTimeout(() => {
+    try {
+      process.getBuiltinModule('node:fs').writeSync(2, options.waitingText);
+    } catch {
+      // Nobody to tell.
+    }
+  }, noticeMs);
+  const stuck = setTimeout(() => endNow(options.stuckText), limitMs);
+  return {
+    stop: () => {
+      clearTimeout(notice);
+      clearTimeout(stuck);
+    },
+    interrupt: () => endNow(cancelled),
   };
+}
+
+/** `work` under a guard, which Ctrl-C is given to until the guard stops. */
+async function guarded<T>(guard: Guard, work: () => Promise<T>): Promise<T> {
+  try {
+    return await withInterrupt(guard.interrupt, work);
+  } finally {
+    guard.stop();
+  }
 }
 
 /**
@@ -178,20 +218,17 @@ function timers(options: KeyringOptions): () => void {
  * reboot empties). Every call is bounded; none is made while the store's lock is held.
  */
 export function systemKeyring(options: KeyringOptions): Keyring {
-  const bounded = async <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> => {
-    const stop = watchdog(options);
-    try {
-      const library = await load();
-      const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
-      return await work(entry);
-    } catch (error) {
-      if (error instanceof NoKeyring || error instanceof KashError) throw error;
-      throw failed(error);
-    } finally {
-      stop();
-    }
-  };
-  const call = <T>(id: string, work: (entry: Entry) => Promise<T>) => withSystemInterrupt(() => bounded(id, work));
+  const call = <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> =>
+    guarded(watchdog(options, options.cancelledText()), async () => {
+      try {
+        const library = await load();
+        const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
+        return await work(entry);
+      } catch (error) {
+        if (error instanceof NoKeyring || error instanceof KashError) throw error;
+        throw failed(error);
+      }
+    });
   /**
    * On D-Bus, a read is a search for kash's items: the library then connects on a thread
    * of its own, where an entry's constructor connects on this one. This thread stays
@@ -199,25 +236,23 @@ export function systemKeyring(options: KeyringOptions): Keyring {
    * alone costs a third of what the read does). Null for a locked keyring, which gives a
    * search no secrets: the entry then asks for an unlock.
    */
-  const searched = async (id: string): Promise<{ key: string | null } | null> => {
-    const stop = timers(options);
-    try {
-      const library = await load();
-      // Every item of service kash, each profile's key among them, as the entry reads one.
-      const items = await library.findCredentialsAsync(KEYRING_SERVICE);
-      return { key: items.find((item) => item.account === id)?.password ?? null };
-    } catch (error) {
-      if (error instanceof NoKeyring) throw error;
-      if (/IsLocked/.test(error instanceof Error ? error.message : '')) return null;
-      throw failed(error);
-    } finally {
-      stop();
-    }
-  };
+  const searched = (id: string): Promise<{ key: string | null } | null> =>
+    guarded(timers(options, options.cancelledText()), async () => {
+      try {
+        const library = await load();
+        // Every item of service kash, each profile's key among them, as the entry reads one.
+        const items = await library.findCredentialsAsync(KEYRING_SERVICE);
+        return { key: items.find((item) => item.account === id)?.password ?? null };
+      } catch (error) {
+        if (error instanceof NoKeyring) throw error;
+        if (/IsLocked/.test(error instanceof Error ? error.message : '')) return null;
+        throw failed(error);
+      }
+    });
   return {
     set: (id, key) => call(id, (entry) => entry.setPassword(key)),
     async get(id) {
-      const found = ON_DBUS ? await withSystemInterrupt(() => searched(id)) : null;
+      const found = ON_DBUS ? await searched(id) : null;
       return found ? found.key : call(id, (entry) => entry.getPassword());
     },
     remove: (id) => call(id, (entry) => entry.deleteCredential()),

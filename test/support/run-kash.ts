@@ -37,6 +37,11 @@ export interface KashOptions {
   timeoutMs?: number;
   /** Options for node itself, before the script (e.g. --require). */
   nodeArgs?: string[];
+  /**
+   * A process group of its own, as a shell gives a job: what a terminal's Ctrl-C reaches
+   * is then `process.kill(-child.pid, signal)`, kash and whatever it started in its group.
+   */
+  ownGroup?: boolean;
 }
 
 /** A fresh, empty folder (0700) for one test, inside this test file's sandbox, removed with it. */
@@ -177,6 +182,7 @@ export function startKash(args: string[], options: KashOptions = {}): StartedKas
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), KASH_BIN, ...args], {
     env: { ...kashEnvironment({ realKeyring: options.realKeyring }), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.ownGroup,
   });
   const startedAt = Date.now();
   const result = withHygiene(args, collect(child, options.timeoutMs));
