@@ -11,7 +11,7 @@ import {
   removeDeadClaims,
   withLock,
 } from './lock.js';
-import { copyName, isCopy, LOCK_SUFFIX, STORE_FILE_NAME, setAsideName } from './paths.js';
+import { copyName, isCopy, joinNames, LOCK_SUFFIX, STORE_FILE_NAME, setAsideName } from './paths.js';
 import { emptyStore, isProfileName, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
 import { openRegular, readOpen, shownMode, UnsafeFile, writeNewFile } from './safe-file.js';
 
@@ -51,7 +51,7 @@ export class CredentialStore {
 
   constructor(dir: string, warn: (message: string) => void, timings: LockTimings = LOCK_TIMINGS) {
     this.dir = dir;
-    this.file = join(dir, STORE_FILE_NAME);
+    this.file = joinNames(dir, STORE_FILE_NAME);
     this.#warn = warn;
     this.#timings = timings;
   }
@@ -278,7 +278,7 @@ function removeLeftovers(dir: string): void {
  */
 export function peekProfileNames(dir: string): string[] {
   try {
-    const path = join(dir, STORE_FILE_NAME);
+    const path = joinNames(dir, STORE_FILE_NAME);
     if (!lstatSync(path).isFile()) return [];
     const file = openRegular(path);
     if (!file) return [];

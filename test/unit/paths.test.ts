@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   claimName,
@@ -7,6 +8,7 @@ import {
   isClaimOn,
   isCopy,
   isKashFile,
+  joinNames,
   LOCK_SUFFIX,
   ownerToken,
   STORE_FILE_NAME,
@@ -117,5 +119,29 @@ describe('the files beside the store', () => {
   it('tells a claim on the lock from the lock and its guard', () => {
     expect(isClaimOn(lock, made.claim)).toBe(true);
     expect([lock, made.takeover, made.temporary].some((name) => isClaimOn(lock, name))).toBe(false);
+  });
+});
+
+describe('joinNames', () => {
+  // Folders as people and tools write them: doubled, dotted and trailing slashes, relative ones.
+  const part = fc.constantFrom('', '.', '..', 'home', 'a b', '.config', '...', 'x.', 'é');
+  const folder = fc
+    .tuple(fc.boolean(), fc.array(part, { maxLength: 6 }), fc.boolean())
+    .map(([absolute, parts, trailing]) => `${absolute ? '/' : ''}${parts.join('/')}${trailing ? '/' : ''}`);
+  const name = fc.constantFrom('kash', '.config', 'credentials.json', 'Library', '.cache');
+
+  it('gives what path.join gives, for any folder and plain names', () => {
+    fc.assert(
+      fc.property(folder, fc.array(name, { minLength: 1, maxLength: 3 }), (dir, names) => {
+        expect(joinNames(dir, ...names)).toBe(join(dir, ...names));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('appends to a clean folder without normalising it, and normalises any other', () => {
+    expect(joinNames('/home/tester/.config', 'kash')).toBe('/home/tester/.config/kash');
+    expect(joinNames('/home//tester/./x/../', 'kash')).toBe('/home/tester/kash');
+    expect(joinNames('relative/dir', STORE_FILE_NAME)).toBe(`relative/dir/${STORE_FILE_NAME}`);
   });
 });
