@@ -30,6 +30,9 @@ const INVISIBLE = lazily(() => /[\u0000-\u001f\u007f-\u009f\p{Cf}]/gu);
 
 const FORMAT_CHARS = lazily(() => /\p{Cf}/u);
 
+/** Below U+00AD, the first format character: most keys, shop IDs and logins, for which \p{Cf} is never built. */
+const BEFORE_FORMAT_CHARS = /^[\u0000-\u00ac]*$/;
+
 /**
  * Words of printable ASCII, Latin-1 letters and signs (but U+00AD, a format character)
  * and the ellipsis of a masked key, one space apart: text that every pass below would
@@ -67,7 +70,7 @@ export function hasControlChars(s: string): boolean {
 
 /** Controls as above, or format characters: what no key, shop ID or input may hold. */
 export function hasControlOrFormatChars(s: string): boolean {
-  return CONTROL_CHARS.test(s) || FORMAT_CHARS().test(s);
+  return CONTROL_CHARS.test(s) || (!BEFORE_FORMAT_CHARS.test(s) && FORMAT_CHARS().test(s));
 }
 
 /**

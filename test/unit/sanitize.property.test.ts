@@ -18,11 +18,12 @@
  * 4. an escape sequence goes whole — none of its parameters leak as text — and an
  *    unterminated string sequence swallows the rest, as a terminal would;
  * 5. line-breaking controls keep the words on either side apart;
- * 6. `hasControlChars` finds exactly C0, DEL, C1 and U+2028/U+2029.
+ * 6. `hasControlChars` finds exactly C0, DEL, C1 and U+2028/U+2029, and
+ *    `hasControlOrFormatChars` those and the format characters (Unicode Cf) too.
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { hasControlChars, sanitizeServerText } from '../../src/sanitize.js';
+import { hasControlChars, hasControlOrFormatChars, sanitizeServerText } from '../../src/sanitize.js';
 
 /** `KASH_PROPERTY_SCALE=50 npx vitest run …` searches fifty times harder than the quick default. */
 const SCALE = Math.max(1, Number(process.env.KASH_PROPERTY_SCALE ?? 1) || 1);
@@ -207,6 +208,29 @@ describe('hasControlChars', () => {
     for (let code = 0; code <= 0xffff; code++) {
       const text = `a${String.fromCharCode(code)}b`;
       if (hasControlChars(text) !== CONTROL.test(text)) wrong.push(`U+${code.toString(16).padStart(4, '0')}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('hasControlOrFormatChars', () => {
+  const CONTROL_OR_FORMAT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]/u;
+
+  it('finds exactly the controls and the format characters, anywhere in any text', () => {
+    fc.assert(
+      fc.property(hostileText, (text) => {
+        expect(hasControlOrFormatChars(text)).toBe(CONTROL_OR_FORMAT.test(text));
+      }),
+      { numRuns: runs(1000) },
+    );
+  });
+
+  it('sweep: every code point, alone between two letters (the first format character, U+00AD, included)', () => {
+    const wrong: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const text = `a${String.fromCodePoint(code)}b`;
+      if (hasControlOrFormatChars(text) !== CONTROL_OR_FORMAT.test(text)) wrong.push(`U+${code.toString(16)}`);
     }
     expect(wrong).toEqual([]);
   });
