@@ -94,9 +94,11 @@ const TICK_MS = 250;
  * process group, or kash's own, passed on) says $5 and ends kash at once. At each tick
  * it checks that kash is still its parent, and ends when not: it must neither hold
  * kash's stderr open after kash, nor end a process that took a dead kash's PID. A sleep
- * that cannot sleep a fraction of a second ends it too.
+ * that cannot sleep a fraction of a second ends it too; a stderr that nobody reads any
+ * more does not (SIGPIPE is ignored), or a stuck kash would be left stuck.
  */
 const WATCHDOG_SCRIPT = `waiting=$3 stuck=$4 cancelled=$5
+trap '' PIPE
 ours() {
   if [ -r /proc/$$/stat ]; then read -r stat < /proc/$$/stat; set -- \${stat##*') '}; [ "$2" = "$PPID" ]
   else [ "$(ps -o ppid= -p $$ | tr -d ' ')" = "$PPID" ]; fi

@@ -341,6 +341,26 @@ keyringSuite.describe.concurrent('the API key in a real GNOME Keyring', () => {
     expect(await envKey(keyring.env, dir)).toBe(key);
   });
 
+  it('a frozen bus with nobody reading stderr any more: kash still ends at the bound (the watchdog outlives a broken pipe)', async () => {
+    const { keyring, dir, before } = await keyringProfile();
+
+    keyring.freezeBus();
+    let run: KashRun & { ms: number };
+    try {
+      // logout reaches the keyring through an entry, whose constructor holds kash's main
+      // thread on a frozen bus: only the watchdog beside it can end it.
+      const started = e2e.start(dir, ['logout'], { env: keyring.env });
+      started.child.stderr.destroy();
+      run = await withTime(started.result);
+    } finally {
+      keyring.thawBus();
+    }
+    expect(run.signal).toBe('SIGKILL');
+    expect(run.ms).toBeGreaterThanOrEqual(BOUND_MS);
+    expect(run.ms).toBeLessThan(BOUND_MS + START_SLACK_MS);
+    expect(storeSnapshot(dir)).toEqual(before);
+  });
+
   it('Ctrl-C while kash waits on the keyring, from the terminal (its whole process group) or to kash alone, says "cancelled" and ends kash at once (the shell sees 137), the store and the keyring as they were', async () => {
     const { keyring, dir, key, before } = await keyringProfile();
     const items = await keyring.items();
