@@ -78,6 +78,8 @@ const lazyLibraries = {
     build.onResolve(
       { filter: new RegExp(`^(${[...Object.keys(LAZY), NATIVE].map(escapeRegExp).join('|')})$`), namespace: 'file' },
       (args) => {
+        // Finding where the addon is loads nothing (src/store/keyring.ts looks there for its binary).
+        if (args.kind === 'require-resolve' && args.path === NATIVE) return { path: args.path, external: true };
         if (args.kind !== 'dynamic-import') {
           return {
             errors: [

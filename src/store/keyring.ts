@@ -177,9 +177,42 @@ type Entry = {
 
 type Library = typeof import('@napi-rs/keyring');
 
+/**
+ * The library's package of prebuilt binaries for each platform it has one for, where the
+ * platform alone names it (on Linux, glibc's: a musl system has the other package, which
+ * the library's own loader picks).
+ */
+export const PLATFORM_BINDINGS: Readonly<Record<string, string>> = {
+  'linux-x64': '@napi-rs/keyring-linux-x64-gnu',
+  'linux-arm64': '@napi-rs/keyring-linux-arm64-gnu',
+  'darwin-x64': '@napi-rs/keyring-darwin-x64',
+  'darwin-arm64': '@napi-rs/keyring-darwin-arm64',
+  'win32-x64': '@napi-rs/keyring-win32-x64-msvc',
+  'win32-arm64': '@napi-rs/keyring-win32-arm64-msvc',
+};
+
+/**
+ * This platform's binary, found as the library's loader finds it (from the library's
+ * folder), but without that loader: compiling it and trying a file and a package before
+ * this one costs some 8 M instructions, a keyring read's worth. The binary is the whole
+ * library; the loader only picks it. Undefined when there is none here that loads: the
+ * loader then decides, and says why when it cannot. `require` is the bundle's, which
+ * bin/kash.js hands it.
+ */
+function platformBinding(): Library | undefined {
+  const name = PLATFORM_BINDINGS[`${process.platform}-${process.arch}`];
+  if (name === undefined) return undefined;
+  try {
+    const library = process.getBuiltinModule('node:path').dirname(require.resolve('@napi-rs/keyring'));
+    return require(require.resolve(name, { paths: [library] })) as Library;
+  } catch {
+    return undefined;
+  }
+}
+
 async function load(): Promise<Library> {
   try {
-    return await import('@napi-rs/keyring');
+    return platformBinding() ?? (await import('@napi-rs/keyring'));
   } catch (error) {
     throw new NoKeyring(`no keyring library for ${process.platform}-${process.arch} (${(error as Error).message})`);
   }
