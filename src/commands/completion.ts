@@ -1,12 +1,11 @@
 import { readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Argument, Command } from 'commander';
 import { complete, type Sources } from '../completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../completion/scripts.js';
 import type { Sink } from '../io.js';
 import { examples } from '../output/examples.js';
-import { defaultConfigDir } from '../store/paths.js';
+import { defaultConfigDir, homeFolder } from '../store/paths.js';
 import { isProfileName } from '../store/records.js';
 import { peekProfileNames } from '../store/store.js';
 
@@ -38,7 +37,9 @@ export function runComplete(program: Command, args: string[], stdout: Sink, env:
 export function machineSources(env: NodeJS.ProcessEnv): Sources {
   return {
     profiles: (dir) =>
-      peekProfileNames(dir?.replace(/^~(?=\/|$)/, homedir()) || env.KASH_CONFIG_DIR || defaultConfigDir(env))
+      peekProfileNames(
+        dir?.replace(/^~(?=\/|$)/, () => homeFolder(env)) || env.KASH_CONFIG_DIR || defaultConfigDir(env),
+      )
         .filter(isProfileName)
         .sort(),
     // Names that a shell inserts as they are: no space, quote or other character it would read.

@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, KashError } from '../errors.js';
 import { checkFolderForReading, FolderRefused, prepareFolderForSaving, syncFolder } from './folder.js';
@@ -13,7 +13,7 @@ import {
 } from './lock.js';
 import { copyName, isCopy, joinNames, LOCK_SUFFIX, STORE_FILE_NAME, setAsideName } from './paths.js';
 import { emptyStore, isProfileName, type Parsed, parseStore, STORE_VERSION, type StoreData } from './records.js';
-import { openRegular, readOpen, shownMode, UnsafeFile, writeNewFile } from './safe-file.js';
+import { openRegular, readOpen, removeIfThere, shownMode, UnsafeFile, writeNewFile } from './safe-file.js';
 
 /** The code of a file-system error (one with a syscall); anything else is not the store's fault. */
 const errnoCode = (error: unknown) => {
@@ -76,7 +76,7 @@ export class CredentialStore {
       try {
         writeNewFile(trial, Buffer.alloc(needed, 0x20));
       } finally {
-        rmSync(trial, { force: true });
+        removeIfThere(trial);
       }
     });
   }
@@ -128,7 +128,7 @@ export class CredentialStore {
       try {
         this.#write(data, lock);
       } catch (error) {
-        if (aside) rmSync(aside, { force: true });
+        if (aside) removeIfThere(aside);
         throw error;
       }
       if (aside && 'corrupt' in loaded) {
@@ -205,7 +205,7 @@ export class CredentialStore {
       lock.assertHeld();
       renameSync(temporary, this.file);
     } catch (error) {
-      rmSync(temporary, { force: true });
+      removeIfThere(temporary);
       throw error;
     }
     syncFolder(this.dir);
@@ -269,7 +269,7 @@ function openRegularCheck(path: string): void {
  * all) and its trial file. Called with the lock held, when no live kash can be writing one.
  */
 function removeLeftovers(dir: string): void {
-  for (const name of readdirSync(dir)) if (isCopy(name)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) if (isCopy(name)) removeIfThere(join(dir, name));
 }
 
 /**

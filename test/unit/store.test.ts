@@ -679,7 +679,12 @@ describe('the lock', () => {
     seed(storeWith('default'));
     const holder = startWorker(['hold', dir], { KASH_TEST_LOCK_TIMINGS: JSON.stringify(FAST) });
     await nextLine(holder, 'locked');
-    expect(JSON.parse(readFileSync(lockOf(store), 'utf8'))).toMatchObject({ pid: holder.pid, boot: bootId });
+    // The same host name as os.hostname() gives, which kash reads from /proc on Linux.
+    expect(JSON.parse(readFileSync(lockOf(store), 'utf8'))).toMatchObject({
+      pid: holder.pid,
+      boot: bootId,
+      host: hostname(),
+    });
     const { settled, after } = saveWithin(store, 'work', FAST.staleMs * 3);
     expect(await after).toBe('still waiting');
     const released = nextLine(holder, 'released');
