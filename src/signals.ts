@@ -6,6 +6,10 @@ let witness: GroupWitness | undefined;
 /** What Ctrl-C does in place of cancelling, while a keyring call is waited on (withInterrupt). */
 let instead: (() => void) | undefined;
 
+/** Whether a process kash started has started and not yet ended. */
+export const running = (child: ChildProcess) =>
+  child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+
 /** Passed on to the command `kash exec` runs: every signal a person or a supervisor sends to stop or poke a program. */
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
@@ -51,8 +55,7 @@ class GroupWitness {
   }
 
   get alive(): boolean {
-    const shell = this.#shell;
-    return shell.pid !== undefined && shell.exitCode === null && shell.signalCode === null;
+    return running(this.#shell);
   }
 
   /** `forward` runs unless the witness reports the same signal, before or within SAME_SIGNAL_MS. */

@@ -1,5 +1,5 @@
 import { ExitCode, KashError } from '../errors.js';
-import { withInterrupt } from '../signals.js';
+import { running, withInterrupt } from '../signals.js';
 
 /** The operating system's secret store, as kash uses it: items of service `kash`, one per save. */
 export interface Keyring {
@@ -115,13 +115,18 @@ while [ $i -lt $2 ]; do
 done
 end "$stuck"`;
 
-/** Says `text` on stderr and ends kash, now: a keyring library's stuck thread would keep any gentler exit waiting. */
-function endNow(text: string): void {
+/** Says `text` on stderr, at once; a closed stderr must neither keep kash waiting nor end it. */
+function say(text: string): void {
   try {
     process.getBuiltinModule('node:fs').writeSync(2, text);
   } catch {
-    // A closed stderr must not keep kash from ending.
+    // Nobody to tell.
   }
+}
+
+/** Says `text` and ends kash, now: a keyring library's stuck thread would keep any gentler exit waiting. */
+function endNow(text: string): void {
+  say(text);
   process.kill(process.pid, 'SIGKILL');
 }
 
@@ -140,7 +145,8 @@ interface Guard {
  * worker thread took some 20 ms. (Windows has no such shell, and its Credential Manager
  * no such daemon to freeze.)
  */
-function watchdog(options: KeyringOptions, cancelled: string): Guard {
+function watchdog(options: KeyringOptions): Guard {
+  const cancelled = options.cancelledText();
   if (process.platform === 'win32') return { stop: () => undefined, interrupt: () => endNow(cancelled) };
   const ticks = (ms: number) => String(Math.max(1, Math.round(ms / TICK_MS)));
   const { noticeMs, limitMs } = options.timings;
@@ -161,11 +167,10 @@ function watchdog(options: KeyringOptions, cancelled: string): Guard {
   );
   shell.on('error', () => undefined);
   shell.unref();
-  const alive = () => shell.pid !== undefined && shell.exitCode === null && shell.signalCode === null;
   return {
     stop: () => shell.kill('SIGTERM'),
     // The shell may have had the terminal's Ctrl-C already; one of its traps runs either way.
-    interrupt: () => (alive() ? shell.kill('SIGINT') : endNow(cancelled)),
+    interrupt: () => (running(shell) ? shell.kill('SIGINT') : endNow(cancelled)),
   };
 }
 
@@ -219,15 +224,10 @@ async function load(): Promise<Library> {
 }
 
 /** The bound of a call that leaves this thread free: the same words as the watchdog's, at the same times. */
-function timers(options: KeyringOptions, cancelled: string): Guard {
+function timers(options: KeyringOptions): Guard {
+  const cancelled = options.cancelledText();
   const { noticeMs, limitMs } = options.timings;
-  const notice = setTimeout(() => {
-    try {
-      process.getBuiltinModule('node:fs').writeSync(2, options.waitingText);
-    } catch {
-      // Nobody to tell.
-    }
-  }, noticeMs);
+  const notice = setTimeout(() => say(options.waitingText), noticeMs);
   const stuck = setTimeout(() => endNow(options.stuckText), limitMs);
   return {
     stop: () => {
@@ -254,7 +254,7 @@ async function guarded<T>(guard: Guard, work: () => Promise<T>): Promise<T> {
  */
 export function systemKeyring(options: KeyringOptions): Keyring {
   const call = <T>(id: string, work: (entry: Entry) => Promise<T>): Promise<T> =>
-    guarded(watchdog(options, options.cancelledText()), async () => {
+    guarded(watchdog(options), async () => {
       try {
         const library = await load();
         const entry: Entry = new library.AsyncEntry(KEYRING_SERVICE, id, { linux: { store: 'secret-service' } });
@@ -272,7 +272,7 @@ export function systemKeyring(options: KeyringOptions): Keyring {
    * search no secrets: the entry then asks for an unlock.
    */
   const searched = (id: string): Promise<{ key: string | null } | null> =>
-    guarded(timers(options, options.cancelledText()), async () => {
+    guarded(timers(options), async () => {
       try {
         const library = await load();
         // Every item of service kash, each profile's key among them, as the entry reads one.

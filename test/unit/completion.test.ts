@@ -322,6 +322,10 @@ describe('machineSources: what only this machine knows', () => {
     expect(machineSources(absolute).profiles(given === undefined ? undefined : inDir(given))).toEqual(expected);
   });
 
+  it("profiles: ~ is the HOME of the run's environment, as everywhere else in kash", () => {
+    expect(machineSources({ HOME: join(dir, 'home') }).profiles('~/mine')).toEqual(['at-home']);
+  });
+
   it('profiles: a --config-dir typed as ~/… is in the home folder, as the shell would make it', () => {
     vi.stubEnv('HOME', join(dir, 'home'));
     try {
