@@ -7,7 +7,7 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { otpCommand } from './commands/otp.js';
 import { shopsCommand } from './commands/shops.js';
-import type { CommandSpec } from './commands/spec.js';
+import type { CommandEntry, CommandSpec } from './commands/spec.js';
 import { switchCommand } from './commands/switch.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { type ContextFactory, contextForFlags, type Overrides, VERSION } from './context.js';
@@ -29,19 +29,51 @@ export function globalFlags(command: Command): GlobalFlags {
 }
 
 /** A command declared as data, as commander runs it and shows it in help and completion. */
-function fromSpec<Options>(spec: CommandSpec<Options>, context: ContextFactory): Command {
-  const command = new Command(spec.name).helpGroup(spec.helpGroup).description(spec.description);
-  for (const option of spec.options) command.option(option.flags, option.description, option.default);
-  return command
-    .action(async (options: Options, self: Command) => {
-      const typed = new Set(self.options.map((option) => option.attributeName()));
-      for (const key of typed) if (self.getOptionValueSource(key) !== 'cli') typed.delete(key);
-      await spec.run(await context(self), options, typed);
-    })
-    .addHelpText('after', examples(...spec.examples));
+function fromSpec<Options>(spec: CommandSpec<Options>): CommandEntry {
+  return {
+    ...spec,
+    define: (command, context) => {
+      for (const option of spec.options) command.option(option.flags, option.description, option.default);
+      return command
+        .action(async (options: Options, self: Command) => {
+          const typed = new Set(self.options.map((option) => option.attributeName()));
+          for (const key of typed) if (self.getOptionValueSource(key) !== 'cli') typed.delete(key);
+          await spec.run(await context(self), options, typed);
+        })
+        .addHelpText('after', examples(...spec.examples));
+    },
+  };
 }
 
-export function buildProgram(io: IO, context: ContextFactory): Command {
+/** In the order `kash --help` lists them. */
+const COMMANDS: readonly CommandEntry[] = [
+  loginCommand,
+  otpCommand,
+  switchCommand,
+  logoutCommand,
+  shopsCommand,
+  fromSpec(whoamiCommand),
+  fromSpec(envCommand),
+  execCommand,
+  apiCommand,
+  completionCommand,
+];
+
+/**
+ * Which commands a line needs in full. Only a command that a word names can run, be asked
+ * for help or be completed; any other is listed, suggested for a typo, or refused by name,
+ * for all of which its head is enough. A line that names none, or that may ask for help
+ * (where the list shows each command's arguments), gets every command in full.
+ */
+export function commandsInFull(words: readonly string[]): (name: string) => boolean {
+  const named = new Set(words);
+  const all =
+    ['help', '--help', '-h'].some((word) => named.has(word)) || !COMMANDS.some((entry) => named.has(entry.name));
+  return (name) => all || named.has(name);
+}
+
+/** The program, with the commands that `inFull` names defined in full and the others by their heads. */
+export function buildProgram(io: IO, context: ContextFactory, inFull: (name: string) => boolean = () => true): Command {
   const program = new Command('kash')
     .description('Get API credentials for the kash.click point-of-sale service, and keep them.')
     .version(VERSION, '--version', 'print the version')
@@ -63,18 +95,11 @@ export function buildProgram(io: IO, context: ContextFactory): Command {
   for (const option of GLOBAL_OPTIONS) {
     program.addOption(new Option(option.flags, option.description).helpGroup('Global options:'));
   }
-  const commands = [
-    loginCommand(context),
-    otpCommand(context),
-    switchCommand(context),
-    logoutCommand(context),
-    shopsCommand(context),
-    fromSpec(whoamiCommand, context),
-    fromSpec(envCommand, context),
-    execCommand(context),
-    apiCommand(context),
-    completionCommand(),
-  ];
+  // Building every command in full is most of what a line through commander costs before it runs.
+  const commands = COMMANDS.map((entry) => {
+    const head = new Command(entry.name).helpGroup(entry.helpGroup).description(entry.description);
+    return inFull(entry.name) ? entry.define(head, context) : head;
+  });
   for (const command of commands) {
     program.addCommand(command);
     // Added commands do not inherit the program's output and exit settings by themselves.
@@ -103,7 +128,7 @@ export async function runProgram(
 ): Promise<number> {
   const outcome = new Outcome(io, env);
   const context = contextFactory(io, env, outcome.secrets, overrides, outcome);
-  const program = buildProgram(io, context);
+  const program = buildProgram(io, context, commandsInFull(argv.slice(2)));
   let at: string | undefined;
   program.hook('preSubcommand', (_program, sub) => {
     at = sub.name();

@@ -1,14 +1,15 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, type Command, Option } from 'commander';
 import { parseBaseUrl } from '../api/base-url.js';
 import { type BodyTarget, callApi } from '../api/call.js';
 import { completeFrom } from '../completion/complete.js';
-import { type Context, type ContextFactory, VERSION } from '../context.js';
+import { type Context, VERSION } from '../context.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
 import { binaryReason, prettyJson } from '../output/body.js';
 import { examples } from '../output/examples.js';
 import { hasControlOrFormatChars, quote } from '../sanitize.js';
 import { refuseMangled } from '../settings.js';
+import type { CommandEntry } from './spec.js';
 
 /** What the service's pages document; `kash api <TAB>` offers them. */
 export const DOCUMENTED_ENDPOINTS = [
@@ -50,51 +51,56 @@ export interface ApiOptions {
   output?: string | undefined;
 }
 
-export function apiCommand(context: ContextFactory): Command {
-  return new Command('api')
-    .helpGroup('Use the credentials:')
-    .description('call the kash.click API with the credentials in effect; the answer goes to stdout as it is')
-    .addArgument(
-      completeFrom(
-        new Argument('<endpoint>', 'a name (getPaymentModes), a path (/workers/getSales.php), or a URL on the service'),
-        DOCUMENTED_ENDPOINTS,
+export const apiCommand: CommandEntry = {
+  name: 'api',
+  helpGroup: 'Use the credentials:',
+  description: 'call the kash.click API with the credentials in effect; the answer goes to stdout as it is',
+  define: (command, context) =>
+    command
+      .addArgument(
+        completeFrom(
+          new Argument(
+            '<endpoint>',
+            'a name (getPaymentModes), a path (/workers/getSales.php), or a URL on the service',
+          ),
+          DOCUMENTED_ENDPOINTS,
+        ),
+      )
+      .addOption(
+        new Option('-f, --field <name=value>', 'a field to send; repeatable, and name[]=value repeats in order')
+          .argParser((value: string, previous: string[]) => [...previous, value])
+          .default([]),
+      )
+      .addOption(
+        completeFrom(
+          new Option('-X, --method <method>', 'GET (fields in the query, the default) or POST (a form body)'),
+          ['GET', 'POST'],
+        ),
+      )
+      .addOption(
+        completeFrom(
+          new Option('--output <file>', 'write the body to this file, atomically, instead of stdout'),
+          'files',
+        ),
+      )
+      .action(async (endpoint: string, options: ApiOptions, command: Command) =>
+        runApi(await context(command), endpoint, options),
+      )
+      .addHelpText(
+        'after',
+        examples(
+          ['kash api getPaymentModes -f format=json', 'the payment modes: the cheapest way to see that a key works'],
+          [
+            'kash api getSales -f d="$(date -d yesterday +%d)" -f m="$(date -d yesterday +%m)" -f y="$(date -d yesterday +%Y)" -f formatExport=CSV --output sales.csv',
+            "yesterday's sales as CSV, into a file",
+          ],
+          [
+            "kash api webapp -X POST -f 'itemsList[]=12' -f 'itemsList[]=15' -f payment=1",
+            'record a sale of two items (the fields are the service’s own)',
+          ],
+        ),
       ),
-    )
-    .addOption(
-      new Option('-f, --field <name=value>', 'a field to send; repeatable, and name[]=value repeats in order')
-        .argParser((value: string, previous: string[]) => [...previous, value])
-        .default([]),
-    )
-    .addOption(
-      completeFrom(
-        new Option('-X, --method <method>', 'GET (fields in the query, the default) or POST (a form body)'),
-        ['GET', 'POST'],
-      ),
-    )
-    .addOption(
-      completeFrom(
-        new Option('--output <file>', 'write the body to this file, atomically, instead of stdout'),
-        'files',
-      ),
-    )
-    .action(async (endpoint: string, options: ApiOptions, command: Command) =>
-      runApi(await context(command), endpoint, options),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['kash api getPaymentModes -f format=json', 'the payment modes: the cheapest way to see that a key works'],
-        [
-          'kash api getSales -f d="$(date -d yesterday +%d)" -f m="$(date -d yesterday +%m)" -f y="$(date -d yesterday +%Y)" -f formatExport=CSV --output sales.csv',
-          "yesterday's sales as CSV, into a file",
-        ],
-        [
-          "kash api webapp -X POST -f 'itemsList[]=12' -f 'itemsList[]=15' -f payment=1",
-          'record a sale of two items (the fields are the service’s own)',
-        ],
-      ),
-    );
-}
+};
 
 export async function runApi(ctx: Context, endpoint: string, options: ApiOptions): Promise<void> {
   if (ctx.settings.json) {

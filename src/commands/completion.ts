@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { Argument, Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { complete, type Sources } from '../completion/complete.js';
 import { completionScript, INSTALL, SHELLS, type Shell } from '../completion/scripts.js';
 import type { Sink } from '../io.js';
@@ -8,19 +8,22 @@ import { examples } from '../output/examples.js';
 import { defaultConfigDir, homeFolder } from '../store/paths.js';
 import { isProfileName } from '../store/records.js';
 import { peekProfileNames } from '../store/store.js';
+import type { CommandEntry } from './spec.js';
 
 /** The hidden command that the scripts run; `run()` hands it the words before commander reads them. */
 export const COMPLETE = '__complete';
 
 /** No settings to resolve: the script goes to stdout as commander's own output (the program's). */
-export function completionCommand(): Command {
-  return new Command('completion')
-    .helpGroup('Set up:')
-    .description('print a shell completion script: commands, options, formats and saved profiles')
-    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
-    .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
-    .action((shell: Shell, _: unknown, self: Command) => self.configureOutput().writeOut?.(completionScript(shell)));
-}
+export const completionCommand: CommandEntry = {
+  name: 'completion',
+  helpGroup: 'Set up:',
+  description: 'print a shell completion script: commands, options, formats and saved profiles',
+  define: (command) =>
+    command
+      .addArgument(new Argument('<shell>', 'the shell to complete in').choices(SHELLS))
+      .addHelpText('after', examples(...SHELLS.flatMap((shell) => INSTALL[shell])))
+      .action((shell: Shell, _: unknown, self: Command) => self.configureOutput().writeOut?.(completionScript(shell))),
+};
 
 /** At every TAB: so no settings that could fail, nothing written but the answer, and always exit 0. */
 export function runComplete(program: Command, args: string[], stdout: Sink, env: NodeJS.ProcessEnv): number {

@@ -1,36 +1,39 @@
 import type { ChildProcess } from 'node:child_process';
-import { Command } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
 import { effectiveCredentials } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
 import { kashLine } from '../hints.js';
 import { parsePrefix } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { forwardSignals } from '../signals.js';
+import type { CommandEntry } from './spec.js';
 
 export interface ExecOptions {
   prefix: string;
   command: string[];
 }
 
-export function execCommand(context: ContextFactory): Command {
-  return new Command('exec')
-    .helpGroup('Use the credentials:')
-    .description('run a command with the credentials in its environment, and only there')
-    .argument('<command...>', 'the command and its arguments, after --')
-    .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
-    .action(async (command: string[], options: { prefix: string }, self: Command) =>
-      runExec(await context(self), { prefix: options.prefix, command }),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['kash exec -- ./sync-orders.sh', 'the script sees KASH_APIKEY and KASH_SHOPID'],
-        ['kash exec --profile bakery -- npm run import', 'where eval does not work: npm scripts, make, Windows'],
-        ['kash exec --prefix POS_ -- env', 'POS_APIKEY and POS_SHOPID instead'],
+export const execCommand: CommandEntry = {
+  name: 'exec',
+  helpGroup: 'Use the credentials:',
+  description: 'run a command with the credentials in its environment, and only there',
+  define: (command, context) =>
+    command
+      .argument('<command...>', 'the command and its arguments, after --')
+      .option('--prefix <prefix>', 'variable name prefix', 'KASH_')
+      .action(async (command: string[], options: { prefix: string }, self: Command) =>
+        runExec(await context(self), { prefix: options.prefix, command }),
+      )
+      .addHelpText(
+        'after',
+        examples(
+          ['kash exec -- ./sync-orders.sh', 'the script sees KASH_APIKEY and KASH_SHOPID'],
+          ['kash exec --profile bakery -- npm run import', 'where eval does not work: npm scripts, make, Windows'],
+          ['kash exec --prefix POS_ -- env', 'POS_APIKEY and POS_SHOPID instead'],
+        ),
       ),
-    );
-}
+};
 
 export async function runExec(ctx: Context, options: ExecOptions): Promise<void> {
   const prefix = parsePrefix(options.prefix);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { deliver, printFormat } from '../auth/deliver.js';
 import { keyLogin } from '../auth/key.js';
 import type { Obtained } from '../auth/obtained.js';
@@ -6,7 +6,7 @@ import { finishing, promptForCode, sendCode } from '../auth/otp.js';
 import { passwordLogin } from '../auth/password.js';
 import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
 import { completeFrom } from '../completion/complete.js';
-import type { Context, ContextFactory } from '../context.js';
+import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { consumeLine } from '../hints.js';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
+import type { CommandEntry } from './spec.js';
 
 export interface LoginOptions extends Given {
   login?: string | undefined;
@@ -38,41 +39,43 @@ export interface LoginOptions extends Given {
   format?: string | undefined;
 }
 
-export function loginCommand(context: ContextFactory): Command {
-  return new Command('login')
-    .helpGroup('Log in and out:')
-    .description('log in to kash.click and save the API key and shop ID')
-    .addOption(inputOption(LOGIN))
-    .addOption(inputOption(PASSWORD))
-    .option('--otp', 'log in with a one-time code sent by email instead of a password')
-    .addOption(inputOption(EMAIL_INPUT, 'with --otp: the account email'))
-    .addOption(inputOption(ACCOUNT_ID, 'with --otp: which shop, when the email has several'))
-    .addOption(inputOption(API_KEY))
-    .addOption(inputOption(SHOP_ID))
-    .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
-    .option('--no-save', 'print the credentials on stdout instead of saving them')
-    .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
-    .action(async (options: LoginOptions, command: Command) => runLogin(await context(command), options))
-    .addHelpText(
-      'after',
-      examples(
-        ['kash login', 'at a terminal: asks how, then for what it needs'],
-        [
-          'printf \'%s\\n\' "$PASSWORD" | kash login --login you@example.com --password-stdin',
-          'in CI, nothing on the command line',
-        ],
-        ['kash login --otp --email you@example.com', 'with a code sent by email instead of a password'],
-        [
-          'printf \'%s\\n\' "$KEY" | kash login --api-key-stdin --shop-id 42',
-          'with a key copied from the back office: Configuration → Webservices',
-        ],
-        [
-          'eval "$(KASH_PASSWORD=… kash login --login you@example.com --no-save)"',
-          'into this shell only, nothing saved',
-        ],
+export const loginCommand: CommandEntry = {
+  name: 'login',
+  helpGroup: 'Log in and out:',
+  description: 'log in to kash.click and save the API key and shop ID',
+  define: (command, context) =>
+    command
+      .addOption(inputOption(LOGIN))
+      .addOption(inputOption(PASSWORD))
+      .option('--otp', 'log in with a one-time code sent by email instead of a password')
+      .addOption(inputOption(EMAIL_INPUT, 'with --otp: the account email'))
+      .addOption(inputOption(ACCOUNT_ID, 'with --otp: which shop, when the email has several'))
+      .addOption(inputOption(API_KEY))
+      .addOption(inputOption(SHOP_ID))
+      .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
+      .option('--no-save', 'print the credentials on stdout instead of saving them')
+      .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
+      .action(async (options: LoginOptions, command: Command) => runLogin(await context(command), options))
+      .addHelpText(
+        'after',
+        examples(
+          ['kash login', 'at a terminal: asks how, then for what it needs'],
+          [
+            'printf \'%s\\n\' "$PASSWORD" | kash login --login you@example.com --password-stdin',
+            'in CI, nothing on the command line',
+          ],
+          ['kash login --otp --email you@example.com', 'with a code sent by email instead of a password'],
+          [
+            'printf \'%s\\n\' "$KEY" | kash login --api-key-stdin --shop-id 42',
+            'with a key copied from the back office: Configuration → Webservices',
+          ],
+          [
+            'eval "$(KASH_PASSWORD=… kash login --login you@example.com --no-save)"',
+            'into this shell only, nothing saved',
+          ],
+        ),
       ),
-    );
-}
+};
 
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
   const format = printFormat(options.save, options.format);

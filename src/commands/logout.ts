@@ -1,33 +1,36 @@
-import { Command } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
 import { credentialsFromEnv } from '../credentials.js';
 import { ExitCode, KashError } from '../errors.js';
 import { kashLine } from '../hints.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 import type { StoreData } from '../store/records.js';
+import type { CommandEntry } from './spec.js';
 
 export interface LogoutOptions {
   all: boolean;
 }
 
-export function logoutCommand(context: ContextFactory): Command {
-  return new Command('logout')
-    .helpGroup('Log in and out:')
-    .description('remove saved credentials (logging out when logged out is fine)')
-    .option('--all', 'remove every saved profile')
-    .action(async (options: { all?: boolean }, command: Command) =>
-      runLogout(await context(command), { all: options.all === true }),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['kash logout', 'forget the default profile'],
-        ['kash logout --profile bakery', 'forget one profile'],
-        ['kash logout --all', 'forget every saved profile'],
+export const logoutCommand: CommandEntry = {
+  name: 'logout',
+  helpGroup: 'Log in and out:',
+  description: 'remove saved credentials (logging out when logged out is fine)',
+  define: (command, context) =>
+    command
+      .option('--all', 'remove every saved profile')
+      .action(async (options: { all?: boolean }, command: Command) =>
+        runLogout(await context(command), { all: options.all === true }),
+      )
+      .addHelpText(
+        'after',
+        examples(
+          ['kash logout', 'forget the default profile'],
+          ['kash logout --profile bakery', 'forget one profile'],
+          ['kash logout --all', 'forget every saved profile'],
+        ),
       ),
-    );
-}
+};
 
 export async function runLogout(ctx: Context, options: LogoutOptions): Promise<void> {
   const store = ctx.store();

@@ -1,16 +1,17 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { deliver, printFormat } from '../auth/deliver.js';
 import type { Obtained } from '../auth/obtained.js';
 import { exchangeCode, promptForCode, sendCode } from '../auth/otp.js';
 import { decideStorage, refuseStorageWithoutSave } from '../auth/storage.js';
 import { completeFrom } from '../completion/complete.js';
-import type { Context, ContextFactory } from '../context.js';
+import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { type ConsumeFlags, consumeLine, kashLine } from '../hints.js';
 import { ACCOUNT_ID, CODE, EMAIL_INPUT, type Given, gather, inputOption, STORAGE, suppliedBy } from '../inputs.js';
 import { ENV_FORMATS } from '../output/env-format.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
+import type { CommandEntry } from './spec.js';
 
 export interface OtpRequestOptions extends Given {
   email?: string | undefined;
@@ -24,52 +25,54 @@ export interface OtpConsumeOptions extends Given {
   format?: string | undefined;
 }
 
-export function otpCommand(context: ContextFactory): Command {
-  const otp = new Command('otp')
-    .helpGroup('Log in and out:')
-    .description('log in in two steps with a one-time code sent by email (for scripts and remote machines)')
-    .addHelpText(
+export const otpCommand: CommandEntry = {
+  name: 'otp',
+  helpGroup: 'Log in and out:',
+  description: 'log in in two steps with a one-time code sent by email (for scripts and remote machines)',
+  define(otp, context) {
+    otp.addHelpText(
       'after',
       examples(
         ['kash otp request --email you@example.com --account-id 123', 'the service emails a code'],
         ['kash otp consume', 'asks for the code, or reads it from --otp, KASH_OTP or a pipe'],
       ),
     );
-  otp
-    .command('request')
-    .description('email a one-time code, and remember the request for `kash otp consume`')
-    .addOption(inputOption(EMAIL_INPUT))
-    .addOption(inputOption(ACCOUNT_ID))
-    .action(async (options: OtpRequestOptions, command: Command) => runOtpRequest(await context(command), options))
-    .addHelpText(
-      'after',
-      examples(
-        ['kash otp request --email you@example.com', 'one shop: the code is for it'],
-        [
-          'kash otp request --email you@example.com --account-id 123',
-          'several shops: say which (kash shops lists them)',
-        ],
-      ),
-    );
-  otp
-    .command('consume')
-    .description('trade the emailed code for the API key and shop ID, and save them')
-    .addOption(inputOption(EMAIL_INPUT, 'the account email; default: the one of the pending request'))
-    .addOption(inputOption(CODE))
-    .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
-    .option('--no-save', 'print the credentials on stdout instead of saving them')
-    .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
-    .action(async (options: OtpConsumeOptions, command: Command) => runOtpConsume(await context(command), options))
-    .addHelpText(
-      'after',
-      examples(
-        ['kash otp consume', 'at a terminal: asks for the code'],
-        ['kash otp consume --otp 123456', 'in a script, once the email has arrived'],
-        ['eval "$(kash otp consume --otp 123456 --no-save)"', 'into this shell only, nothing saved'],
-      ),
-    );
-  return otp;
-}
+    otp
+      .command('request')
+      .description('email a one-time code, and remember the request for `kash otp consume`')
+      .addOption(inputOption(EMAIL_INPUT))
+      .addOption(inputOption(ACCOUNT_ID))
+      .action(async (options: OtpRequestOptions, command: Command) => runOtpRequest(await context(command), options))
+      .addHelpText(
+        'after',
+        examples(
+          ['kash otp request --email you@example.com', 'one shop: the code is for it'],
+          [
+            'kash otp request --email you@example.com --account-id 123',
+            'several shops: say which (kash shops lists them)',
+          ],
+        ),
+      );
+    otp
+      .command('consume')
+      .description('trade the emailed code for the API key and shop ID, and save them')
+      .addOption(inputOption(EMAIL_INPUT, 'the account email; default: the one of the pending request'))
+      .addOption(inputOption(CODE))
+      .addOption(completeFrom(inputOption(STORAGE), ['auto', 'keyring', 'file']))
+      .option('--no-save', 'print the credentials on stdout instead of saving them')
+      .option('--format <format>', `with --no-save: ${ENV_FORMATS.join(', ')} (default: sh)`)
+      .action(async (options: OtpConsumeOptions, command: Command) => runOtpConsume(await context(command), options))
+      .addHelpText(
+        'after',
+        examples(
+          ['kash otp consume', 'at a terminal: asks for the code'],
+          ['kash otp consume --otp 123456', 'in a script, once the email has arrived'],
+          ['eval "$(kash otp consume --otp 123456 --no-save)"', 'into this shell only, nothing saved'],
+        ),
+      );
+    return otp;
+  },
+};
 
 export async function runOtpRequest(ctx: Context, options: OtpRequestOptions): Promise<void> {
   const pending = await sendCode(ctx, options, {

@@ -1,29 +1,32 @@
-import { Command } from 'commander';
-import type { Context, ContextFactory } from '../context.js';
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
 import { EMAIL_INPUT, type Given, gather, inputOption, validInput } from '../inputs.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
+import type { CommandEntry } from './spec.js';
 
 export interface ShopsOptions extends Given {
   email?: string | undefined;
   title?: string | undefined;
 }
 
-export function shopsCommand(context: ContextFactory): Command {
-  return new Command('shops')
-    .helpGroup('Log in and out:')
-    .description('list the shops linked to an email, with their account IDs')
-    .addOption(inputOption(EMAIL_INPUT))
-    .option('--title <accountTitle>', 'only shops with this title')
-    .action(async (options: ShopsOptions, command: Command) => runShops(await context(command), options))
-    .addHelpText(
-      'after',
-      examples(
-        ['kash shops --email you@example.com', 'the shops you can log in to, with their IDs'],
-        ['kash shops --email you@example.com --json', 'in a script'],
+export const shopsCommand: CommandEntry = {
+  name: 'shops',
+  helpGroup: 'Log in and out:',
+  description: 'list the shops linked to an email, with their account IDs',
+  define: (command, context) =>
+    command
+      .addOption(inputOption(EMAIL_INPUT))
+      .option('--title <accountTitle>', 'only shops with this title')
+      .action(async (options: ShopsOptions, command: Command) => runShops(await context(command), options))
+      .addHelpText(
+        'after',
+        examples(
+          ['kash shops --email you@example.com', 'the shops you can log in to, with their IDs'],
+          ['kash shops --email you@example.com --json', 'in a script'],
+        ),
       ),
-    );
-}
+};
 
 export async function runShops(ctx: Context, options: ShopsOptions): Promise<void> {
   const email = await gather(ctx, EMAIL_INPUT, options);

@@ -1,4 +1,21 @@
-import type { Context } from '../context.js';
+import type { Command } from 'commander';
+import type { Context, ContextFactory } from '../context.js';
+
+/** What the list of commands shows of one: all that a line naming another command needs of it. */
+export interface CommandHead {
+  name: string;
+  helpGroup: string;
+  description: string;
+}
+
+/**
+ * A commander command in two steps: its head, then the rest (options, arguments, action,
+ * help text), which the program adds only where the line may need it (see `buildProgram`).
+ */
+export interface CommandEntry extends CommandHead {
+  /** Adds the rest to `command`, a command made from the head. */
+  define(command: Command, context: ContextFactory): Command;
+}
 
 /** One option as commander spells it: `--format <format>` takes a value, `--all` does not. */
 export interface OptionSpec {
@@ -13,10 +30,7 @@ export interface OptionSpec {
  * `fastLane` in cli.ts), while help and completion see them as commander commands like
  * any other (built by `fromSpec` in program.ts).
  */
-export interface CommandSpec<Options> {
-  name: string;
-  helpGroup: string;
-  description: string;
+export interface CommandSpec<Options> extends CommandHead {
   options: OptionSpec[];
   examples: Array<[command: string, why: string]>;
   /** `typed` holds the option keys given on the command line, rather than defaulted. */

@@ -1,36 +1,39 @@
-import { Argument, Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { completeFrom } from '../completion/complete.js';
-import type { Context, ContextFactory } from '../context.js';
+import type { Context } from '../context.js';
 import { credentialsFromEnv } from '../credentials.js';
 import { ExitCode, KashError, usageError } from '../errors.js';
 import { kashLine } from '../hints.js';
 import { examples } from '../output/examples.js';
 import { writeJson } from '../output/json.js';
 import { parseProfileName, variable } from '../settings.js';
+import type { CommandEntry } from './spec.js';
 
 export interface SwitchOptions {
   profile: string | undefined;
 }
 
-export function switchCommand(context: ContextFactory): Command {
-  return new Command('switch')
-    .helpGroup('Log in and out:')
-    .description('make a saved profile the default, used when neither --profile nor KASH_PROFILE names one')
-    .addArgument(
-      completeFrom(new Argument('[profile]', 'the saved profile; at a terminal, asked when left out'), 'profiles'),
-    )
-    .action(async (profile: string | undefined, _options: unknown, command: Command) =>
-      runSwitch(await context(command), { profile }),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        ['kash switch bakery', 'commands without --profile now use "bakery"'],
-        ['kash switch', 'at a terminal: pick from the saved profiles'],
-        ['kash switch default', 'back to the profile named "default"'],
+export const switchCommand: CommandEntry = {
+  name: 'switch',
+  helpGroup: 'Log in and out:',
+  description: 'make a saved profile the default, used when neither --profile nor KASH_PROFILE names one',
+  define: (command, context) =>
+    command
+      .addArgument(
+        completeFrom(new Argument('[profile]', 'the saved profile; at a terminal, asked when left out'), 'profiles'),
+      )
+      .action(async (profile: string | undefined, _options: unknown, command: Command) =>
+        runSwitch(await context(command), { profile }),
+      )
+      .addHelpText(
+        'after',
+        examples(
+          ['kash switch bakery', 'commands without --profile now use "bakery"'],
+          ['kash switch', 'at a terminal: pick from the saved profiles'],
+          ['kash switch default', 'back to the profile named "default"'],
+        ),
       ),
-    );
-}
+};
 
 export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<void> {
   const store = ctx.store();

@@ -12,13 +12,18 @@ import { type Completion, complete, completeFrom, Directive, type Sources } from
 import { completionScript, INSTALL, SHELLS, type Shell } from '../../src/completion/scripts.js';
 import type { IO } from '../../src/io.js';
 import { ENV_FORMATS } from '../../src/output/env-format.js';
-import { buildProgram } from '../../src/program.js';
+import { buildProgram, commandsInFull } from '../../src/program.js';
 
 const silentIO = { stdout: { write: () => undefined }, stderr: { write: () => undefined } } as unknown as IO;
-const program = () =>
-  buildProgram(silentIO, () => {
-    throw new Error('no command runs while completing');
-  });
+/** The program as `kash __complete <words>` builds it: in full only the commands those words name. */
+const program = (words: readonly string[] = []) =>
+  buildProgram(
+    silentIO,
+    () => {
+      throw new Error('no command runs while completing');
+    },
+    commandsInFull([COMPLETE, ...words]),
+  );
 
 const SAVED: Record<string, string[]> = { '': ['default', 'staging.eu', 'work-2'], '/other store': ['elsewhere'] };
 /** Fake sources that say what they were asked. */
@@ -38,9 +43,9 @@ function fakeSources(): Sources & { asked: string[] } {
 }
 
 /** `kash <line>`, the last word being the one under the cursor: `kash otp c` completes `c`. */
-function ask(line: string, on: Command = program(), sources: Sources = fakeSources()): Completion {
+function ask(line: string, on?: Command, sources: Sources = fakeSources()): Completion {
   const words = line.split(/(?<!\\) /).map((word) => word.replaceAll('\\ ', ' '));
-  return complete(on, words.slice(0, -1), words.at(-1) ?? '', sources);
+  return complete(on ?? program(words), words.slice(0, -1), words.at(-1) ?? '', sources);
 }
 const values = (line: string, on?: Command) => ask(line, on).candidates.map((c) => c.value);
 
