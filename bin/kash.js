@@ -35,12 +35,20 @@ function loadCached(bundle) {
     { filename: bundle, cachedData: cached?.data },
   );
   if (cacheFile) {
-    process.once('exit', () => {
-      // A run of a kind that reached the keyring where the cache's run did not (a file
-      // profile, then a keyring one) compiled code the cache lacks: it is made again, once.
+    process.once('exit', (status) => {
+      // A run that went where the cache's run did not compiled code the cache lacks, so
+      // the cache is made again: a run that reached the keyring where that one did not (a
+      // file profile, then a keyring one), or one that succeeded where that one failed (a
+      // first `kash env` before any login would otherwise leave every later one compiling
+      // the rest of its way). The new cache holds what the old one held too, as V8 saves
+      // every function it has compiled, so each kind is made again twice at most.
       const keyring = usedKeyring();
-      if (!cached || script.cachedDataRejected || (keyring && !cached.keyring)) {
-        saveCache(folder, prefix, cacheName, source, script, keyring);
+      const succeeded = status === 0;
+      if (!cached || script.cachedDataRejected) {
+        saveCache(folder, prefix, cacheName, source, script, { keyring, succeeded });
+      } else if ((keyring && !cached.keyring) || (succeeded && !cached.succeeded)) {
+        const made = { keyring: keyring || cached.keyring, succeeded: succeeded || cached.succeeded };
+        saveCache(folder, prefix, cacheName, source, script, made);
       }
     });
   }
@@ -114,8 +122,8 @@ function usedKeyring() {
 }
 
 /**
- * A cache file is the bundle's length (4 bytes), the bundle itself, a byte saying whether
- * the run that made it reached the keyring (1) or not (0), then V8's code cache.
+ * A cache file is the bundle's length (4 bytes), the bundle itself, a byte saying where the
+ * run that made it went (1: it reached the keyring; 2: it succeeded), then V8's code cache.
  */
 function cacheFor(file, bundleBytes) {
   try {
@@ -133,7 +141,8 @@ function cacheFor(file, bundleBytes) {
       const end = 4 + bundleBytes.length;
       if (length <= end + 1 || bytes.readUInt32LE(0) !== bundleBytes.length) return undefined;
       if (!bytes.subarray(4, end).equals(bundleBytes)) return undefined;
-      return { keyring: bytes[end] === 1, data: bytes.subarray(end + 1, length) };
+      const made = bytes[end];
+      return { keyring: (made & 1) !== 0, succeeded: (made & 2) !== 0, data: bytes.subarray(end + 1, length) };
     } finally {
       fs.closeSync(fd);
     }
@@ -146,7 +155,7 @@ function cacheFor(file, bundleBytes) {
 const MAX_CACHES = 32;
 
 /** Written aside and renamed into place, so that a kash starting meanwhile reads a whole cache or none. */
-function saveCache(folder, prefix, cacheName, bundleBytes, compiled, keyring) {
+function saveCache(folder, prefix, cacheName, bundleBytes, compiled, made) {
   const file = join(folder, cacheName);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
@@ -157,7 +166,12 @@ function saveCache(folder, prefix, cacheName, bundleBytes, compiled, keyring) {
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
     const fd = fs.openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      for (const part of [length, bundleBytes, Buffer.of(keyring ? 1 : 0), compiled.createCachedData()]) {
+      for (const part of [
+        length,
+        bundleBytes,
+        Buffer.of((made.keyring ? 1 : 0) | (made.succeeded ? 2 : 0)),
+        compiled.createCachedData(),
+      ]) {
         for (let done = 0; done < part.length; ) done += fs.writeSync(fd, part, done, part.length - done);
       }
     } finally {

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,8 +40,10 @@ function cacheBytes(bundle: Buffer, v8: Buffer): Buffer {
   return Buffer.concat([length, bundle, Buffer.of(0), v8]);
 }
 
-/** The byte after the bundle: 1 when the run that made the cache reached the keyring. */
-const madeWithKeyring = (file: string) => readFileSync(file)[4 + BUNDLE.length] === 1;
+/** The byte after the bundle: where the run that made the cache went (1: the keyring; 2: it succeeded). */
+const madeBy = (file: string) => readFileSync(file)[4 + BUNDLE.length] ?? 0;
+const madeWithKeyring = (file: string) => (madeBy(file) & 1) !== 0;
+const madeBySuccess = (file: string) => (madeBy(file) & 2) !== 0;
 
 /** The kind of run a cache file was made by, from its name (kash-<v8>-<arch>-<kind>.cache). */
 const kindOf = (name: string) =>
@@ -127,6 +130,53 @@ describe('the code cache', () => {
     await envRun('kept', 6);
     await envRun('plain', 0);
     expect(lstatSync(envCache()).mtimeMs).toBe(before);
+  });
+
+  it('is made again, once, when a run of its kind succeeds where the run which made it failed', async () => {
+    const home = tempDir('cache-');
+    const config = tempDir('config-');
+    const env = { XDG_CACHE_HOME: home, KASH_CONFIG_DIR: config };
+    const whoami = async (code: number) => {
+      const run = await runKash(['whoami'], { env });
+      expect(run.code, run.stderr).toBe(code);
+    };
+    const folder = join(home, 'kash');
+    const cache = () => join(folder, cacheFiles(folder).find((name) => kindOf(name) === 'whoami') as string);
+
+    // Before any login: not logged in, twice; the second run uses the first one's cache.
+    await whoami(5);
+    expect(madeBySuccess(cache())).toBe(false);
+    const failed = lstatSync(cache()).mtimeMs;
+    await whoami(5);
+    expect(lstatSync(cache()).mtimeMs).toBe(failed);
+
+    const credentials = {
+      storage: 'file',
+      apiKey: 'k-cache-test',
+      shopId: '42',
+      login: null,
+      email: null,
+      method: 'key',
+      baseUrl: 'https://kash.click',
+      obtainedAt: '2026-01-01T00:00:00.000Z',
+      shopTitle: null,
+    };
+    writeFileSync(
+      join(config, 'credentials.json'),
+      JSON.stringify({ version: 2, profiles: { default: { credentials } } }),
+      {
+        mode: 0o600,
+      },
+    );
+    await whoami(0);
+    expect(madeBySuccess(cache())).toBe(true);
+    const succeeded = lstatSync(cache()).mtimeMs;
+    expect(succeeded).not.toBe(failed);
+    // Made from both ways now: neither a success nor a failure makes it again.
+    await whoami(0);
+    rmSync(join(config, 'credentials.json'));
+    await whoami(5);
+    expect(lstatSync(cache()).mtimeMs).toBe(succeeded);
   });
 
   it('keeps at most 32 kinds of run: a first word never seen before then adds none', async () => {
