@@ -45,7 +45,7 @@ if (unsupported) {
 process.stdout.write(
   'kash bench: ratios to a floor run in the same rounds with the same node; ✗ marks a figure over its target\n' +
     `  instructions  callgrind, median of ${COUNTS} runs, to node empty.cjs\n` +
-    `  wall          median of ${RUNS} rounds' ratios, to node -e 0 (kash login: to a bare fetch POST)\n` +
+    `  wall          median of ${RUNS} rounds' ratios, each run beside its floor: node -e 0 (kash login: a bare fetch POST)\n` +
     `  memory        peak resident set, median of ${MEMORY_RUNS} runs, to node -e 0\n` +
     "  , keyring     of a profile whose key is in a GNOME Keyring on a D-Bus session of the bench's\n" +
     '                own; kash env then to a bare read of one secret with the same library\n',
@@ -271,11 +271,29 @@ async function measure(version: string, node: string): Promise<Row[]> {
     }
   }
 
-  const times = new Map(timed.map((r) => [r, [] as number[]]));
+  // Each run with the floor its wall time is told against: that floor again, just before
+  // or just after it, by turns from round to round.
+  const timedAgainst = new Map<Run, Run>([
+    ...kashRuns.map((r): [Run, Run] => [r, floor]),
+    [kashLogin, bare],
+    ...(inKeyring
+      ? ([
+          [inKeyring.whoami, floor],
+          [inKeyring.bare, floor],
+          [inKeyring.env, inKeyring.bare],
+        ] as Array<[Run, Run]>)
+      : []),
+  ]);
+  const wallRatios = new Map([...timedAgainst.keys()].map((r) => [r, [] as number[]]));
   const weighed = [floor, ...kashRuns];
   const peaks = new Map(weighed.map((r) => [r, [] as number[]]));
   for (let round = 0; round < RUNS; round++) {
-    for (const r of timed) times.get(r)!.push(await run.time(r));
+    for (const [r, to] of timedAgainst) {
+      const first = round % 2 === 0;
+      const before = await run.time(first ? r : to);
+      const after = await run.time(first ? to : r);
+      wallRatios.get(r)!.push(first ? before / after : after / before);
+    }
     if (weighing && round < MEMORY_RUNS) for (const r of weighed) peaks.get(r)!.push(await run.peakKb(r));
   }
 
@@ -284,42 +302,38 @@ async function measure(version: string, node: string): Promise<Row[]> {
     ...(target !== undefined && { target }),
   });
   /**
-   * Wall times pair by round: a run and its floor a moment apart, so that the machine's
+   * The median of a run's wall-time ratios, each to its floor run beside it: the machine's
    * speed drifting over the rounds moves both (medians of their own swung a login from
-   * 1.08x to 1.21x).
+   * 1.08x to 1.21x), and which of the two goes first changes every round (run a fixed
+   * way, a round's later runs were told against a floor further from them in time, and
+   * `kash --version` came out at 0.84x `node -e 0`).
    */
-  const paired = (of: number[], to: number[], target?: number): Figure => ({
-    ratio: median(of.map((time, i) => time / to[i]!)),
+  const paired = (r: Run, target?: number): Figure => ({
+    ratio: median(wallRatios.get(r)!),
     ...(target !== undefined && { target }),
   });
-  /** A row of `r`: its instructions against those of `to.counted`, its wall time against that of `to.timed`. */
-  const row = (name: string, r: Run, to: { counted: Run; timed: Run }, targets: number[]) => {
+  /** A row of `r`: its instructions against those of `counted`, its wall time against its floor in `timedAgainst`. */
+  const row = (name: string, r: Run, counted: Run, targets: number[]) => {
     const complete = counting && counts.get(r)!.length === COUNTS;
     if (counting && !complete)
       process.stdout.write(`${name}: no instructions, a run under callgrind outlasted kash's keyring bound\n`);
     return {
       name,
-      ...(complete && { instructions: figure(counts.get(r)!, counts.get(to.counted)!, targets[0]) }),
-      wall: paired(times.get(r)!, times.get(to.timed)!, targets[1]),
+      ...(complete && { instructions: figure(counts.get(r)!, counts.get(counted)!, targets[0]) }),
+      wall: paired(r, targets[1]),
     };
   };
   const rows: Row[] = commands.map((c, i) => ({
-    ...row(c.name, kashRuns[i]!, { counted: emptyScript, timed: floor }, [c.instructions(major), TARGET.wall]),
+    ...row(c.name, kashRuns[i]!, emptyScript, [c.instructions(major), TARGET.wall]),
     ...(weighing && { memory: figure(peaks.get(kashRuns[i]!)!, peaks.get(floor)!, TARGET.memory) }),
   }));
-  rows.push({ name: 'kash login', wall: paired(times.get(kashLogin)!, times.get(bare)!, TARGET.login) });
+  rows.push({ name: 'kash login', wall: paired(kashLogin, TARGET.login) });
   if (inKeyring) {
     const whoami = commands.find((c) => c.args[0] === 'whoami')!;
     rows.push(
-      row('kash whoami, keyring', inKeyring.whoami, { counted: emptyScript, timed: floor }, [
-        whoami.instructions(major),
-        TARGET.wall,
-      ]),
-      row('bare keyring read', inKeyring.bare, { counted: emptyScript, timed: floor }, []),
-      row('kash env, keyring', inKeyring.env, { counted: inKeyring.bare, timed: inKeyring.bare }, [
-        TARGET.keyring,
-        TARGET.keyring,
-      ]),
+      row('kash whoami, keyring', inKeyring.whoami, emptyScript, [whoami.instructions(major), TARGET.wall]),
+      row('bare keyring read', inKeyring.bare, emptyScript, []),
+      row('kash env, keyring', inKeyring.env, inKeyring.bare, [TARGET.keyring, TARGET.keyring]),
     );
   }
   return rows;
