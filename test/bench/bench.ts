@@ -304,9 +304,9 @@ async function measure(version: string, node: string): Promise<Row[]> {
   /**
    * The median of a run's wall-time ratios, each to its floor run beside it: the machine's
    * speed drifting over the rounds moves both (medians of their own swung a login from
-   * 1.08x to 1.21x), and which of the two goes first changes every round (run a fixed
-   * way, a round's later runs were told against a floor further from them in time, and
-   * `kash --version` came out at 0.84x `node -e 0`).
+   * 1.08x to 1.21x), and which of the two goes first changes every round, so that going
+   * first or second weighs on neither. On two shared cores a ratio still moves by some
+   * 0.1 from one bench to the next; the instruction counts are the figures to steer by.
    */
   const paired = (r: Run, target?: number): Figure => ({
     ratio: median(wallRatios.get(r)!),
