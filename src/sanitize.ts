@@ -35,10 +35,10 @@ const BEFORE_FORMAT_CHARS = /^[\u0000-\u00ac]*$/;
 
 /**
  * Words of printable ASCII, Latin-1 letters and signs (but U+00AD, a format character)
- * and the ellipsis of a masked key, one space apart: text that every pass below would
- * leave as it is.
+ * and what a masked key shows (an ellipsis, or the bullets that stand for a short key),
+ * one space apart: text that every pass below would leave as it is.
  */
-const PLAIN = /^[!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+(?: [!-~\u00a1-\u00ac\u00ae-\u00ff\u2026]+)*$/;
+const PLAIN = /^[!-~\u00a1-\u00ac\u00ae-\u00ff\u2022\u2026]+(?: [!-~\u00a1-\u00ac\u00ae-\u00ff\u2022\u2026]+)*$/;
 
 /** What ends text cut short at its length bound (and what redaction looks before, for half a secret). */
 export const CUT_MARK = '…';

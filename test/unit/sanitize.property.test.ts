@@ -144,6 +144,26 @@ describe('sanitizeServerText', () => {
     );
   });
 
+  it('returns text that needs no pass as every pass would: a masked key, Latin-1 and its edges', () => {
+    // Around the shortcut's alphabet: U+00A0 and U+00AD, which the passes change, and the
+    // bullets and ellipsis that a masked key shows. A control at the end takes the full
+    // passes, which leave nothing of it.
+    const edgy = oneOf('\u00a0\u00a1\u00ac\u00ad\u00ae\u00ff\u2022\u2026\u200b\u2028 ');
+    const text = fc.string({ unit: fc.oneof(asciiChar, edgy), maxLength: 40 });
+    fc.assert(
+      fc.property(text, maxLength, (shown, max) => {
+        expect(sanitizeServerText(shown, max)).toBe(sanitizeServerText(`${shown}\u0001`, max));
+      }),
+      {
+        numRuns: runs(2000),
+        examples: [
+          ['demo\u2026cdef', undefined],
+          ['\u2022\u2022\u2022\u2022', 500],
+        ],
+      },
+    );
+  });
+
   it('keeps printable ASCII as it is, but for runs of spaces, and marks a cut with …', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 300 }), maxLength, (text, max) => {
