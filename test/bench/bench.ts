@@ -63,9 +63,10 @@ const keyringTools = [missing('gnome-keyring-daemon', 'gnome-keyring'), missing(
 if (keyringTools.some(Boolean)) process.stdout.write('  so no keyring rows\n');
 
 /**
- * The emulator in a process of its own, as the service is: served from the bench's own
- * event loop, which also waits on every run, logins came out at 1.16-1.26x a bare fetch
- * where 30 pairs timed from a small python loop gave 1.11-1.13x.
+ * The emulator in a process of its own, as the service is: not served by the event loop
+ * that also waits on every run. Logins still come out anywhere from 1.06x to 1.28x a bare
+ * fetch from one bench to the next, where 30 pairs timed from a small python loop gave
+ * 1.11-1.13x.
  */
 async function emulatorProcess(): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawn(process.execPath, [new URL('./emulator-main.js', import.meta.url).pathname, '--port', '0'], {
