@@ -42,12 +42,9 @@ function loadCached(bundle) {
       // first `kash env` before any login would otherwise leave every later one compiling
       // the rest of its way). The new cache holds what the old one held too, as V8 saves
       // every function it has compiled, so each kind is made again twice at most.
-      const keyring = usedKeyring();
-      const succeeded = status === 0;
-      if (!cached || script.cachedDataRejected) {
-        saveCache(folder, prefix, cacheName, source, script, { keyring, succeeded });
-      } else if ((keyring && !cached.keyring) || (succeeded && !cached.succeeded)) {
-        const made = { keyring: keyring || cached.keyring, succeeded: succeeded || cached.succeeded };
+      const kept = cached && !script.cachedDataRejected ? cached : { keyring: false, succeeded: false };
+      const made = { keyring: kept.keyring || usedKeyring(), succeeded: kept.succeeded || status === 0 };
+      if (kept !== cached || made.keyring !== kept.keyring || made.succeeded !== kept.succeeded) {
         saveCache(folder, prefix, cacheName, source, script, made);
       }
     });

@@ -49,6 +49,28 @@ const madeBySuccess = (file: string) => (madeBy(file) & 2) !== 0;
 const kindOf = (name: string) =>
   name.match(new RegExp(`^kash-${process.versions.v8}-${process.arch}-(.+)\\.cache$`))?.[1];
 
+/** A saved profile's credentials, as kash writes them, with `storage` saying where its key is. */
+const credentials = (storage: object) => ({
+  shopId: '42',
+  login: null,
+  email: null,
+  method: 'key',
+  baseUrl: 'https://kash.click',
+  obtainedAt: '2026-01-01T00:00:00.000Z',
+  shopTitle: null,
+  ...storage,
+});
+
+/** A store file in `config` holding these profiles. */
+function writeStore(config: string, profiles: Record<string, object>): void {
+  const entries = Object.entries(profiles).map(([name, saved]) => [name, { credentials: saved }]);
+  writeFileSync(
+    join(config, 'credentials.json'),
+    JSON.stringify({ version: 2, profiles: Object.fromEntries(entries) }),
+    { mode: 0o600 },
+  );
+}
+
 /** A cache home after one `kash --version`, and its cache file. */
 async function firstCache(): Promise<{ home: string; file: string }> {
   const home = tempDir('cache-');
@@ -92,25 +114,11 @@ describe('the code cache', () => {
     const home = tempDir('cache-');
     const config = tempDir('config-');
     const keyringId = `kash-${'1'.repeat(8)}-cache-test`;
-    const credentials = (storage: object) => ({
-      shopId: '42',
-      login: null,
-      email: null,
-      method: 'key',
-      baseUrl: 'https://kash.click',
-      obtainedAt: '2026-01-01T00:00:00.000Z',
-      shopTitle: null,
-      ...storage,
+    writeStore(config, {
+      plain: credentials({ storage: 'file', apiKey: 'k-cache-test' }),
+      // No bus to reach: the read fails (exit 6), the library loaded all the same.
+      kept: credentials({ storage: 'keyring', keyringId }),
     });
-    const store = {
-      version: 2,
-      profiles: {
-        plain: { credentials: credentials({ storage: 'file', apiKey: 'k-cache-test' }) },
-        // No bus to reach: the read fails (exit 6), the library loaded all the same.
-        kept: { credentials: credentials({ storage: 'keyring', keyringId }) },
-      },
-    };
-    writeFileSync(join(config, 'credentials.json'), JSON.stringify(store), { mode: 0o600 });
     const env = { XDG_CACHE_HOME: home, KASH_CONFIG_DIR: config, DBUS_SESSION_BUS_ADDRESS: undefined };
     const envRun = async (profile: string, code: number) => {
       const run = await runKash(['env', '--profile', profile], { env });
@@ -150,24 +158,7 @@ describe('the code cache', () => {
     await whoami(5);
     expect(lstatSync(cache()).mtimeMs).toBe(failed);
 
-    const credentials = {
-      storage: 'file',
-      apiKey: 'k-cache-test',
-      shopId: '42',
-      login: null,
-      email: null,
-      method: 'key',
-      baseUrl: 'https://kash.click',
-      obtainedAt: '2026-01-01T00:00:00.000Z',
-      shopTitle: null,
-    };
-    writeFileSync(
-      join(config, 'credentials.json'),
-      JSON.stringify({ version: 2, profiles: { default: { credentials } } }),
-      {
-        mode: 0o600,
-      },
-    );
+    writeStore(config, { default: credentials({ storage: 'file', apiKey: 'k-cache-test' }) });
     await whoami(0);
     expect(madeBySuccess(cache())).toBe(true);
     const succeeded = lstatSync(cache()).mtimeMs;

@@ -2,14 +2,12 @@
 // (src/program.ts). Whatever a line can show or run must be what the whole program shows.
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { IO } from '../../src/io.js';
 import { buildProgram, commandsInFull } from '../../src/program.js';
 import { kash, scriptIO } from '../support/fakes.js';
 
-const silentIO = { stdout: { write: () => undefined }, stderr: { write: () => undefined } } as unknown as IO;
 const build = (inFull?: (name: string) => boolean) =>
   buildProgram(
-    silentIO,
+    scriptIO(),
     () => {
       throw new Error('nothing runs here');
     },
